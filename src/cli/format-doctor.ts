@@ -1,0 +1,17 @@
+import type { DoctorReport } from '../doctor/doctor';
+
+/** Renders the doctor report as aligned plain text for a terminal. */
+export function formatDoctor(report: DoctorReport): string {
+  const lines = [
+    `bn-suite ${report.bnSuiteVersion}`,
+    `node     ${report.node} (${report.platform}/${report.arch})`,
+    'tfjs packages:',
+    ...Object.entries(report.tfjs).map(([name, version]) => `  ${name.padEnd(30)} ${version}`),
+    'backends:',
+    ...report.backends.map((b) =>
+      b.available ? `  ${b.name.padEnd(11)} available    ${b.version ?? ''}` : `  ${b.name.padEnd(11)} unavailable  ${b.kind}: ${b.reason}`,
+    ),
+  ];
+  if (report.wasm !== null) lines.push(`wasm     simd=${report.wasm.simd} threads=${report.wasm.threads}`);
+  return lines.join('\n');
+}
