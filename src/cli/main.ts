@@ -4,6 +4,7 @@ import { UsageError } from '../errors';
 import { BN_SUITE_VERSION } from '../version';
 import { EXIT, type ExitCode } from './exit-codes';
 import { formatDoctor } from './format-doctor';
+import { runCommand, type RunFlags } from './run-command';
 import type { CliIo } from './io';
 
 /**
@@ -26,6 +27,25 @@ export async function main(argv: readonly string[], io: CliIo): Promise<ExitCode
       const report = await collectDoctorReport();
       io.stdout(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatDoctor(report)}\n`);
       exitCode = EXIT.ok;
+    });
+
+  program
+    .command('run')
+    .description('Run the scenarios on every selected backend, classify against the known issues, write reports')
+    .option('--backend <list>', 'backends: cpu,wasm,tensorflow or all (default: all available; env BN_BACKENDS)')
+    .option('--scenario <selector>', 'scenario ids, globs (frozen-moving-stats/*) or tags, comma-separated')
+    .option('--scenarios <dir>', 'scenario folder (default: the shipped scenarios)')
+    .option('--seed <n>', 'fast-check seed, or "random"')
+    .option('--runs <n>', 'cases per scenario and backend')
+    .option('--out <dir>', 'report folder (default: reports/<timestamp>/, linked from reports/latest)')
+    .option('--expectations <file>', 'known-issues file (default: the shipped one)')
+    .option('--baseline <results.json>', 'compare every verdict with an earlier run; any change exits 1')
+    .option('--shard <k/n>', 'run only the k-th of n shards of the (scenario, backend) jobs')
+    .option('--json', 'print results.json to stdout (progress goes to stderr)')
+    .option('--tolerate-unexpected-pass', 'do not fail the run for known issues that now pass')
+    .option('--update-expectations', 'rewrite the known-issues file from this run (exits 0)')
+    .action(async (flags: RunFlags) => {
+      exitCode = await runCommand(flags, io, process.env);
     });
 
   try {

@@ -1,0 +1,257 @@
+/**
+ * `npm run bench`: property cases per second per backend, and the harness's overhead against a bare
+ * tfjs script doing the same builds, fits and snapshots, measured in the same process. Prints a table
+ * and writes reports/bench.json.
+ *
+ * Flags: `--runs N` (cases per timed pass, default 60), `--rounds K` (interleaved rounds, default 3),
+ * `--seed S` (fast-check seed of the sampled cases, default fixed).
+ *
+ * @packageDocumentation
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import fc from 'fast-check';
+import { caseArbitrary, DEFAULT_CONSTRAINTS, type CaseConstraints } from '../arbitraries/case';
+import { activateBackend, probeBackend } from '../backends/registry';
+import { BACKEND_NAMES, type BackendName, type BackendStatus } from '../backends/types';
+import { frozenMovingStats } from '../invariants/frozen-moving-stats';
+import type { InvariantContext } from '../invariants/types';
+import { writeFileAtomic } from '../report/atomic-write';
+import type { CaseSpec } from '../run/case-spec';
+import { checkCase } from '../run/check-case';
+import { runScenario, type ScenarioResult } from '../run/run-scenario';
+import type { PropertyScenario } from '../scenarios/types';
+import { silenceTfjsBanner, tf, tfjsVersions } from '../tfjs';
+import { runBareCase } from './bare';
+import { casesPerSecond, DEFAULT_TARGETS, formatTable, roundOrder, summarizeBackend, type BackendFigures, type Side } from './measure';
+
+const DEFAULT_RUNS = 60;
+const DEFAULT_ROUNDS = 3;
+const DEFAULT_SEED = 20261127;
+/** Cases each side runs once per backend, untimed, before the timed rounds. */
+const WARMUP_CASES = 10;
+
+/**
+ * The scenario 'frozen-moving-stats/fit' (scenarios/frozen-moving-stats/fit.yaml) restricted to a
+ * small MLP: rank 2, dense in front of BN, not nested, batch 8..32, 1..2 epochs.
+ */
+export const BENCH_SCENARIO: PropertyScenario = {
+  id: 'frozen-moving-stats/fit',
+  kind: 'property',
+  description: 'A model with its BN frozen is trained with model.fit; the moving statistics must not move (bench: small MLP).',
+  provenance: 'npm run bench',
+  tags: ['frozen', 'fit'],
+  invariant: 'frozen-moving-stats',
+  vary: {
+    entryPoints: ['fit'],
+    freeze: ['bn'],
+    ranks: [2],
+    architectures: ['dense'],
+    nested: [false],
+    batch: { min: 8, max: 32 },
+    steps: { min: 1, max: 2 },
+  },
+};
+
+interface BenchOptions {
+  runs: number;
+  rounds: number;
+  seed: number;
+}
+
+function parsePositiveInt(flag: string, raw: string | undefined, min: number): number {
+  const value = raw === undefined ? NaN : Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new Error(`${flag}: '${raw ?? ''}'; need an integer >= ${min}`);
+  return value;
+}
+
+/** Parses `--runs N`, `--rounds K`, `--seed S` (also `--flag=value`). */
+function parseArgs(argv: readonly string[]): BenchOptions {
+  const options: BenchOptions = { runs: DEFAULT_RUNS, rounds: DEFAULT_ROUNDS, seed: DEFAULT_SEED };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.indexOf('=');
+    const flag = eq >= 0 ? arg.slice(0, eq) : arg;
+    const value = () => (eq >= 0 ? arg.slice(eq + 1) : argv[++i]);
+    switch (flag) {
+      case '--runs':
+        options.runs = parsePositiveInt('--runs', value(), 1);
+        break;
+      case '--rounds':
+        options.rounds = parsePositiveInt('--rounds', value(), 1);
+        break;
+      case '--seed':
+        options.seed = parsePositiveInt('--seed', value(), 0);
+        break;
+      case '--help':
+      case '-h':
+        process.stdout.write('usage: npm run bench -- [--runs N] [--rounds K] [--seed S]\n');
+        process.exit(0);
+      default:
+        throw new Error(`unknown argument '${arg}'; allowed: --runs N, --rounds K, --seed S`);
+    }
+  }
+  return options;
+}
+
+/** What one pass of one side produced, besides its time. */
+interface PassTally {
+  /** Cases whose frozen moving statistics moved (harness: `fail` verdicts; bare: moved). */
+  moved: number;
+  /** Harness only: verdicts other than pass/fail, by status. */
+  other: Record<string, number>;
+}
+
+async function harnessPass(specs: readonly CaseSpec[], context: InvariantContext): Promise<PassTally> {
+  const tally: PassTally = { moved: 0, other: {} };
+  for (const spec of specs) {
+    const verdict = await checkCase(frozenMovingStats, spec, context);
+    if (verdict.status === 'fail') tally.moved++;
+    else if (verdict.status !== 'pass') tally.other[verdict.status] = (tally.other[verdict.status] ?? 0) + 1;
+  }
+  return tally;
+}
+
+async function barePass(specs: readonly CaseSpec[]): Promise<PassTally> {
+  const tally: PassTally = { moved: 0, other: {} };
+  for (const spec of specs) if (await runBareCase(spec)) tally.moved++;
+  return tally;
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const started = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - started, value };
+}
+
+interface BackendReport extends BackendFigures {
+  /** Cases whose moving statistics moved, per side (the two must agree: same work). */
+  movedCases: { harness: number; bare: number };
+  /** Harness verdicts other than pass/fail (errors, unsupported), by status. */
+  otherVerdicts: Record<string, number>;
+  /** Live tensors after the backend's runs minus before: a leak on either side shows here. */
+  tensorDelta: number;
+  /** One full runScenario (shrink off): stops at the first failing case. */
+  runScenario: {
+    status: ScenarioResult['status'];
+    casesRun: number;
+    durationMs: number;
+    casesPerSecond: number | null;
+    summary: string;
+    replay: string;
+  };
+}
+
+async function benchBackend(backend: BackendName, specs: readonly CaseSpec[], options: BenchOptions, log: (line: string) => void): Promise<BackendReport> {
+  await activateBackend(backend);
+  const context: InvariantContext = { backend, otherBackends: [], activate: activateBackend };
+  const tensorsBefore = tf.memory().numTensors;
+
+  const warmup = specs.slice(0, Math.min(WARMUP_CASES, specs.length));
+  await harnessPass(warmup, context);
+  await barePass(warmup);
+
+  const samples: Record<Side, number[]> = { harness: [], bare: [] };
+  const tallies: Record<Side, PassTally | null> = { harness: null, bare: null };
+  for (let round = 0; round < options.rounds; round++) {
+    for (const side of roundOrder(round)) {
+      const { ms, value } = await timed(() => (side === 'harness' ? harnessPass(specs, context) : barePass(specs)));
+      samples[side].push(ms);
+      tallies[side] = value;
+      log(`  ${backend} round ${round + 1}/${options.rounds} ${side.padEnd(7)} ${ms.toFixed(0).padStart(6)} ms`);
+    }
+  }
+
+  const full = await runScenario(BENCH_SCENARIO, frozenMovingStats, context, { seed: options.seed, runs: options.runs, shrink: false });
+  log(`  ${backend} runScenario: ${full.status} after ${full.casesRun} case(s) in ${full.durationMs} ms`);
+  const tensorDelta = tf.memory().numTensors - tensorsBefore;
+
+  const figures = summarizeBackend(backend, specs.length, { harnessMs: samples.harness, bareMs: samples.bare }, DEFAULT_TARGETS);
+  return {
+    ...figures,
+    movedCases: { harness: tallies.harness?.moved ?? 0, bare: tallies.bare?.moved ?? 0 },
+    otherVerdicts: tallies.harness?.other ?? {},
+    tensorDelta,
+    runScenario: {
+      status: full.status,
+      casesRun: full.casesRun,
+      durationMs: full.durationMs,
+      casesPerSecond: full.casesRun > 0 && full.durationMs > 0 ? casesPerSecond(full.casesRun, full.durationMs) : null,
+      summary: full.summary,
+      replay: full.replay,
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  silenceTfjsBanner();
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+
+  const statuses: BackendStatus[] = [];
+  for (const name of BACKEND_NAMES) statuses.push(await probeBackend(name));
+  const available = statuses.filter((s) => s.available).map((s) => s.name);
+  const unavailable = statuses.filter((s): s is Extract<BackendStatus, { available: false }> => !s.available);
+  if (available.length === 0) throw new Error('no tfjs backend could be loaded');
+
+  const constraints: CaseConstraints = { ...DEFAULT_CONSTRAINTS, ...BENCH_SCENARIO.vary };
+  const specs = fc.sample(caseArbitrary(constraints), { seed: options.seed, numRuns: options.runs });
+
+  log(`bench: ${options.runs} cases x ${options.rounds} interleaved rounds per side on ${available.join(', ')} (seed ${options.seed})`);
+  const started = new Date();
+  const backends: BackendReport[] = [];
+  for (const backend of available) backends.push(await benchBackend(backend, specs, options, log));
+
+  const report = {
+    format: 'bn-suite-bench',
+    formatVersion: 1,
+    date: started.toISOString(),
+    node: process.versions.node,
+    platform: `${process.platform}/${process.arch}`,
+    tfjs: tfjsVersions(),
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? null, totalMemBytes: os.totalmem() },
+    workload: {
+      scenario: BENCH_SCENARIO.id,
+      invariant: BENCH_SCENARIO.invariant,
+      description: 'frozen-BN fit on a small MLP: dense -> batchNormalization (trainable=false) -> dense softmax, rank 2, not nested, batch 8..32, 1..2 epochs',
+      constraints: BENCH_SCENARIO.vary,
+      seed: options.seed,
+      cases: specs.length,
+      rounds: options.rounds,
+      warmupCases: Math.min(WARMUP_CASES, specs.length),
+      harness: 'checkCase(frozenMovingStats, spec, context) for each sampled case (the per-case path of runProperty)',
+      bare: 'plain tfjs per case: build with tfl, bn.trainable=false, compile sgd, weights dataSync before/after, fit, compare moving stats, dispose',
+      statistic: 'median wall time per side over the rounds; overhead = harnessMs / bareMs',
+    },
+    targets: DEFAULT_TARGETS,
+    backends,
+    unavailable: unavailable.map((s) => ({ name: s.name, kind: s.kind, reason: s.reason })),
+  };
+
+  const out = path.resolve(__dirname, '..', '..', 'reports', 'bench.json');
+  writeFileAtomic(out, `${JSON.stringify(report, null, 2)}\n`);
+
+  const lines = [
+    '',
+    `bn-suite bench: ${report.workload.description}`,
+    `${specs.length} cases per pass, median of ${options.rounds} interleaved rounds; targets: overhead <= ${DEFAULT_TARGETS.maxOverhead.toFixed(2)}x, >= ${DEFAULT_TARGETS.minCasesPerSecond} cases/s on ${DEFAULT_TARGETS.throughputBackends.join(', ')}`,
+    '',
+    formatTable(backends),
+    '',
+    ...backends.map(
+      (b) =>
+        `${b.backend}: runScenario (shrink off, ${options.runs} runs) ${b.runScenario.status} after ${b.runScenario.casesRun} case(s) in ${b.runScenario.durationMs} ms` +
+        (b.runScenario.casesPerSecond !== null ? ` (${b.runScenario.casesPerSecond.toFixed(1)} cases/s)` : '') +
+        `; moved: harness ${b.movedCases.harness}/${b.cases}, bare ${b.movedCases.bare}/${b.cases}; tensor delta ${b.tensorDelta}`,
+    ),
+    ...unavailable.map((s) => `${s.name}: unavailable (${s.kind}): ${s.reason}`),
+    '',
+    `wrote ${path.relative(process.cwd(), out) || out}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,44 @@
+import type { ScenarioResult } from '../run/run-scenario';
+import type { KnownIssue } from './known-issues';
+
+/**
+ * How a result compares with the expectations:
+ * - `pass`: no entry and the invariant holds;
+ * - `expected-fail`: an entry lists this non-pass outcome;
+ * - `unexpected-fail`: no entry (or the entry lists other outcomes) and it did not pass;
+ * - `unexpected-pass`: an entry expects a failure but the invariant now holds (tfjs changed: update the file).
+ */
+export type Outcome = 'pass' | 'expected-fail' | 'unexpected-fail' | 'unexpected-pass';
+
+/** A result with its outcome and the known issue it matched, if any. */
+export interface ClassifiedResult {
+  result: ScenarioResult;
+  outcome: Outcome;
+  knownIssue: KnownIssue | null;
+}
+
+/** The known issue that covers a result (scenario + invariant, and the backend when the entry names backends). */
+export function matchKnownIssue(result: ScenarioResult, knownIssues: readonly KnownIssue[]): KnownIssue | null {
+  return (
+    knownIssues.find(
+      (entry) =>
+        entry.scenario === result.scenario &&
+        entry.invariant === result.invariant &&
+        (entry.backend === undefined || entry.backend.includes(result.backend)),
+    ) ?? null
+  );
+}
+
+/** Classifies one result against the known issues. */
+export function classifyResult(result: ScenarioResult, knownIssues: readonly KnownIssue[]): ClassifiedResult {
+  const knownIssue = matchKnownIssue(result, knownIssues);
+  let outcome: Outcome;
+  if (result.status === 'pass') outcome = knownIssue === null ? 'pass' : 'unexpected-pass';
+  else outcome = knownIssue !== null && (knownIssue.outcomes as string[]).includes(result.status) ? 'expected-fail' : 'unexpected-fail';
+  return { result, outcome, knownIssue };
+}
+
+/** True when the outcome is what the expectations allow. */
+export function isAsExpected(outcome: Outcome): boolean {
+  return outcome === 'pass' || outcome === 'expected-fail';
+}

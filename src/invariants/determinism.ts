@@ -1,0 +1,45 @@
+import { withSeed } from '../determinism/with-seed';
+import type { CaseSpec } from '../run/case-spec';
+import { trainedWeightBytes } from '../run/observe';
+import { defineInvariant } from './types';
+
+function firstDifference(a: Uint8Array, b: Uint8Array): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) if (a[i] !== b[i]) return i;
+  return a.length === b.length ? -1 : length;
+}
+
+/** A different case to run in between: other seeds and architecture, same backend. */
+function interloper(spec: CaseSpec): CaseSpec {
+  return {
+    ...spec,
+    model: { ...spec.model, architecture: 'bn-only', seed: spec.model.seed + 1, nested: false, classes: 2 },
+    data: { ...spec.data, seed: spec.data.seed + 1 },
+    freeze: 'none',
+    entryPoint: 'fit',
+  };
+}
+
+/**
+ * Invariant 6: a case is a function of its seed. Two runs give identical weight bytes, and running
+ * another model in between (a different history of tfjs's global state: variable counters, Math.random
+ * draws, backend buffers) changes nothing.
+ */
+export const determinism = defineInvariant({
+  id: 'determinism',
+  title: 'same seed, same bytes; order does not matter',
+  contract: 'Running a seeded case twice on one backend gives byte-identical weights, whatever ran before it.',
+  async check(spec) {
+    const seeded = (s: CaseSpec) => withSeed(s.data.seed, () => trainedWeightBytes(s));
+    const first = await seeded(spec);
+    const second = await seeded(spec);
+    await seeded(interloper(spec));
+    const third = await seeded(spec);
+    const repeat = firstDifference(first, second);
+    const afterOther = firstDifference(first, third);
+    const evidence = { bytes: first.length, firstDifferingByteOnRepeat: repeat, firstDifferingByteAfterOtherModel: afterOther };
+    if (repeat === -1 && afterOther === -1) return { status: 'pass', evidence };
+    const what = repeat !== -1 ? `a repeated run differs at byte ${repeat}` : `a run after another model differs at byte ${afterOther}`;
+    return { status: 'fail', summary: `${what} of ${first.length}`, evidence };
+  },
+});

@@ -1,0 +1,23 @@
+import { backendParity } from './backend-parity';
+import { determinism } from './determinism';
+import { frozenGammaBeta } from './frozen-gamma-beta';
+import { frozenMovingStats } from './frozen-moving-stats';
+import { inferencePurity } from './inference-purity';
+import { modeSwitch } from './mode-switch';
+import { noLeakedTensors } from './no-leaked-tensors';
+import { oracleAgreement } from './oracle-agreement';
+import { roundTrip } from './round-trip';
+import type { Invariant, InvariantId } from './types';
+
+/** Every invariant, by id. A Record, so the compiler refuses a new id without its invariant. */
+export const INVARIANTS: Record<InvariantId, Invariant> = {
+  'frozen-moving-stats': frozenMovingStats,
+  'frozen-gamma-beta': frozenGammaBeta,
+  'inference-purity': inferencePurity,
+  'mode-switch': modeSwitch,
+  'oracle-agreement': oracleAgreement,
+  determinism,
+  'round-trip': roundTrip,
+  'backend-parity': backendParity,
+  'no-leaked-tensors': noLeakedTensors,
+};

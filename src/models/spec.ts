@@ -1,0 +1,72 @@
+/** Options of the BatchNormalization layer under test (tfjs defaults in parentheses). */
+export interface BnLayerSpec {
+  /** Channel axis, negative allowed, never the batch axis (-1). */
+  axis: number;
+  /** Moving-average momentum (0.99). */
+  momentum: number;
+  /** Variance epsilon (1e-3). */
+  epsilon: number;
+  /** Learn/apply beta (true). */
+  center: boolean;
+  /** Learn/apply gamma (true). */
+  scale: boolean;
+  /** Constant initial moving mean (0). */
+  movingMeanInit: number;
+  /** Constant initial moving variance (1). */
+  movingVarianceInit: number;
+  /**
+   * Constant initial gamma / beta. Unset, they start at seeded random values away from 1 and 0, so
+   * that a wrong use of either shows in the output; Keras translations set them to 1 and 0.
+   */
+  gammaInit?: number;
+  betaInit?: number;
+}
+
+/**
+ * What sits in front of the BN layer:
+ * - `bn-only`: the input goes straight into BN (the oracle's shape);
+ * - `dense`: a Dense layer on the last axis, then BN (an MLP for rank 2, per-step Dense for rank 3+);
+ * - `conv`: a 3x3 Conv2D on a rank-4 input, then BN (channels last).
+ */
+export type Architecture = 'bn-only' | 'dense' | 'conv';
+
+/** A model under test, as plain data. */
+export interface ModelSpec {
+  architecture: Architecture;
+  /** Per-sample input shape (no batch dimension); the batch rank is `inputShape.length + 1`. */
+  inputShape: number[];
+  /** Units of the Dense layer or filters of the Conv2D in front of BN (unused by `bn-only`). */
+  hiddenUnits: number;
+  bn: BnLayerSpec;
+  /** Units of the head after BN (classes for softmax); 0 means no head (the model outputs BN's output). */
+  classes: number;
+  /** Activation of the head: softmax (classification, the default) or linear (regression). */
+  headActivation?: 'softmax' | 'linear';
+  /**
+   * Build everything up to and including BN as its own model and use it as a layer of the outer
+   * model: the transfer-learning shape, where one freezes the pre-trained base.
+   */
+  nested: boolean;
+  /** Seed of every initializer in the model. */
+  seed: number;
+}
+
+/** Names bn-suite gives its layers, so weights can be compared across builds by name. */
+export const LAYER_NAMES = {
+  base: 'base',
+  features: 'features',
+  bn: 'bn',
+  flatten: 'flatten',
+  head: 'head',
+} as const;
+
+/** tfjs's BatchNormalization defaults. */
+export const TFJS_BN_DEFAULTS: BnLayerSpec = {
+  axis: -1,
+  momentum: 0.99,
+  epsilon: 1e-3,
+  center: true,
+  scale: true,
+  movingMeanInit: 0,
+  movingVarianceInit: 1,
+};

@@ -1,0 +1,31 @@
+import type { Evidence } from '../invariants/types';
+
+/** Verdict statuses, in the issue's words: holds, violated, threw, or needs a kernel the backend lacks. */
+export const VERDICT_STATUSES = ['pass', 'fail', 'error', 'unsupported'] as const;
+
+/** One of {@link VERDICT_STATUSES}. */
+export type VerdictStatus = (typeof VERDICT_STATUSES)[number];
+
+/** The verdict on one case. */
+export type CaseVerdict =
+  | { status: 'pass'; evidence: Evidence }
+  | { status: 'fail'; summary: string; evidence: Evidence }
+  | { status: 'error'; summary: string; evidence: { message: string; errorName: string } }
+  | { status: 'unsupported'; summary: string; evidence: { kernel: string; backend: string; message: string } };
+
+const MISSING_KERNEL = /Kernel '([^']+)' not registered for backend '([^']+)'/;
+
+/**
+ * Turns what a check threw into a verdict. A kernel the backend lacks is `unsupported` (naming the
+ * kernel) rather than an error: the behaviour cannot be observed there, which is a fact to report,
+ * not a fault of the suite or of BN.
+ */
+export function verdictFromError(error: unknown): CaseVerdict {
+  const message = error instanceof Error ? error.message : String(error);
+  const missing = MISSING_KERNEL.exec(message);
+  if (missing !== null) {
+    return { status: 'unsupported', summary: `kernel ${missing[1]} is not available on ${missing[2]}`, evidence: { kernel: missing[1], backend: missing[2], message } };
+  }
+  const errorName = error instanceof Error ? error.name : typeof error;
+  return { status: 'error', summary: `${errorName}: ${message.split('\n')[0]}`, evidence: { message, errorName } };
+}
