@@ -4,6 +4,7 @@ import { UsageError } from '../errors';
 import { BN_SUITE_VERSION } from '../version';
 import { EXIT, type ExitCode } from './exit-codes';
 import { formatDoctor } from './format-doctor';
+import { mergeCommand } from './merge-command';
 import { runCommand, type RunFlags } from './run-command';
 import type { CliIo } from './io';
 
@@ -46,6 +47,15 @@ export async function main(argv: readonly string[], io: CliIo): Promise<ExitCode
     .option('--update-expectations', 'rewrite the known-issues file from this run (exits 0)')
     .action(async (flags: RunFlags) => {
       exitCode = await runCommand(flags, io, process.env);
+    });
+
+  program
+    .command('merge')
+    .description('Combine the results.json of shards into one run (results.json + summary.md)')
+    .argument('<results...>', 'results.json files of the shards')
+    .requiredOption('--out <dir>', 'folder for the merged reports')
+    .action((files: string[], flags: { out: string }) => {
+      exitCode = mergeCommand(files, flags.out, io);
     });
 
   try {

@@ -58,7 +58,8 @@ function pointLatest(reportsRoot: string, runFolder: string): void {
   fs.renameSync(temporary, link);
 }
 
-function summaryLine(suite: SuiteResult): string {
+/** One line: counts of a run, for terminals and CI logs. */
+export function summaryLine(suite: SuiteResult): string {
   const s = suite.summary;
   return `${s.results} results, ${s.casesRun} cases in ${(suite.durationMs / 1000).toFixed(1)} s: ${s.byOutcome.pass} pass, ${s.byOutcome['expected-fail']} expected failures, ${s.byOutcome['unexpected-fail']} unexpected failures, ${s.byOutcome['unexpected-pass']} unexpected passes, ${s.stale} stale entries`;
 }

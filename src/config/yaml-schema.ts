@@ -56,19 +56,39 @@ function unwrap(schema: unknown): unknown {
 /** Keys an object schema accepts at `path`, best effort (empty when the path leads elsewhere). */
 function allowedKeysAt(schema: unknown, path: readonly Key[]): string[] {
   let current = unwrap(schema) as { _zod?: { def?: Record<string, unknown> } } | undefined;
-  for (const key of path) {
+  for (const [i, key] of path.entries()) {
     const def = current?._zod?.def;
     if (def === undefined) return [];
+    if (def.type === 'union') {
+      // Scenario files are a union of kinds: take the keys from whichever option knows this path.
+      const keys = (def.options as unknown[]).flatMap((option) => allowedKeysAt(option, path.slice(i)));
+      return [...new Set(keys)];
+    }
     if (def.type === 'object') current = unwrap((def.shape as Record<string, unknown>)[String(key)]) as typeof current;
     else if (def.type === 'array') current = unwrap(def.element) as typeof current;
     else if (def.type === 'record') current = unwrap(def.valueType) as typeof current;
     else return [];
   }
   const def = current?._zod?.def;
+  if (def?.type === 'union') return [...new Set((def.options as unknown[]).flatMap((option) => allowedKeysAt(option, [])))];
   return def?.type === 'object' ? Object.keys(def.shape as Record<string, unknown>) : [];
 }
 
+type Issue = z.core.$ZodIssue;
+
+/**
+ * A value that matches none of a union's forms gets zod's bare "Invalid input". The form that got
+ * furthest (the longest path) is almost always the one the author meant, so report its problem.
+ */
+function deepestUnionIssue(issue: Issue): Issue {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return issue;
+  const candidates = issue.errors.flat().map((inner) => deepestUnionIssue({ ...inner, path: [...issue.path, ...inner.path] } as Issue));
+  const best = candidates.reduce((a, b) => (b.path.length > a.path.length ? b : a));
+  return best.path.length > issue.path.length ? best : issue;
+}
+
 function describeFound(value: unknown): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   if (value === undefined) return 'nothing';
   const json = JSON.stringify(value);
   return json.length > 60 ? `${json.slice(0, 57)}...` : json;
@@ -93,7 +113,7 @@ export function parseYamlWithSchema<S extends z.ZodType>(text: string, file: str
   const data = document.toJS();
   const parsed = schema.safeParse(data);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue): FileProblem => {
+  const problems = parsed.error.issues.map(deepestUnionIssue).map((issue): FileProblem => {
     const path = issue.path.filter((k): k is Key => typeof k === 'string' || typeof k === 'number');
     let node: unknown;
     let message = issue.message;

@@ -31,15 +31,15 @@ const SEMANTIC_STATUSES = new Set(['pass', 'fail']);
  * `frozen`, `inference` or `oracle` count, and only their pass/fail verdicts: an error or a missing
  * kernel says nothing about which rules tfjs follows.
  */
-export function computeConformance(results: readonly ResultRecord[], scenarioTags: ReadonlyMap<string, readonly string[]>): Conformance {
+export function computeConformance(results: readonly ResultRecord[]): Conformance {
   const invariants = [...new Set(CONTRACTS.flatMap((c) => Object.keys(c.predictions) as InvariantId[]))];
   const rows = invariants.map((invariant): ConformanceRow => {
     const relevant = results.filter(
       (r) =>
         r.invariant === invariant &&
         SEMANTIC_STATUSES.has(r.status) &&
-        (scenarioTags.get(r.scenario) ?? []).some((t) => t === 'frozen' || t === 'inference' || t === 'oracle') &&
-        !(scenarioTags.get(r.scenario) ?? []).some((t) => t === 'axis' || t === 'options'),
+        r.tags.some((t) => t === 'frozen' || t === 'inference' || t === 'oracle') &&
+        !r.tags.some((t) => t === 'axis' || t === 'options'),
     );
     const observed: Observation = relevant.length === 0 ? 'not-observed' : relevant.some((r) => r.status === 'fail') ? 'violated' : 'holds';
     const matches = Object.fromEntries(

@@ -46,6 +46,8 @@ export interface ResultRecord extends ScenarioResult {
   outcome: Outcome;
   /** The known issue's URL (or "unreported") when one matched. */
   issue: string | null;
+  /** The scenario's tags, so reports and merges need not reload the scenario files. */
+  tags: string[];
 }
 
 /** Counts of a run, by verdict status and by outcome. */
@@ -135,7 +137,13 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
     const context = { backend, otherBackends: options.backends.filter((b) => b !== backend), activate: activateBackend };
     const result = await runScenario(loaded.scenario, INVARIANTS[loaded.scenario.invariant], context, { seed: options.seed, runs: options.runs });
     const classified = classifyResult(result, options.knownIssues);
-    const record: ResultRecord = { ...result, expected: classified.knownIssue !== null, outcome: classified.outcome, issue: classified.knownIssue?.issue ?? null };
+    const record: ResultRecord = {
+      ...result,
+      expected: classified.knownIssue !== null,
+      outcome: classified.outcome,
+      issue: classified.knownIssue?.issue ?? null,
+      tags: loaded.scenario.tags,
+    };
     results.push(record);
     options.onProgress?.({ phase: 'done', done: i + 1, total: jobs.length, scenario: loaded.scenario.id, backend, result: record });
   }
@@ -160,6 +168,6 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
     results,
     stale,
     summary: summarize(results, stale),
-    conformance: computeConformance(results, new Map(options.scenarios.map((l) => [l.scenario.id, l.scenario.tags]))),
+    conformance: computeConformance(results),
   };
 }

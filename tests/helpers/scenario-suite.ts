@@ -1,0 +1,43 @@
+import * as path from 'node:path';
+import { activateBackend, probeBackendModule } from '../../src/backends/registry';
+import { BACKEND_NAMES } from '../../src/backends/types';
+import { classifyResult, isAsExpected } from '../../src/expectations/classify';
+import { loadKnownIssues } from '../../src/expectations/known-issues';
+import { INVARIANTS } from '../../src/invariants';
+import { formatClassifiedResult } from '../../src/report/format-result';
+import { runScenario } from '../../src/run/run-scenario';
+import { loadScenarios, selectScenarios } from '../../src/scenarios/load';
+import { describeEachBackend } from './backends';
+import { testRuns, testSeed } from './settings';
+
+const root = path.resolve(__dirname, '../..');
+
+/**
+ * Declares one test per (shipped scenario matching `selector`, backend), running it through the
+ * same runner as `bn-suite run` and classifying it with the shipped known issues. The shipped
+ * scenarios are spread over several test files so that jest's workers and `--shard` split them.
+ */
+export function describeShippedScenarios(title: string, selector: string): void {
+  const seed = testSeed();
+  const runs = testRuns();
+  const knownIssues = loadKnownIssues(path.join(root, 'expectations/known-issues.yaml'));
+  const scenarios = selectScenarios(loadScenarios(path.join(root, 'scenarios')), selector).map((loaded) => loaded.scenario);
+  const availableBackends = BACKEND_NAMES.filter((name) => probeBackendModule(name).available);
+
+  describeEachBackend(title, (backend) => {
+    for (const scenario of scenarios) {
+      if (scenario.backends !== undefined && !scenario.backends.includes(backend)) {
+        test.skip(`${scenario.id}: not applicable to ${backend} (scenario backends: ${scenario.backends.join(', ')})`, () => undefined);
+        continue;
+      }
+      const sizing = scenario.kind === 'property' ? ` seed=${seed} runs=${runs}` : ` seed=${scenario.seed}`;
+      test(`${scenario.id} [${scenario.invariant}]${sizing}`, async () => {
+        const context = { backend, otherBackends: availableBackends.filter((b) => b !== backend), activate: activateBackend };
+        const result = await runScenario(scenario, INVARIANTS[scenario.invariant], context, { seed, runs });
+        const classified = classifyResult(result, knownIssues);
+        if (!isAsExpected(classified.outcome)) throw new Error(formatClassifiedResult(classified));
+        expect(result.casesRun).toBeGreaterThan(0);
+      });
+    }
+  });
+}
