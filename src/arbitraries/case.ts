@@ -69,10 +69,25 @@ export const DEFAULT_CONSTRAINTS: CaseConstraints = {
 
 const int = (range: Range) => fc.integer({ min: range.min, max: range.max });
 
+/**
+ * A double spread evenly over the range (a grid of a million steps). fc.double would not do: it
+ * draws uniformly over float representations, so nearly every draw in [0, 1] is below 1e-4.
+ * Unbiased (the edges come from doubleWithEdges); shrinks towards 0 when the range holds it, else
+ * towards the bound nearest to 0.
+ */
+function uniform(range: Range): fc.Arbitrary<number> {
+  if (range.min === range.max) return fc.constant(range.min);
+  const step = (range.max - range.min) / 1_000_000;
+  const anchor = Math.min(Math.max(0, range.min), range.max);
+  const lo = Math.ceil((range.min - anchor) / step);
+  const hi = Math.floor((range.max - anchor) / step);
+  return fc.noBias(fc.integer({ min: lo, max: hi })).map((k) => Math.min(range.max, Math.max(range.min, anchor + k * step)));
+}
+
 /** A double in the range, with its bounds (and 0 when inside) as easy-to-shrink-to special values. */
 function doubleWithEdges(range: Range): fc.Arbitrary<number> {
   const edges = [range.min, range.max, ...(range.min <= 0 && range.max >= 0 ? [0] : [])];
-  const inner = fc.double({ min: range.min, max: range.max, noNaN: true, noDefaultInfinity: true });
+  const inner = uniform(range);
   // Shrinking goes towards the first arbitrary of oneof: the plain values come first.
   return fc.oneof({ arbitrary: inner, weight: 4 }, { arbitrary: fc.constantFrom(...edges), weight: 1 });
 }

@@ -130,7 +130,8 @@ export async function runCommand(flags: RunFlags, io: CliIo, env: NodeJS.Process
   if (!flags.updateExpectations && (s.byOutcome['unexpected-fail'] > 0 || unexpectedPassesCount > 0 || s.stale > 0)) exitCode = EXIT.unexpected;
   if (baseline !== undefined) {
     const comparison = compareWithBaseline(suite, baseline, flags.baseline as string);
-    io.stdout(`\n${formatBaselineComparison(comparison)}\n`);
+    // Under --json, stdout carries only the results document.
+    (flags.json ? io.stderr : io.stdout)(`\n${formatBaselineComparison(comparison)}\n`);
     if (comparison.changes.length > 0) exitCode = EXIT.unexpected;
   }
   return exitCode;

@@ -113,25 +113,23 @@ export function parseYamlWithSchema<S extends z.ZodType>(text: string, file: str
   const data = document.toJS();
   const parsed = schema.safeParse(data);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map(deepestUnionIssue).map((issue): FileProblem => {
-    const path = issue.path.filter((k): k is Key => typeof k === 'string' || typeof k === 'number');
-    let node: unknown;
-    let message = issue.message;
-    let shownPath = path;
-    if (issue.code === 'unrecognized_keys') {
-      const key = issue.keys[0];
-      node = keyNode(document, path, key) ?? nodeAt(document, path).node;
-      shownPath = [...path, key];
-      const allowed = allowedKeysAt(schema, path);
-      message = `unknown key '${key}'${allowed.length > 0 ? `; allowed: ${allowed.join(', ')}` : ''}`;
-    } else {
-      const found = nodeAt(document, path);
-      node = found.node;
-      if (found.depth === path.length) message = `${issue.message} (found ${describeFound(document.getIn(path as Key[]))})`;
-    }
+  const located = (node: unknown, shownPath: readonly Key[], message: string): FileProblem => {
     const range = (node as { range?: [number, number, number] } | undefined)?.range;
     const { line, col } = range !== undefined ? at(range[0]) : { line: 1, col: 1 };
     return { file, line, column: col, path: shownPath.length > 0 ? shownPath.join('.') : '(document)', message };
+  };
+  const problems = parsed.error.issues.map(deepestUnionIssue).flatMap((issue): FileProblem[] => {
+    const path = issue.path.filter((k): k is Key => typeof k === 'string' || typeof k === 'number');
+    if (issue.code === 'unrecognized_keys') {
+      // zod reports every unknown key of one object in a single issue: one problem per key.
+      const allowed = allowedKeysAt(schema, path);
+      return issue.keys.map((key) =>
+        located(keyNode(document, path, key) ?? nodeAt(document, path).node, [...path, key], `unknown key '${key}'${allowed.length > 0 ? `; allowed: ${allowed.join(', ')}` : ''}`),
+      );
+    }
+    const found = nodeAt(document, path);
+    const message = found.depth === path.length ? `${issue.message} (found ${describeFound(document.getIn(path as Key[]))})` : issue.message;
+    return [located(found.node, path, message)];
   });
   throw new DataFileError(problems);
 }

@@ -9,7 +9,7 @@ const knownIssueSchema = z
     invariant: z.enum(INVARIANT_IDS),
     backend: z.array(z.enum(BACKEND_NAMES)).min(1).optional(),
     issue: z.union([z.url(), z.literal('unreported')]),
-    reason: z.string().min(1),
+    reason: z.string().regex(/\S/, 'must not be blank'),
     outcomes: z.array(z.enum(['fail', 'error', 'unsupported'])).min(1),
   })
   .strict();

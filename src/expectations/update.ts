@@ -9,8 +9,9 @@ import type { KnownIssue } from './known-issues';
  * kept as they were.
  */
 export function updatedKnownIssues(existing: readonly KnownIssue[], results: readonly ResultRecord[], runBackends: readonly string[]): KnownIssue[] {
-  const ranScenarios = new Set(results.map((r) => r.scenario));
-  const kept = existing.filter((entry) => !ranScenarios.has(entry.scenario));
+  // An entry is re-derived only when the run covered it: its scenario ran on one of its backends.
+  const ran = new Set(results.map((r) => `${r.scenario}\u0000${r.backend}`));
+  const kept = existing.filter((entry) => !(entry.backend ?? runBackends).some((b) => ran.has(`${entry.scenario}\u0000${b}`)));
   const groups = new Map<string, ResultRecord[]>();
   for (const r of results) {
     if (r.status === 'pass') continue;

@@ -33,9 +33,17 @@ export function parseReplayToken(text: string): ReplayToken {
     throw new UsageError(`replay token names unknown backend '${backend}'; allowed: ${BACKEND_NAMES.join(', ')}`);
   }
   const params = new URLSearchParams(query);
-  const seed = Number(params.get('seed'));
+  // Number(null) and Number('') are 0: insist on a written integer.
+  const seedText = params.get('seed');
+  const seed = seedText !== null && /^-?\d+$/.test(seedText) ? Number(seedText) : Number.NaN;
   const tfjs = params.get('tfjs');
-  if (!Number.isInteger(seed) || tfjs === null) throw new UsageError(`replay token '${text}' lacks seed or tfjs; ${expected}`);
+  if (!Number.isSafeInteger(seed) || tfjs === null) throw new UsageError(`replay token '${text}' lacks seed or tfjs; ${expected}`);
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(scenario);
+  } catch {
+    throw new UsageError(`replay token '${text}': scenario '${scenario}' is not valid percent-encoding; ${expected}`);
+  }
   const path = params.get('path') ?? undefined;
-  return { scenario: decodeURIComponent(scenario), backend: backend as BackendName, seed, tfjs, ...(path !== undefined ? { path } : {}) };
+  return { scenario: decoded, backend: backend as BackendName, seed, tfjs, ...(path !== undefined ? { path } : {}) };
 }

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isNode, LineCounter, parseDocument } from 'yaml';
 import { DataFileError, readYamlWithSchema, type FileProblem } from '../config/yaml-schema';
 import { UsageError } from '../errors';
 import { scenarioSchema, tagVocabularySchema } from './schema';
@@ -26,6 +27,16 @@ function locate(file: string, needle: string): { line: number; column: number } 
     if (column >= 0) return { line: i + 1, column: column + 1 };
   }
   return { line: 1, column: 1 };
+}
+
+/** Line and column of the node at `at` in a (valid) YAML file; falls back to {@link locate}. */
+function locateNode(file: string, at: Array<string | number>, needle: string): { line: number; column: number } {
+  const lineCounter = new LineCounter();
+  const node = parseDocument(fs.readFileSync(file, 'utf8'), { lineCounter }).getIn(at, true);
+  const range = isNode(node) ? node.range : undefined;
+  if (range === undefined || range === null) return locate(file, needle);
+  const { line, col } = lineCounter.linePos(range[0]);
+  return { line, column: col };
 }
 
 /**
@@ -59,15 +70,15 @@ export function loadScenarios(dir: string): LoadedScenario[] {
     }
     const expectedId = path.relative(dir, file).replace(/\.ya?ml$/, '').split(path.sep).join('/');
     if (scenario.id !== expectedId) {
-      problems.push({ file, ...locate(file, 'id:'), path: 'id', message: `id '${scenario.id}' does not match the file's path; expected '${expectedId}'` });
+      problems.push({ file, ...locateNode(file, ['id'], 'id:'), path: 'id', message: `id '${scenario.id}' does not match the file's path; expected '${expectedId}'` });
     }
-    for (const tag of scenario.tags) {
+    for (const [index, tag] of scenario.tags.entries()) {
       if (!allowedTags.includes(tag)) {
-        problems.push({ file, ...locate(file, tag), path: 'tags', message: `unknown tag '${tag}'; allowed (from ${vocabularyFile}): ${allowedTags.join(', ')}` });
+        problems.push({ file, ...locateNode(file, ['tags', index], tag), path: `tags.${index}`, message: `unknown tag '${tag}'; allowed (from ${vocabularyFile}): ${allowedTags.join(', ')}` });
       }
     }
     const previous = seen.get(scenario.id);
-    if (previous !== undefined) problems.push({ file, ...locate(file, 'id:'), path: 'id', message: `duplicate id '${scenario.id}' (also in ${previous})` });
+    if (previous !== undefined) problems.push({ file, ...locateNode(file, ['id'], 'id:'), path: 'id', message: `duplicate id '${scenario.id}' (also in ${previous})` });
     seen.set(scenario.id, file);
     loaded.push({ scenario, file });
   }

@@ -1,0 +1,134 @@
+/**
+ * Faults that `npm run mutants` seeds into a throwaway copy of tfjs-layers, to prove that the gate
+ * (`bn-suite run`) notices when tfjs's batch-normalization behaviour changes.
+ *
+ * Each fault is data: one exact snippet of the CommonJS bundle Node loads
+ * (`@tensorflow/tfjs-layers/dist/tf-layers.node.js`, the package's "main") and its replacement.
+ * A snippet must occur exactly once in the bundle; {@link applyFault} refuses anything else, so a
+ * tfjs upgrade that moves the code makes the fault list fail loudly instead of silently patching
+ * nothing.
+ *
+ * Two faults are "fixes" (tfjs starts honouring `trainable=false`; `center=false` stops crashing):
+ * a fix is a behaviour change as well, and the gate must report it (as an unexpected pass).
+ *
+ * @packageDocumentation
+ */
+
+/** The bundle every fault patches, relative to the tfjs-layers package folder. */
+export const LAYERS_BUNDLE = 'dist/tf-layers.node.js';
+
+/** One seeded fault: replace the single occurrence of `find` in `file` with `replace`. */
+export interface Fault {
+  /** Short kebab-case name, unique in {@link FAULTS}. */
+  id: string;
+  /** What the patched tfjs does differently, in words. */
+  description: string;
+  /** File to patch, relative to the tfjs-layers package folder. */
+  file: typeof LAYERS_BUNDLE;
+  /** Exact snippet; must occur exactly once in `file`. */
+  find: string;
+  /** What `find` becomes; must differ from it. */
+  replace: string;
+}
+
+export const FAULTS: readonly Fault[] = [
+  {
+    id: 'momentum-flipped',
+    description: 'Moving-average update uses decay = momentum instead of 1 - momentum (PyTorch convention mixed into Keras momentum).',
+    file: LAYERS_BUNDLE,
+    find: 'var decay = 1 - momentum;',
+    replace: 'var decay = momentum;',
+  },
+  {
+    id: 'moving-variance-frozen',
+    description: 'The moving variance is never updated in training mode (the moving mean still is).',
+    file: LAYERS_BUNDLE,
+    find: 'doMovingAverage(_this.movingVariance, variance, _this.momentum);',
+    replace: '/* mutant: moving variance never updated */',
+  },
+  {
+    id: 'moving-mean-sign',
+    description: 'Sign error in the moving-mean update: the moving mean tracks -mean of the batch.',
+    file: LAYERS_BUNDLE,
+    find: 'doMovingAverage(_this.movingMean, mean, _this.momentum);',
+    replace: 'doMovingAverage(_this.movingMean, tfc__namespace.neg(mean), _this.momentum);',
+  },
+  {
+    id: 'bessel-moving-variance',
+    description: 'The moving variance accumulates the unbiased batch variance (x N/(N-1)), as fused tf.keras and PyTorch do, instead of the biased one.',
+    file: LAYERS_BUNDLE,
+    find: 'doMovingAverage(_this.movingVariance, variance, _this.momentum);',
+    replace:
+      'doMovingAverage(_this.movingVariance, tfc__namespace.mul(variance, (input.size / inputShape[axis]) / Math.max(input.size / inputShape[axis] - 1, 1)), _this.momentum);',
+  },
+  {
+    id: 'epsilon-dropped-inference',
+    description: 'Inference (channel axis last) normalizes with sqrt(moving variance) and no epsilon.',
+    file: LAYERS_BUNDLE,
+    find: '_this.gamma == null ? null : _this.gamma.read(), _this.epsilon);',
+    replace: '_this.gamma == null ? null : _this.gamma.read(), 0);',
+  },
+  {
+    id: 'inference-uses-batch-stats',
+    description: 'training=false is ignored: inference normalizes with batch statistics and updates the moving statistics (predict is no longer pure).',
+    file: LAYERS_BUNDLE,
+    find: 'return normalizeInference();',
+    replace: '/* mutant: fall through to the training path */',
+  },
+  {
+    id: 'training-uses-moving-stats',
+    description: 'Training mode updates the moving statistics but normalizes with them instead of the batch statistics.',
+    file: LAYERS_BUNDLE,
+    find: 'return normedTraining;',
+    replace: 'return normalizeInference();',
+  },
+  {
+    id: 'gamma-beta-swapped',
+    description: 'Training mode passes beta as the scale and gamma as the offset.',
+    file: LAYERS_BUNDLE,
+    find: 'normalizeBatchInTraining(input, _this.gamma.read(), _this.beta.read(), reductionAxes, _this.epsilon)',
+    replace: 'normalizeBatchInTraining(input, _this.beta.read(), _this.gamma.read(), reductionAxes, _this.epsilon)',
+  },
+  {
+    id: 'fix-honour-trainable',
+    description: 'Fix: a BN with trainable=false runs in inference mode (moving statistics, no updates), as in tf.keras and Keras 3.',
+    file: LAYERS_BUNDLE,
+    find: 'var normalizeInference = function () {',
+    replace: 'if (!_this.trainable) {\n                training = false;\n            }\n            var normalizeInference = function () {',
+  },
+  {
+    id: 'fix-center-scale-false',
+    description: 'Fix for tfjs #2868: training mode with center=false or scale=false passes null instead of reading a missing beta/gamma.',
+    file: LAYERS_BUNDLE,
+    find: 'normalizeBatchInTraining(input, _this.gamma.read(), _this.beta.read(), reductionAxes, _this.epsilon)',
+    replace:
+      'normalizeBatchInTraining(input, _this.gamma == null ? null : _this.gamma.read(), _this.beta == null ? null : _this.beta.read(), reductionAxes, _this.epsilon)',
+  },
+  {
+    id: 'momentum-not-serialized',
+    description: "BatchNormalization.getConfig drops momentum, so a saved and reloaded BN falls back to the default 0.99.",
+    file: LAYERS_BUNDLE,
+    find: 'momentum: this.momentum,',
+    replace: '/* mutant: momentum not serialized */',
+  },
+];
+
+/** Non-overlapping occurrences of `needle` in `haystack`. */
+export function countOccurrences(haystack: string, needle: string): number {
+  if (needle.length === 0) throw new RangeError('countOccurrences: empty needle');
+  let count = 0;
+  for (let at = haystack.indexOf(needle); at !== -1; at = haystack.indexOf(needle, at + needle.length)) count++;
+  return count;
+}
+
+/**
+ * Returns `source` with the fault applied.
+ * @throws Error naming the fault when `find` does not occur exactly once, or the replacement would change nothing.
+ */
+export function applyFault(source: string, fault: Fault): string {
+  if (fault.find === fault.replace) throw new Error(`fault ${fault.id}: replacement equals the snippet, the patch would change nothing`);
+  const count = countOccurrences(source, fault.find);
+  if (count !== 1) throw new Error(`fault ${fault.id}: snippet ${JSON.stringify(fault.find)} occurs ${count} times in ${fault.file}; it must occur exactly once`);
+  const at = source.indexOf(fault.find);
+  return source.slice(0, at) + fault.replace + source.slice(at + fault.find.length);
+}
