@@ -112,9 +112,9 @@ export function selectBackends(request: string | undefined, statuses: readonly B
 
 /** Makes `name` the active tfjs backend; the backend must have been probed as available. */
 export async function activateBackend(name: BackendName): Promise<void> {
-  if (tf.engine().backendName !== name) {
-    const ok = await tf.setBackend(name);
-    if (!ok) throw new Error(`backend '${name}' failed to initialize`);
-  }
+  // Called around every case: when the backend is already active there is nothing to wait for.
+  if (tf.engine().backendName === name) return;
+  const ok = await tf.setBackend(name);
+  if (!ok) throw new Error(`backend '${name}' failed to initialize`);
   await tf.ready();
 }

@@ -3,11 +3,12 @@
  * tfjs script doing the same builds, fits and snapshots, measured in the same process. Prints a table
  * and writes reports/bench.json.
  *
- * Flags: `--runs N` (cases per timed pass, default 60), `--rounds K` (interleaved rounds, default 3),
+ * Flags: `--runs N` (cases per timed pass, default 60), `--rounds K` (interleaved rounds, default 5),
  * `--seed S` (fast-check seed of the sampled cases, default fixed).
  *
  * @packageDocumentation
  */
+import { UsageError } from '../errors';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
@@ -23,10 +24,10 @@ import { runScenario, type ScenarioResult } from '../run/run-scenario';
 import type { PropertyScenario } from '../scenarios/types';
 import { silenceTfjsBanner, tf, tfjsVersions } from '../tfjs';
 import { runBareCase } from './bare';
-import { casesPerSecond, DEFAULT_TARGETS, formatTable, roundOrder, summarizeBackend, type BackendFigures, type Side } from './measure';
+import { casesPerSecond, DEFAULT_TARGETS, formatTable, sideOrder, summarizeBackend, type BackendFigures, type Side } from './measure';
 
 const DEFAULT_RUNS = 60;
-const DEFAULT_ROUNDS = 3;
+const DEFAULT_ROUNDS = 5;
 const DEFAULT_SEED = 20261127;
 /** Cases each side runs once per backend, untimed, before the timed rounds. */
 const WARMUP_CASES = 10;
@@ -35,7 +36,7 @@ const WARMUP_CASES = 10;
  * The scenario 'frozen-moving-stats/fit' (scenarios/frozen-moving-stats/fit.yaml) restricted to a
  * small MLP: rank 2, dense in front of BN, not nested, batch 8..32, 1..2 epochs.
  */
-export const BENCH_SCENARIO: PropertyScenario = {
+const BENCH_SCENARIO: PropertyScenario = {
   id: 'frozen-moving-stats/fit',
   kind: 'property',
   description: 'A model with its BN frozen is trained with model.fit; the moving statistics must not move (bench: small MLP).',
@@ -61,7 +62,7 @@ interface BenchOptions {
 
 function parsePositiveInt(flag: string, raw: string | undefined, min: number): number {
   const value = raw === undefined ? NaN : Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${flag}: '${raw ?? ''}'; need an integer >= ${min}`);
+  if (!Number.isInteger(value) || value < min) throw new UsageError(`${flag}: '${raw ?? ''}'; need an integer >= ${min}`);
   return value;
 }
 
@@ -88,46 +89,23 @@ function parseArgs(argv: readonly string[]): BenchOptions {
         process.stdout.write('usage: npm run bench -- [--runs N] [--rounds K] [--seed S]\n');
         process.exit(0);
       default:
-        throw new Error(`unknown argument '${arg}'; allowed: --runs N, --rounds K, --seed S`);
+        throw new UsageError(`unknown argument '${arg}'; allowed: --runs N, --rounds K, --seed S`);
     }
   }
   return options;
 }
 
-/** What one pass of one side produced, besides its time. */
-interface PassTally {
-  /** Cases whose frozen moving statistics moved (harness: `fail` verdicts; bare: moved). */
-  moved: number;
-  /** Harness only: verdicts other than pass/fail, by status. */
-  other: Record<string, number>;
-}
-
-async function harnessPass(specs: readonly CaseSpec[], context: InvariantContext): Promise<PassTally> {
-  const tally: PassTally = { moved: 0, other: {} };
-  for (const spec of specs) {
-    const verdict = await checkCase(frozenMovingStats, spec, context);
-    if (verdict.status === 'fail') tally.moved++;
-    else if (verdict.status !== 'pass') tally.other[verdict.status] = (tally.other[verdict.status] ?? 0) + 1;
-  }
-  return tally;
-}
-
-async function barePass(specs: readonly CaseSpec[]): Promise<PassTally> {
-  const tally: PassTally = { moved: 0, other: {} };
-  for (const spec of specs) if (await runBareCase(spec)) tally.moved++;
-  return tally;
-}
-
-async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
-  const started = performance.now();
-  const value = await fn();
-  return { ms: performance.now() - started, value };
+/** Runs one case through the harness's per-case path (what runProperty calls); true when the stats moved. */
+async function harnessCase(spec: CaseSpec, context: InvariantContext, other: Record<string, number>): Promise<boolean> {
+  const verdict = await checkCase(frozenMovingStats, spec, context);
+  if (verdict.status !== 'pass' && verdict.status !== 'fail') other[verdict.status] = (other[verdict.status] ?? 0) + 1;
+  return verdict.status === 'fail';
 }
 
 interface BackendReport extends BackendFigures {
-  /** Cases whose moving statistics moved, per side (the two must agree: same work). */
+  /** Cases of the last round whose moving statistics moved, per side (the two must agree: same work). */
   movedCases: { harness: number; bare: number };
-  /** Harness verdicts other than pass/fail (errors, unsupported), by status. */
+  /** Harness verdicts other than pass/fail (errors, unsupported) in the last round, by status. */
   otherVerdicts: Record<string, number>;
   /** Live tensors after the backend's runs minus before: a leak on either side shows here. */
   tensorDelta: number;
@@ -135,7 +113,10 @@ interface BackendReport extends BackendFigures {
   runScenario: {
     status: ScenarioResult['status'];
     casesRun: number;
+    /** As runScenario reports it (whole milliseconds). */
     durationMs: number;
+    /** Measured around the call by the bench, sub-millisecond. */
+    wallMs: number;
     casesPerSecond: number | null;
     summary: string;
     replay: string;
@@ -148,35 +129,56 @@ async function benchBackend(backend: BackendName, specs: readonly CaseSpec[], op
   const tensorsBefore = tf.memory().numTensors;
 
   const warmup = specs.slice(0, Math.min(WARMUP_CASES, specs.length));
-  await harnessPass(warmup, context);
-  await barePass(warmup);
-
-  const samples: Record<Side, number[]> = { harness: [], bare: [] };
-  const tallies: Record<Side, PassTally | null> = { harness: null, bare: null };
-  for (let round = 0; round < options.rounds; round++) {
-    for (const side of roundOrder(round)) {
-      const { ms, value } = await timed(() => (side === 'harness' ? harnessPass(specs, context) : barePass(specs)));
-      samples[side].push(ms);
-      tallies[side] = value;
-      log(`  ${backend} round ${round + 1}/${options.rounds} ${side.padEnd(7)} ${ms.toFixed(0).padStart(6)} ms`);
-    }
+  const ignored: Record<string, number> = {};
+  for (const spec of warmup) {
+    await harnessCase(spec, context, ignored);
+    await runBareCase(spec);
   }
 
+  // Each round runs every case on both sides back to back (order alternating), summing per side.
+  const samples: Record<Side, number[]> = { harness: [], bare: [] };
+  const perCase: Record<Side, number[]> = { harness: [], bare: [] };
+  const moved: Record<Side, number> = { harness: 0, bare: 0 };
+  const otherVerdicts: Record<string, number> = {};
+  for (let round = 0; round < options.rounds; round++) {
+    const total: Record<Side, number> = { harness: 0, bare: 0 };
+    const last = round === options.rounds - 1;
+    for (const [i, spec] of specs.entries()) {
+      for (const side of sideOrder(round, i)) {
+        const started = performance.now();
+        const didMove = side === 'harness' ? await harnessCase(spec, context, last ? otherVerdicts : ignored) : await runBareCase(spec);
+        const ms = performance.now() - started;
+        total[side] += ms;
+        perCase[side].push(ms);
+        if (last && didMove) moved[side]++;
+      }
+    }
+    samples.harness.push(total.harness);
+    samples.bare.push(total.bare);
+    log(`  ${backend} round ${round + 1}/${options.rounds}: harness ${total.harness.toFixed(0).padStart(5)} ms, bare ${total.bare.toFixed(0).padStart(5)} ms`);
+  }
+
+  const fullStarted = performance.now();
   const full = await runScenario(BENCH_SCENARIO, frozenMovingStats, context, { seed: options.seed, runs: options.runs, shrink: false });
-  log(`  ${backend} runScenario: ${full.status} after ${full.casesRun} case(s) in ${full.durationMs} ms`);
+  const fullMs = performance.now() - fullStarted;
+  log(`  ${backend} runScenario: ${full.status} after ${full.casesRun} case(s) in ${fullMs.toFixed(1)} ms`);
   const tensorDelta = tf.memory().numTensors - tensorsBefore;
 
-  const figures = summarizeBackend(backend, specs.length, { harnessMs: samples.harness, bareMs: samples.bare }, DEFAULT_TARGETS);
+  const figures = summarizeBackend(backend, specs.length, { harnessMs: samples.harness, bareMs: samples.bare }, DEFAULT_TARGETS, {
+    harnessMs: perCase.harness,
+    bareMs: perCase.bare,
+  });
   return {
     ...figures,
-    movedCases: { harness: tallies.harness?.moved ?? 0, bare: tallies.bare?.moved ?? 0 },
-    otherVerdicts: tallies.harness?.other ?? {},
+    movedCases: moved,
+    otherVerdicts,
     tensorDelta,
     runScenario: {
       status: full.status,
       casesRun: full.casesRun,
       durationMs: full.durationMs,
-      casesPerSecond: full.casesRun > 0 && full.durationMs > 0 ? casesPerSecond(full.casesRun, full.durationMs) : null,
+      wallMs: fullMs,
+      casesPerSecond: full.casesRun > 0 && fullMs > 0 ? casesPerSecond(full.casesRun, fullMs) : null,
       summary: full.summary,
       replay: full.replay,
     },
@@ -199,6 +201,7 @@ async function main(): Promise<void> {
 
   log(`bench: ${options.runs} cases x ${options.rounds} interleaved rounds per side on ${available.join(', ')} (seed ${options.seed})`);
   const started = new Date();
+  const loadBefore = os.loadavg();
   const backends: BackendReport[] = [];
   for (const backend of available) backends.push(await benchBackend(backend, specs, options, log));
 
@@ -209,7 +212,13 @@ async function main(): Promise<void> {
     node: process.versions.node,
     platform: `${process.platform}/${process.arch}`,
     tfjs: tfjsVersions(),
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? null, totalMemBytes: os.totalmem() },
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? null,
+      totalMemBytes: os.totalmem(),
+      // 1/5/15-minute load averages: other work on the machine makes the figures noisier.
+      loadAverage: { before: loadBefore, after: os.loadavg() },
+    },
     workload: {
       scenario: BENCH_SCENARIO.id,
       invariant: BENCH_SCENARIO.invariant,
@@ -221,7 +230,8 @@ async function main(): Promise<void> {
       warmupCases: Math.min(WARMUP_CASES, specs.length),
       harness: 'checkCase(frozenMovingStats, spec, context) for each sampled case (the per-case path of runProperty)',
       bare: 'plain tfjs per case: build with tfl, bn.trainable=false, compile sgd, weights dataSync before/after, fit, compare moving stats, dispose',
-      statistic: 'median wall time per side over the rounds; overhead = harnessMs / bareMs',
+      interleaving: 'each round runs every case on both sides back to back, alternating which side goes first',
+      statistic: 'per-round total per side; harnessMs/bareMs are the medians over rounds; overhead = harnessMs / bareMs (the goal); pairedOverhead = median over (case, round) of harness/bare, steadier under load',
     },
     targets: DEFAULT_TARGETS,
     backends,
@@ -238,13 +248,17 @@ async function main(): Promise<void> {
     '',
     formatTable(backends),
     '',
-    ...backends.map(
-      (b) =>
-        `${b.backend}: runScenario (shrink off, ${options.runs} runs) ${b.runScenario.status} after ${b.runScenario.casesRun} case(s) in ${b.runScenario.durationMs} ms` +
-        (b.runScenario.casesPerSecond !== null ? ` (${b.runScenario.casesPerSecond.toFixed(1)} cases/s)` : '') +
-        `; moved: harness ${b.movedCases.harness}/${b.cases}, bare ${b.movedCases.bare}/${b.cases}; tensor delta ${b.tensorDelta}`,
-    ),
+    ...backends.flatMap((b) => [
+      `${b.backend}: runScenario (shrink off, ${options.runs} runs): ${b.runScenario.status} after ${b.runScenario.casesRun} case(s) in ${b.runScenario.wallMs.toFixed(1)} ms`,
+      `  overhead per round ${Math.min(...b.roundOverheads).toFixed(3)}..${Math.max(...b.roundOverheads).toFixed(3)}x` +
+        (b.pairedOverhead !== null ? `; per-case paired median ${b.pairedOverhead.toFixed(3)}x` : ''),
+      `  moving stats moved: harness ${b.movedCases.harness}/${b.cases}, bare ${b.movedCases.bare}/${b.cases}; tensor delta ${b.tensorDelta}` +
+        (Object.keys(b.otherVerdicts).length > 0 ? `; other verdicts ${JSON.stringify(b.otherVerdicts)}` : ''),
+    ]),
     ...unavailable.map((s) => `${s.name}: unavailable (${s.kind}): ${s.reason}`),
+    ...(loadBefore[0] > 0.5 * os.cpus().length
+      ? [`note: the 1-minute load average was ${loadBefore[0].toFixed(2)} on ${os.cpus().length} cpus when the bench started; other work skews the timings`]
+      : []),
     '',
     `wrote ${path.relative(process.cwd(), out) || out}`,
   ];
@@ -252,6 +266,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    process.stderr.write(`bench: ${error.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
   process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exitCode = 1;
+  process.exitCode = 3;
 });

@@ -54,7 +54,11 @@ export interface BackendFigures {
   /** harnessMs / bareMs. */
   overhead: number;
   goals: BackendGoals;
-  /** Every timed pass, in the order they ran. */
+  /** harness/bare of each round on its own: their spread shows how far to trust `overhead`. */
+  roundOverheads: number[];
+  /** {@link pairedRatio} over every (case, round) pair, when per-case timings were given; informative, not a goal. */
+  pairedOverhead: number | null;
+  /** Per-round totals of each side, in round order. */
   samples: { harnessMs: number[]; bareMs: number[] };
 }
 
@@ -74,6 +78,16 @@ export function ratio(numerator: number, denominator: number): number {
   if (!(denominator > 0) || !Number.isFinite(denominator)) throw new RangeError(`ratio: denominator ${denominator}; need a positive finite number`);
   if (!Number.isFinite(numerator) || numerator < 0) throw new RangeError(`ratio: numerator ${numerator}; need a finite number >= 0`);
   return numerator / denominator;
+}
+
+/**
+ * The typical ratio of paired timings: the median over pairs of harness_i / bare_i (taken on the log
+ * scale, so a pair and its swap weigh the same). Each pair ran back to back, so load that comes and
+ * goes hits both members; this is much steadier than a ratio of totals on a busy machine.
+ */
+export function pairedRatio(harnessMs: readonly number[], bareMs: readonly number[]): number {
+  if (harnessMs.length !== bareMs.length) throw new RangeError(`pairedRatio: ${harnessMs.length} harness timings but ${bareMs.length} bare ones`);
+  return Math.exp(median(harnessMs.map((h, i) => Math.log(ratio(h, bareMs[i])))));
 }
 
 /** Throughput of `cases` cases run in `ms` milliseconds. */
@@ -100,8 +114,12 @@ export function summarizeBackend(
   cases: number,
   samples: { harnessMs: readonly number[]; bareMs: readonly number[] },
   targets: BenchTargets = DEFAULT_TARGETS,
+  pairs?: { harnessMs: readonly number[]; bareMs: readonly number[] },
 ): BackendFigures {
   if (!Number.isInteger(cases) || cases < 1) throw new RangeError(`summarizeBackend: cases ${cases}; need an integer >= 1`);
+  if (samples.harnessMs.length !== samples.bareMs.length) {
+    throw new RangeError(`summarizeBackend: ${samples.harnessMs.length} harness samples but ${samples.bareMs.length} bare ones; need one of each per round`);
+  }
   const harnessMs = median(samples.harnessMs);
   const bareMs = median(samples.bareMs);
   const harnessCasesPerSecond = casesPerSecond(cases, harnessMs);
@@ -116,17 +134,21 @@ export function summarizeBackend(
     bareCasesPerSecond,
     overhead,
     goals: evaluateGoals(backend, { overhead, harnessCasesPerSecond }, targets),
+    roundOverheads: samples.harnessMs.map((h, i) => ratio(h, samples.bareMs[i])),
+    pairedOverhead: pairs === undefined ? null : pairedRatio(pairs.harnessMs, pairs.bareMs),
     samples: { harnessMs: [...samples.harnessMs], bareMs: [...samples.bareMs] },
   };
 }
 
 /**
- * The order of the two sides in round `round` (0-based): harness first in even rounds, bare first
- * in odd ones, so that neither side always runs on a warmer (or more fragmented) process.
+ * The order of the two sides for case `caseIndex` of round `round` (both 0-based). The bench runs
+ * each case on both sides back to back, so slow drift (thermal, other processes, heap growth) hits
+ * both alike; alternating who goes first keeps either side from always running on a warmer process.
  */
-export function roundOrder(round: number): [Side, Side] {
-  if (!Number.isInteger(round) || round < 0) throw new RangeError(`roundOrder: round ${round}; need an integer >= 0`);
-  return round % 2 === 0 ? ['harness', 'bare'] : ['bare', 'harness'];
+export function sideOrder(round: number, caseIndex = 0): [Side, Side] {
+  if (!Number.isInteger(round) || round < 0) throw new RangeError(`sideOrder: round ${round}; need an integer >= 0`);
+  if (!Number.isInteger(caseIndex) || caseIndex < 0) throw new RangeError(`sideOrder: caseIndex ${caseIndex}; need an integer >= 0`);
+  return (round + caseIndex) % 2 === 0 ? ['harness', 'bare'] : ['bare', 'harness'];
 }
 
 /** Describes a goal verdict in a few words: `yes`, or `no (...)` naming the missed goals. */

@@ -6,8 +6,9 @@ import {
   formatTable,
   goalVerdict,
   median,
+  pairedRatio,
   ratio,
-  roundOrder,
+  sideOrder,
   summarizeBackend,
   type BenchTargets,
 } from '../../src/bench/measure';
@@ -49,6 +50,22 @@ describe('ratio and casesPerSecond', () => {
   });
 });
 
+describe('pairedRatio', () => {
+  test('the median of the per-pair ratios, not the ratio of totals', () => {
+    // Totals give 1102/1010 ~ 1.09; the typical pair is 1.1x.
+    expect(pairedRatio([11, 22, 33, 1000 + 36], [10, 20, 30, 950])).toBeCloseTo(1.1, 12);
+  });
+  test('symmetric: swapping the sides inverts it', () => {
+    const h = [5, 7, 9, 4];
+    const b = [4, 8, 6, 4];
+    expect(pairedRatio(h, b) * pairedRatio(b, h)).toBeCloseTo(1, 12);
+  });
+  test('refuses unpaired or empty lists', () => {
+    expect(() => pairedRatio([1], [1, 2])).toThrow(/harness timings/);
+    expect(() => pairedRatio([], [])).toThrow(/empty/);
+  });
+});
+
 describe('evaluateGoals', () => {
   test('the throughput target applies to wasm only by default', () => {
     expect(evaluateGoals('cpu', { overhead: 1.05, harnessCasesPerSecond: 1 }).throughput).toBeNull();
@@ -73,15 +90,22 @@ describe('evaluateGoals', () => {
   });
 });
 
-describe('roundOrder', () => {
-  test('alternates which side runs first', () => {
-    expect(roundOrder(0)).toEqual(['harness', 'bare']);
-    expect(roundOrder(1)).toEqual(['bare', 'harness']);
-    expect(roundOrder(2)).toEqual(['harness', 'bare']);
+describe('sideOrder', () => {
+  test('alternates which side runs first, case by case and round by round', () => {
+    expect(sideOrder(0, 0)).toEqual(['harness', 'bare']);
+    expect(sideOrder(0, 1)).toEqual(['bare', 'harness']);
+    expect(sideOrder(1, 0)).toEqual(['bare', 'harness']);
+    expect(sideOrder(1, 1)).toEqual(['harness', 'bare']);
+    expect(sideOrder(2)).toEqual(['harness', 'bare']);
   });
-  test('refuses a negative or fractional round', () => {
-    expect(() => roundOrder(-1)).toThrow(RangeError);
-    expect(() => roundOrder(0.5)).toThrow(RangeError);
+  test('over a round with an even case count, each side goes first equally often', () => {
+    const firsts = Array.from({ length: 60 }, (_, i) => sideOrder(3, i)[0]);
+    expect(firsts.filter((side) => side === 'harness')).toHaveLength(30);
+  });
+  test('refuses a negative or fractional round or case index', () => {
+    expect(() => sideOrder(-1)).toThrow(RangeError);
+    expect(() => sideOrder(0.5)).toThrow(RangeError);
+    expect(() => sideOrder(0, -1)).toThrow(RangeError);
   });
 });
 
@@ -96,10 +120,18 @@ describe('summarizeBackend', () => {
     expect(figures.goals.overhead.met).toBe(false);
     expect(figures.goals.throughput).toEqual({ target: 40, value: figures.harnessCasesPerSecond, met: true });
     expect(figures.samples).toEqual({ harnessMs: [1300, 1200, 5000], bareMs: [1000, 1100, 900] });
+    expect(figures.roundOverheads.map((r) => Number(r.toFixed(6)))).toEqual([1.3, Number((1200 / 1100).toFixed(6)), Number((5000 / 900).toFixed(6))]);
+    expect(figures.pairedOverhead).toBeNull();
   });
-  test('refuses a non-positive case count and empty samples', () => {
+  test('pairedOverhead comes from the per-case pairs when given', () => {
+    const figures = summarizeBackend('cpu', 2, { harnessMs: [30], bareMs: [20] }, DEFAULT_TARGETS, { harnessMs: [12, 18], bareMs: [10, 15] });
+    expect(figures.pairedOverhead).toBeCloseTo(1.2, 12);
+    expect(figures.overhead).toBe(1.5);
+  });
+  test('refuses a non-positive case count, empty samples and unpaired rounds', () => {
     expect(() => summarizeBackend('cpu', 0, { harnessMs: [1], bareMs: [1] })).toThrow(/cases/);
-    expect(() => summarizeBackend('cpu', 1, { harnessMs: [], bareMs: [1] })).toThrow(/empty/);
+    expect(() => summarizeBackend('cpu', 1, { harnessMs: [], bareMs: [] })).toThrow(/empty/);
+    expect(() => summarizeBackend('cpu', 1, { harnessMs: [1, 2], bareMs: [1] })).toThrow(/per round/);
   });
 });
 
