@@ -4,7 +4,7 @@
  */
 export const SCENARIO_AREAS = {
   frozenMovingStats: 'frozen-moving-stats/**',
-  keras: 'keras/**',
+  keras: 'keras/**,tfjs/**',
   oracle: 'oracle/**',
   other:
     'frozen-gamma-beta,conv-training,inference-purity,inference-purity/**,training/**,mode-switch,determinism,round-trip,round-trip/**,backend-parity,no-leaked-tensors',
