@@ -5,6 +5,7 @@ import { BN_SUITE_VERSION } from '../version';
 import { EXIT, type ExitCode } from './exit-codes';
 import { formatDoctor } from './format-doctor';
 import { mergeCommand } from './merge-command';
+import { reproCommand, type ReproFlags } from './repro-command';
 import { runCommand, type RunFlags } from './run-command';
 import type { CliIo } from './io';
 
@@ -45,8 +46,25 @@ export async function main(argv: readonly string[], io: CliIo): Promise<ExitCode
     .option('--json', 'print results.json to stdout (progress goes to stderr)')
     .option('--tolerate-unexpected-pass', 'do not fail the run for known issues that now pass')
     .option('--update-expectations', 'rewrite the known-issues file from this run (exits 0)')
+    .option('--repro', 'write a standalone repro (repro.mjs, package.json, ISSUE.md) for every failing result into <out>/repros/')
     .action(async (flags: RunFlags) => {
       exitCode = await runCommand(flags, io, process.env);
+    });
+
+  program
+    .command('repro')
+    .description('Turn a failing result into a minimal standalone script (repro.mjs) and a tfjs issue text (ISSUE.md), and verify it')
+    .argument('[token]', 'replay token of a failing result: bn-suite:<scenario>@<backend>?seed=..&path=..&tfjs=..')
+    .option('--scenario <id>', 'scenario id (instead of a token; with --backend and --seed)')
+    .option('--backend <name>', 'backend: cpu, wasm or tensorflow')
+    .option('--seed <n>', 'fast-check seed of the failing run')
+    .option('--path <p>', 'fast-check path of the counterexample (optional)')
+    .option('--scenarios <dir>', 'scenario folder (default: the shipped scenarios)')
+    .option('--expectations <file>', 'known-issues file, for the issue link (default: the shipped one)')
+    .option('--out <dir>', 'repro folder (default: reports/repros/<scenario>-<backend>/)')
+    .option('--verify-install', 'verify after a fresh npm install of the pinned packages (needs the registry)')
+    .action(async (token: string | undefined, flags: ReproFlags) => {
+      exitCode = await reproCommand(token, flags, io);
     });
 
   program

@@ -17,6 +17,7 @@ import type { CliIo } from './io';
 import { parsePositiveInt, parseSeed, parseShard } from './parse-options';
 import { SHIPPED_EXPECTATIONS, SHIPPED_SCENARIOS } from './paths';
 import { progressReporter } from './progress';
+import { writeRunRepros } from './repro-command';
 
 /** Flags of `bn-suite run`, as commander hands them over. */
 export interface RunFlags {
@@ -32,6 +33,8 @@ export interface RunFlags {
   json?: boolean;
   tolerateUnexpectedPass?: boolean;
   updateExpectations?: boolean;
+  /** Write a standalone repro for every failing result into `<out>/repros/`. */
+  repro?: boolean;
 }
 
 /** Default seed: fixed, so that two runs of the gate on one tfjs see the same cases. */
@@ -108,6 +111,7 @@ export async function runCommand(flags: RunFlags, io: CliIo, env: NodeJS.Process
   const outDir = flags.out !== undefined ? path.resolve(flags.out) : path.join(reportsRoot, timestampFolder(new Date(suite.startedAt)));
   writeReports(outDir, suite);
   if (flags.out === undefined) pointLatest(reportsRoot, outDir);
+  if (flags.repro) await writeRunRepros(suite, path.join(outDir, 'repros'), allScenarios, knownIssues, io);
 
   if (flags.updateExpectations) {
     const entries = updatedKnownIssues(knownIssues, suite.results, selected);
