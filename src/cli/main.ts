@@ -43,6 +43,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<ExitCode
     .option('--expectations <file>', 'known-issues file (default: the shipped one)')
     .option('--baseline <results.json>', 'compare every verdict with an earlier run; any change exits 1')
     .option('--shard <k/n>', 'run only the k-th of n shards of the (scenario, backend) jobs')
+    .option('--profile <quick|full>', 'data size of the real-data (MNIST) scenarios (default quick)')
     .option('--json', 'print results.json to stdout (progress goes to stderr)')
     .option('--tolerate-unexpected-pass', 'do not fail the run for known issues that now pass')
     .option('--update-expectations', 'rewrite the known-issues file from this run (exits 0)')
@@ -72,8 +73,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<ExitCode
     .description('Combine the results.json of shards into one run (results.json + summary.md)')
     .argument('<results...>', 'results.json files of the shards')
     .requiredOption('--out <dir>', 'folder for the merged reports')
-    .action((files: string[], flags: { out: string }) => {
-      exitCode = mergeCommand(files, flags.out, io);
+    .action(async (files: string[], flags: { out: string }) => {
+      exitCode = await mergeCommand(files, flags.out, io);
     });
 
   try {

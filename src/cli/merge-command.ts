@@ -6,9 +6,9 @@ import type { CliIo } from './io';
 import { summaryLine, writeReports } from './run-command';
 
 /** `bn-suite merge`: shards' results.json into one; exit code as for a run of the whole. */
-export function mergeCommand(files: readonly string[], out: string, io: CliIo): ExitCode {
+export async function mergeCommand(files: readonly string[], out: string, io: CliIo): Promise<ExitCode> {
   const merged = mergeResults(files.map((file) => ({ file, suite: readResultsFile(file) })));
-  writeReports(path.resolve(out), merged);
+  await writeReports(path.resolve(out), merged);
   io.stdout(`${summaryLine(merged)}\nmerged ${files.length} shard(s) into ${out}\n`);
   return merged.summary.asExpected ? EXIT.ok : EXIT.unexpected;
 }

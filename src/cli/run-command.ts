@@ -7,6 +7,8 @@ import { loadKnownIssues } from '../expectations/known-issues';
 import { knownIssuesYaml, updatedKnownIssues } from '../expectations/update';
 import { writeFileAtomic } from '../report/atomic-write';
 import { compareWithBaseline, formatBaselineComparison } from '../report/baseline';
+import { renderHtmlReport } from '../report/html';
+import { junitXml } from '../report/junit';
 import { conformanceMarkdown, summaryMarkdown } from '../report/markdown';
 import { readResultsFile } from '../report/read-results';
 import { runSuite, type SuiteResult } from '../run/run-suite';
@@ -33,6 +35,7 @@ export interface RunFlags {
   json?: boolean;
   tolerateUnexpectedPass?: boolean;
   updateExpectations?: boolean;
+  profile?: string;
   /** Write a standalone repro for every failing result into `<out>/repros/`. */
   repro?: boolean;
 }
@@ -46,10 +49,15 @@ function timestampFolder(now: Date): string {
   return now.toISOString().replace(/:/g, '-').replace(/\.(\d+)Z$/, '.$1Z');
 }
 
-/** Writes results.json (the master) and summary.md into `dir`, each atomically. */
-export function writeReports(dir: string, suite: SuiteResult): void {
+/**
+ * Writes results.json (the master), summary.md, junit.xml and index.html into `dir`, each
+ * atomically. results.json goes first: a failure to render a derived report never loses it.
+ */
+export async function writeReports(dir: string, suite: SuiteResult): Promise<void> {
   writeFileAtomic(path.join(dir, 'results.json'), `${JSON.stringify(suite, null, 2)}\n`);
   writeFileAtomic(path.join(dir, 'summary.md'), summaryMarkdown(suite));
+  writeFileAtomic(path.join(dir, 'junit.xml'), junitXml(suite));
+  writeFileAtomic(path.join(dir, 'index.html'), await renderHtmlReport(suite));
 }
 
 /** Points `reports/latest` at the newest run folder (replacing the link atomically). */
@@ -73,6 +81,10 @@ export async function runCommand(flags: RunFlags, io: CliIo, env: NodeJS.Process
   const seed = parseSeed(flags.seed, DEFAULT_SEED);
   const runs = parsePositiveInt('--runs', flags.runs, DEFAULT_RUNS);
   const shard = parseShard(flags.shard);
+  if (flags.profile !== undefined && flags.profile !== 'quick' && flags.profile !== 'full') {
+    throw new UsageError(`--profile '${flags.profile}': allowed: quick, full`);
+  }
+  const profile = flags.profile as 'quick' | 'full' | undefined;
   const scenarioDir = flags.scenarios ?? SHIPPED_SCENARIOS;
   const allScenarios = loadScenarios(scenarioDir);
   const scenarios = selectScenarios(allScenarios, flags.scenario);
@@ -104,12 +116,13 @@ export async function runCommand(flags: RunFlags, io: CliIo, env: NodeJS.Process
     seed,
     runs,
     shard,
+    ...(profile !== undefined ? { profile } : {}),
     onProgress: progressReporter(io),
   });
 
   const reportsRoot = path.resolve('reports');
   const outDir = flags.out !== undefined ? path.resolve(flags.out) : path.join(reportsRoot, timestampFolder(new Date(suite.startedAt)));
-  writeReports(outDir, suite);
+  await writeReports(outDir, suite);
   if (flags.out === undefined) pointLatest(reportsRoot, outDir);
   if (flags.repro) await writeRunRepros(suite, path.join(outDir, 'repros'), allScenarios, knownIssues, io);
 

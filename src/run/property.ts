@@ -15,6 +15,10 @@ export interface PropertyRunOptions {
   path?: string;
   /** Shrink a failing case to a minimal one (default true); off, the first failing case is kept. */
   shrink?: boolean;
+  /** Data profile of transfer scenarios: `quick` (the scenario's default) or `full` (larger subsets). */
+  profile?: 'quick' | 'full';
+  /** Folder of the pre-trained-base cache of transfer scenarios. */
+  cacheDir?: string;
 }
 
 /** The verdict of a property over many generated cases. */

@@ -1,7 +1,8 @@
 import { DEFAULT_CONSTRAINTS } from '../arbitraries/case';
 import type { BackendName } from '../backends/types';
 import type { Evidence, Invariant, InvariantContext, InvariantId } from '../invariants/types';
-import type { Scenario, StepsScenario } from '../scenarios/types';
+import type { Scenario, StepsScenario, TransferScenario } from '../scenarios/types';
+import { runTransferScenario } from '../transfer/run-transfer';
 import { runStepsScenario } from '../steps/run-steps';
 import { activateBackend } from '../backends/registry';
 import { withSeed } from '../determinism/with-seed';
@@ -32,10 +33,17 @@ export interface ScenarioResult {
   durationMs: number;
 }
 
-/** Runs a steps scenario once under its seed; a throw becomes an error or unsupported verdict. */
-async function runStepsOnce(scenario: StepsScenario, context: InvariantContext): Promise<CaseVerdict> {
+/**
+ * Runs a fixed (steps or transfer) scenario once under its seed; a throw becomes an error or
+ * unsupported verdict.
+ */
+async function runOnce(scenario: StepsScenario | TransferScenario, context: InvariantContext, options: PropertyRunOptions): Promise<CaseVerdict> {
   try {
-    return await withSeed(scenario.seed, () => runStepsScenario(scenario));
+    return await withSeed(scenario.seed, () =>
+      scenario.kind === 'steps'
+        ? runStepsScenario(scenario)
+        : runTransferScenario({ ...scenario, profile: options.profile ?? scenario.profile }, { cacheDir: options.cacheDir }),
+    );
   } catch (error) {
     return verdictFromError(error);
   } finally {
@@ -54,8 +62,8 @@ export async function runScenario(
   options: PropertyRunOptions,
 ): Promise<ScenarioResult> {
   const started = performance.now();
-  if (scenario.kind === 'steps') {
-    const verdict = await runStepsOnce(scenario, context);
+  if (scenario.kind !== 'property') {
+    const verdict = await runOnce(scenario, context, options);
     return {
       scenario: scenario.id,
       invariant: scenario.invariant,

@@ -36,6 +36,10 @@ export interface SuiteOptions {
   seed: number;
   runs: number;
   shard?: Shard;
+  /** Data profile of transfer scenarios (default: each scenario's own, `quick` unless it says). */
+  profile?: 'quick' | 'full';
+  /** Folder of the pre-trained-base cache of transfer scenarios. */
+  cacheDir?: string;
   onProgress?: (event: ProgressEvent) => void;
 }
 
@@ -135,7 +139,12 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
     options.onProgress?.({ phase: 'start', done: i, total: jobs.length, scenario: loaded.scenario.id, backend });
     await activateBackend(backend);
     const context = { backend, otherBackends: options.backends.filter((b) => b !== backend), activate: activateBackend };
-    const result = await runScenario(loaded.scenario, INVARIANTS[loaded.scenario.invariant], context, { seed: options.seed, runs: options.runs });
+    const result = await runScenario(loaded.scenario, INVARIANTS[loaded.scenario.invariant], context, {
+      seed: options.seed,
+      runs: options.runs,
+      ...(options.profile !== undefined ? { profile: options.profile } : {}),
+      ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+    });
     const classified = classifyResult(result, options.knownIssues);
     const record: ResultRecord = {
       ...result,

@@ -3,6 +3,7 @@ import { BACKEND_NAMES } from '../backends/types';
 import { INVARIANT_IDS } from '../invariants/types';
 import { ENTRY_POINTS } from '../run/case-spec';
 import { stepSchema, stepsDataSchema, stepsModelSchema } from '../steps/schema';
+import { transferFields } from '../transfer/schema';
 
 const range = z.object({ min: z.number(), max: z.number() }).strict();
 
@@ -60,8 +61,11 @@ export const stepsScenarioSchema = z
   })
   .strict();
 
+/** A transfer-learning scenario on real data: pre-train a base with BN, freeze it, fine-tune a new head (`kind: transfer`). */
+export const transferScenarioSchema = z.object({ ...common, ...transferFields }).strict();
+
 /** Any scenario file. */
-export const scenarioSchema = z.discriminatedUnion('kind', [propertyScenarioSchema, stepsScenarioSchema]);
+export const scenarioSchema = z.discriminatedUnion('kind', [propertyScenarioSchema, stepsScenarioSchema, transferScenarioSchema]);
 
 /** The tag vocabulary file (`scenarios/tags.yaml`). */
 export const tagVocabularySchema = z.object({ tags: z.record(z.string().regex(/^[a-z0-9-]+$/), z.string().min(1)) }).strict();

@@ -62,8 +62,8 @@ describe('bn-suite run (in-process)', () => {
     expect(first.out).toContain('1 results, 1 cases');
     expect(first.out).toContain('Closest contract');
     expect(first.err).toMatch(/\[1\/1\] ok\s+oracle\/affine @ cpu: pass/);
-    // Only the two reports, no leftover temporary files.
-    expect(fs.readdirSync(first.dir).sort()).toEqual(['results.json', 'summary.md']);
+    // Only the reports, no leftover temporary files.
+    expect(fs.readdirSync(first.dir).sort()).toEqual(['index.html', 'junit.xml', 'results.json', 'summary.md']);
   });
 
   describe('bad input exits 2, names the problem on stderr and writes no report', () => {

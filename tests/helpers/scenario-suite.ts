@@ -6,22 +6,23 @@ import { loadKnownIssues } from '../../src/expectations/known-issues';
 import { INVARIANTS } from '../../src/invariants';
 import { formatClassifiedResult } from '../../src/report/format-result';
 import { runScenario } from '../../src/run/run-scenario';
-import { loadScenarios, selectScenarios } from '../../src/scenarios/load';
+import { loadScenarios } from '../../src/scenarios/load';
 import { describeEachBackend } from './backends';
+import { scenariosOfArea, type NAMED_AREAS } from './scenario-areas';
 import { testRuns, testSeed } from './settings';
 
 const root = path.resolve(__dirname, '../..');
 
 /**
- * Declares one test per (shipped scenario matching `selector`, backend), running it through the
+ * Declares one test per (shipped scenario of `area`, backend), running it through the
  * same runner as `bn-suite run` and classifying it with the shipped known issues. The shipped
  * scenarios are spread over several test files so that jest's workers and `--shard` split them.
  */
-export function describeShippedScenarios(title: string, selector: string): void {
+export function describeShippedScenarios(title: string, area: keyof typeof NAMED_AREAS | 'other'): void {
   const seed = testSeed();
   const runs = testRuns();
   const knownIssues = loadKnownIssues(path.join(root, 'expectations/known-issues.yaml'));
-  const scenarios = selectScenarios(loadScenarios(path.join(root, 'scenarios')), selector).map((loaded) => loaded.scenario);
+  const scenarios = scenariosOfArea(loadScenarios(path.join(root, 'scenarios')), area).map((loaded) => loaded.scenario);
   const availableBackends = BACKEND_NAMES.filter((name) => probeBackendModule(name).available);
 
   describeEachBackend(title, (backend) => {

@@ -1,4 +1,3 @@
-import { SCENARIO_AREAS } from '../helpers/scenario-areas';
 import { describeShippedScenarios } from '../helpers/scenario-suite';
 
-describeShippedScenarios('shipped scenarios: Keras test cases translated', SCENARIO_AREAS.keras);
+describeShippedScenarios('shipped scenarios: Keras test cases translated', 'keras');

@@ -1,4 +1,3 @@
-import { SCENARIO_AREAS } from '../helpers/scenario-areas';
 import { describeShippedScenarios } from '../helpers/scenario-suite';
 
-describeShippedScenarios('shipped scenarios: float64 oracle', SCENARIO_AREAS.oracle);
+describeShippedScenarios('shipped scenarios: float64 oracle', 'oracle');
