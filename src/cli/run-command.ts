@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../report/atomic-write';
 import { compareWithBaseline, formatBaselineComparison } from '../report/baseline';
 import { renderHtmlReport } from '../report/html';
 import { junitXml } from '../report/junit';
-import { conformanceMarkdown, summaryMarkdown } from '../report/markdown';
+import { accuracyTableMarkdown, conformanceMarkdown, summaryMarkdown } from '../report/markdown';
 import { readResultsFile } from '../report/read-results';
 import { runSuite, type SuiteResult } from '../run/run-suite';
 import { loadScenarios, selectScenarios } from '../scenarios/load';
@@ -134,7 +134,9 @@ export async function runCommand(flags: RunFlags, io: CliIo, env: NodeJS.Process
 
   if (flags.json) io.stdout(`${JSON.stringify(suite, null, 2)}\n`);
   else {
-    io.stdout(`${summaryLine(suite)}\n\nConformance with frozen-BN contracts:\n${conformanceMarkdown(suite)}\n\nreports: ${path.relative(process.cwd(), outDir) || '.'}\n`);
+    const accuracy = accuracyTableMarkdown(suite);
+    const accuracySection = accuracy === '' ? '' : `\n\nReal-data accuracy (held-out target digits, final epoch):\n${accuracy}`;
+    io.stdout(`${summaryLine(suite)}\n\nConformance with frozen-BN contracts:\n${conformanceMarkdown(suite)}${accuracySection}\n\nreports: ${path.relative(process.cwd(), outDir) || '.'}\n`);
     for (const r of suite.results.filter((x) => x.outcome === 'unexpected-fail' || x.outcome === 'unexpected-pass')) {
       io.stdout(`\n${r.outcome}: ${r.scenario} (${r.invariant}) @ ${r.backend}: ${r.status} ${r.summary}\n  replay: ${r.replay}\n`);
     }

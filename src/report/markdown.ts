@@ -24,6 +24,41 @@ export function conformanceMarkdown(suite: SuiteResult): string {
   return [header, rule, ...rows, '', `Closest contract: **${best}** (${scores}).`].join('\n');
 }
 
+interface VariantAccuracy {
+  trainingModeAccuracy: number[];
+  inferenceModeAccuracy: number[];
+  gapPoints: number[];
+}
+
+function percent(fraction: number | undefined): string {
+  return fraction === undefined ? '-' : `${(fraction * 100).toFixed(1)}%`;
+}
+
+/**
+ * The real-data accuracy table (final epoch): per transfer result, the frozen base's
+ * training-mode and inference-mode accuracy on held-out target data, their gap, and the control
+ * (base in inference mode). Empty when the run had no transfer scenario.
+ */
+export function accuracyTableMarkdown(suite: SuiteResult): string {
+  const rows = suite.results.flatMap((r) => {
+    const variants = (r.evidence as { variants?: { frozen?: VariantAccuracy; control?: VariantAccuracy } }).variants;
+    if (variants?.frozen === undefined) return [];
+    const last = (values: number[] | undefined) => values?.[values.length - 1];
+    const frozen = variants.frozen;
+    const control = variants.control;
+    const seed = (r.evidence as { seed?: number }).seed ?? r.seed;
+    return [
+      `| ${r.scenario} | ${r.backend} | ${seed} | ${percent(last(frozen.trainingModeAccuracy))} | ${percent(last(frozen.inferenceModeAccuracy))} | ${last(frozen.gapPoints)?.toFixed(1) ?? '-'} | ${percent(last(control?.inferenceModeAccuracy))} | ${last(control?.gapPoints)?.toFixed(1) ?? '-'} | ${r.status} |`,
+    ];
+  });
+  if (rows.length === 0) return '';
+  return [
+    '| scenario | backend | seed | frozen: training mode | frozen: inference mode | gap (points) | control | control gap | verdict |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
+
 /** `summary.md`: results per scenario x backend, conformance matrix, unavailable backends. */
 export function summaryMarkdown(suite: SuiteResult): string {
   const s = suite.summary;
@@ -50,6 +85,10 @@ export function summaryMarkdown(suite: SuiteResult): string {
     '',
     conformanceMarkdown(suite),
   ];
+  const accuracy = accuracyTableMarkdown(suite);
+  if (accuracy !== '') {
+    lines.push('', '## Real-data accuracy (held-out target digits, final epoch)', '', accuracy);
+  }
   if (suite.stale.length > 0) {
     lines.push('', '## Stale known-issue entries', '', ...suite.stale.map((e) => `- ${e.scenario} / ${e.invariant}${e.backend ? ` [${e.backend.join(', ')}]` : ''}: matched no result`));
   }
