@@ -8,10 +8,12 @@
  *
  * @packageDocumentation
  */
-import { UsageError } from '../errors';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Command } from 'commander';
 import fc from 'fast-check';
+import { integerAtLeast, parseScriptArgs, type ScriptArgs } from '../cli/script-args';
+import { UsageError } from '../errors';
 import { caseArbitrary, DEFAULT_CONSTRAINTS, type CaseConstraints } from '../arbitraries/case';
 import { activateBackend, probeBackend } from '../backends/registry';
 import { BACKEND_NAMES, type BackendName, type BackendStatus } from '../backends/types';
@@ -60,39 +62,15 @@ interface BenchOptions {
   seed: number;
 }
 
-function parsePositiveInt(flag: string, raw: string | undefined, min: number): number {
-  const value = raw === undefined ? NaN : Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new UsageError(`${flag}: '${raw ?? ''}'; need an integer >= ${min}`);
-  return value;
-}
-
-/** Parses `--runs N`, `--rounds K`, `--seed S` (also `--flag=value`). */
-function parseArgs(argv: readonly string[]): BenchOptions {
-  const options: BenchOptions = { runs: DEFAULT_RUNS, rounds: DEFAULT_ROUNDS, seed: DEFAULT_SEED };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.indexOf('=');
-    const flag = eq >= 0 ? arg.slice(0, eq) : arg;
-    const value = () => (eq >= 0 ? arg.slice(eq + 1) : argv[++i]);
-    switch (flag) {
-      case '--runs':
-        options.runs = parsePositiveInt('--runs', value(), 1);
-        break;
-      case '--rounds':
-        options.rounds = parsePositiveInt('--rounds', value(), 1);
-        break;
-      case '--seed':
-        options.seed = parsePositiveInt('--seed', value(), 0);
-        break;
-      case '--help':
-      case '-h':
-        process.stdout.write('usage: npm run bench -- [--runs N] [--rounds K] [--seed S]\n');
-        process.exit(0);
-      default:
-        throw new UsageError(`unknown argument '${arg}'; allowed: --runs N, --rounds K, --seed S`);
-    }
-  }
-  return options;
+/** Parses `--runs N`, `--rounds K`, `--seed S` (also `--flag=value`); `--help` prints the flags. */
+function parseArgs(argv: readonly string[]): ScriptArgs<BenchOptions> {
+  const program = new Command('npm run bench --')
+    .description("Cases per second per backend, and the harness's overhead against a bare tfjs script; writes reports/bench.json")
+    .usage('[--runs N] [--rounds K] [--seed S]')
+    .option('--runs <N>', 'cases per timed pass', integerAtLeast(1), DEFAULT_RUNS)
+    .option('--rounds <K>', 'interleaved rounds', integerAtLeast(1), DEFAULT_ROUNDS)
+    .option('--seed <S>', 'fast-check seed of the sampled cases', integerAtLeast(0), DEFAULT_SEED);
+  return parseScriptArgs<BenchOptions>(program, 'bench', argv);
 }
 
 /** Runs one case through the harness's per-case path (what runProperty calls); true when the stats moved. */
@@ -186,7 +164,12 @@ async function benchBackend(backend: BackendName, specs: readonly CaseSpec[], op
 }
 
 async function main(): Promise<void> {
-  const options = parseArgs(process.argv.slice(2));
+  const parsed = parseArgs(process.argv.slice(2));
+  if ('exitCode' in parsed) {
+    process.exitCode = parsed.exitCode;
+    return;
+  }
+  const { options } = parsed;
   silenceTfjsBanner();
   const log = (line: string) => process.stderr.write(`${line}\n`);
 

@@ -24,6 +24,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology';
+import { Command } from 'commander';
+import { integerAtLeast, parseScriptArgs, type ScriptArgs } from '../cli/script-args';
 import { writeFileAtomic } from '../report/atomic-write';
 import { BN_SUITE_VERSION } from '../version';
 import { applyFault, FAULTS, LAYERS_BUNDLE, type Fault } from './faults';
@@ -41,7 +43,6 @@ const EXIT_MISSED = 1;
 const EXIT_USAGE = 2;
 const EXIT_HARNESS = 3;
 
-class UsageError extends Error {}
 class HarnessError extends Error {}
 
 interface Options {
@@ -50,35 +51,15 @@ interface Options {
   keep: boolean;
 }
 
-function parsePositiveInt(flag: string, raw: string | undefined): number {
-  const value = raw === undefined ? NaN : Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new UsageError(`${flag} '${raw ?? ''}': expected a positive integer`);
-  return value;
-}
-
-/** Parses `--runs R`, `--jobs J`, `--keep` (also `--flag=value`). */
-export function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { runs: 10, jobs: 1, keep: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.indexOf('=');
-    const flag = eq >= 0 ? arg.slice(0, eq) : arg;
-    const value = () => (eq >= 0 ? arg.slice(eq + 1) : argv[++i]);
-    switch (flag) {
-      case '--runs':
-        options.runs = parsePositiveInt('--runs', value());
-        break;
-      case '--jobs':
-        options.jobs = parsePositiveInt('--jobs', value());
-        break;
-      case '--keep':
-        options.keep = true;
-        break;
-      default:
-        throw new UsageError(`unknown argument '${arg}'; usage: npm run mutants -- [--runs R] [--jobs J] [--keep]`);
-    }
-  }
-  return options;
+/** Parses `--runs R`, `--jobs J`, `--keep` (also `--flag=value`); `--help` prints the flags. */
+export function parseArgs(argv: readonly string[]): ScriptArgs<Options> {
+  const program = new Command('npm run mutants --')
+    .description("Proves that the gate notices faults patched into tfjs-layers' BN; writes reports/mutants.json")
+    .usage('[--runs R] [--jobs J] [--keep]')
+    .option('--runs <R>', 'cases per property scenario', integerAtLeast(1), 10)
+    .option('--jobs <J>', 'mutants run at a time', integerAtLeast(1), 1)
+    .option('--keep', 'keep the temp folder', false);
+  return parseScriptArgs<Options>(program, 'mutants', argv);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -436,13 +417,11 @@ async function main(argv: readonly string[]): Promise<number> {
     await runProbe();
     return EXIT_OK;
   }
+  const parsed = parseArgs(argv);
+  if ('exitCode' in parsed) return parsed.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
   try {
-    return await drive(parseArgs(argv));
+    return await drive(parsed.options);
   } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`mutants: ${error.message}\n`);
-      return EXIT_USAGE;
-    }
     process.stderr.write(`mutants: harness failure: ${error instanceof HarnessError ? error.message : ((error as Error).stack ?? String(error))}\n`);
     return EXIT_HARNESS;
   }

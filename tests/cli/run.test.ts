@@ -78,6 +78,27 @@ describe('bn-suite run (in-process)', () => {
       writeFile(path.join(dir, 'broken.yaml'), 'id: broken\nkind: property\ntags: [ oracle\n');
       return dir;
     };
+    const emptyExpectations = () => writeFile(path.join(freshDir('no-ki'), 'known-issues.yaml'), 'known-issues: []\n');
+    const nanData = () => {
+      const dir = freshDir('nan-scenarios');
+      writeFile(path.join(dir, 'tags.yaml'), 'tags:\n  oracle: reference\n');
+      writeFile(
+        path.join(dir, 'nan.yaml'),
+        'id: nan\nkind: steps\ndescription: d\nprovenance: p\ntags: [oracle]\ninvariant: oracle-agreement\nmodel: { inputShape: [1] }\ndata: { batch: 2, x: { values: [0, .nan] } }\nsteps:\n  - callBn: { training: true }\n',
+      );
+      return dir;
+    };
+    const unknownTag = () => {
+      const dir = freshDir('tag-scenarios');
+      writeFile(path.join(dir, 'tags.yaml'), 'tags:\n  oracle: reference\n');
+      writeFile(path.join(dir, 'odd.yaml'), 'id: odd\nkind: property\ndescription: d\nprovenance: p\ntags: [orakel]\ninvariant: oracle-agreement\n');
+      return dir;
+    };
+    const onlyTags = () => {
+      const dir = freshDir('only-tags');
+      writeFile(path.join(dir, 'tags.yaml'), 'tags:\n  oracle: reference\n');
+      return dir;
+    };
     const badInvariant = () => writeFile(path.join(freshDir('ki'), 'known-issues.yaml'), knownIssue('oracle/affine', 'frozen-stats'));
     const ghostScenario = () => writeFile(path.join(freshDir('ki'), 'known-issues.yaml'), knownIssue('oracle/ghost', 'oracle-agreement'));
     const oldBaseline = () => {
@@ -98,6 +119,9 @@ describe('bn-suite run (in-process)', () => {
       ['--scenarios at an empty folder', () => [...CHEAP, '--scenarios', emptyFolder()], /tags\.yaml: tag vocabulary not found/],
       ['--scenarios at a missing folder', () => [...CHEAP, '--scenarios', freshDir('missing')], /scenario folder not found/],
       ['malformed scenario YAML', () => [...CHEAP, '--scenarios', malformedFolder()], /broken\.yaml:\d+:\d+: \(yaml\): malformed YAML/],
+      ['NaN in scenario data', () => ['--runs', '1', '--backend', 'cpu', '--expectations', emptyExpectations(), '--scenarios', nanData()], /nan\.yaml:8:\d+: data\.x\.values\.1: .*expected number, received NaN/],
+      ['unknown tag', () => ['--runs', '1', '--backend', 'cpu', '--expectations', emptyExpectations(), '--scenarios', unknownTag()], /odd\.yaml:5:\d+: tags.*unknown tag 'orakel'; allowed .*: oracle/],
+      ['a scenario folder with no scenario file', () => ['--runs', '1', '--backend', 'cpu', '--expectations', emptyExpectations(), '--scenarios', onlyTags()], /no scenario files/],
       ['expectations with an unknown invariant', () => [...CHEAP, '--expectations', badInvariant()], /known-issues\.yaml:3:\d+: known-issues\.0\.invariant: .*"oracle-agreement"/],
       ['known issue naming a nonexistent scenario', () => [...CHEAP, '--expectations', ghostScenario()], /known issue names scenario 'oracle\/ghost', which does not exist/],
       ['missing expectations file', () => [...CHEAP, '--expectations', path.join(tmp, 'nope.yaml')], /nope\.yaml: cannot read \(ENOENT\)/],

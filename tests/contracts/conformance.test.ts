@@ -4,6 +4,7 @@ import { CONTRACT_IDS, CONTRACTS } from '../../src/contracts/contracts';
 import type { InvariantId } from '../../src/invariants/types';
 import type { ResultRecord } from '../../src/run/run-suite';
 import type { VerdictStatus } from '../../src/run/verdict';
+import { resultRecord } from '../helpers/fixtures';
 
 /** Tags as the shipped scenarios use them. */
 const TAGS = new Map<string, string[]>([
@@ -19,27 +20,8 @@ const TAGS = new Map<string, string[]>([
 ]);
 
 function record(scenario: string, invariant: InvariantId, status: VerdictStatus, backend: BackendName = 'cpu', tags = TAGS.get(scenario) ?? []): ResultRecord {
-  return {
-    scenario,
-    tags,
-    invariant,
-    backend,
-    status,
-    summary: status === 'pass' ? '' : 'x',
-    evidence: {},
-    counterexample: null,
-    casesRun: 1,
-    unsupportedCases: 0,
-    shrinks: 0,
-    seed: 1,
-    replay: '',
-    durationMs: 1,
-    expected: false,
-    outcome: status === 'pass' ? 'pass' : 'unexpected-fail',
-    issue: null,
-  };
+  return resultRecord({ scenario, tags, invariant, backend, status, summary: status === 'pass' ? '' : 'x', replay: '', outcome: status === 'pass' ? 'pass' : 'unexpected-fail' });
 }
-
 
 /** One result per semantic invariant, with the given statuses (pass by default). */
 function run(statuses: Partial<Record<'fms' | 'fgb' | 'ms' | 'ip' | 'oa', VerdictStatus>> = {}): ResultRecord[] {

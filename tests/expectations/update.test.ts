@@ -5,27 +5,10 @@ import { knownIssuesYaml, updatedKnownIssues } from '../../src/expectations/upda
 import { INVARIANT_IDS } from '../../src/invariants/types';
 import type { ResultRecord } from '../../src/run/run-suite';
 import type { VerdictStatus } from '../../src/run/verdict';
+import { resultRecord } from '../helpers/fixtures';
 
 function record(scenario: string, invariant: ResultRecord['invariant'], backend: BackendName, status: VerdictStatus, summary = `${scenario} ${status}`): ResultRecord {
-  return {
-    scenario,
-    invariant,
-    tags: [],
-    backend,
-    status,
-    summary: status === 'pass' ? '' : summary,
-    evidence: {},
-    counterexample: null,
-    casesRun: 2,
-    unsupportedCases: 0,
-    shrinks: 0,
-    seed: 7,
-    replay: `bn-suite:${scenario}@${backend}?seed=7&tfjs=4.22.0`,
-    durationMs: 1,
-    expected: false,
-    outcome: status === 'pass' ? 'pass' : 'unexpected-fail',
-    issue: null,
-  };
+  return resultRecord({ scenario, invariant, backend, status, summary: status === 'pass' ? '' : summary, casesRun: 2, seed: 7, outcome: status === 'pass' ? 'pass' : 'unexpected-fail' });
 }
 
 const fitIssue: KnownIssue = {

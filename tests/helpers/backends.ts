@@ -1,5 +1,6 @@
 import { activateBackend, probeBackend, probeBackendModule, selectBackends } from '../../src/backends/registry';
 import { BACKEND_NAMES, type BackendName } from '../../src/backends/types';
+import type { InvariantContext } from '../../src/invariants/types';
 import { silenceTfjsBanner } from '../../src/tfjs';
 
 /**
@@ -35,4 +36,9 @@ export function describeEachBackend(title: string, body: (backend: BackendName) 
       body(name);
     });
   }
+}
+
+/** The context an invariant check gets on `backend`, switching backends through activateBackend. */
+export function invariantContext(backend: BackendName, otherBackends: readonly BackendName[] = []): InvariantContext {
+  return { backend, otherBackends, activate: activateBackend };
 }

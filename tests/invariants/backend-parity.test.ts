@@ -2,29 +2,10 @@ import { activateBackend, probeBackend, probeBackendModule, selectBackends } fro
 import { BACKEND_NAMES, type BackendName } from '../../src/backends/types';
 import { backendParity, compareBackendRuns, parityReductionSize, parityTolerance, type BackendRun } from '../../src/invariants/backend-parity';
 import type { InvariantContext } from '../../src/invariants/types';
-import type { CaseSpec } from '../../src/run/case-spec';
 import type { Snapshot } from '../../src/snapshot/snapshot';
 import { tf } from '../../src/tfjs';
-import { describeEachBackend } from '../helpers/backends';
-
-function caseSpec(overrides: Partial<Pick<CaseSpec, 'freeze' | 'entryPoint' | 'steps'>> & { nested?: boolean } = {}): CaseSpec {
-  return {
-    model: {
-      architecture: 'dense',
-      inputShape: [3],
-      hiddenUnits: 4,
-      bn: { axis: -1, momentum: 0.9, epsilon: 1e-3, center: true, scale: true, movingMeanInit: 0, movingVarianceInit: 1 },
-      classes: 2,
-      nested: overrides.nested ?? false,
-      seed: 1,
-    },
-    data: { batch: 8, mean: 2, scale: 3, seed: 7 },
-    freeze: overrides.freeze ?? 'none',
-    entryPoint: overrides.entryPoint ?? 'fit',
-    steps: overrides.steps ?? 2,
-    learningRate: 0.01,
-  };
-}
+import { describeEachBackend, invariantContext } from '../helpers/backends';
+import { caseSpec } from '../helpers/fixtures';
 
 /** Backends that load in this process and that BN_BACKENDS selects (synchronous, for test declaration). */
 const selectable: BackendName[] = selectBackends(
@@ -34,7 +15,7 @@ const selectable: BackendName[] = selectBackends(
 
 describeEachBackend('backend-parity', (backend: BackendName) => {
   const others = selectable.filter((name) => name !== backend);
-  const context: InvariantContext = { backend, otherBackends: others, activate: activateBackend };
+  const context = invariantContext(backend, others);
 
   beforeAll(async () => {
     // A backend must be initialized in this jest worker before activateBackend can switch to it.
@@ -67,7 +48,7 @@ describeEachBackend('backend-parity', (backend: BackendName) => {
   });
 
   test('throws "needs at least two" when no other backend is available', async () => {
-    const alone: InvariantContext = { backend, otherBackends: [], activate: activateBackend };
+    const alone = invariantContext(backend);
     await expect(backendParity.check(caseSpec(), alone)).rejects.toThrow(/^backend-parity needs at least two available backends/);
     // Listing the backend itself as "other" is still one backend.
     await expect(backendParity.check(caseSpec(), { ...alone, otherBackends: [backend] })).rejects.toThrow(/^backend-parity needs at least two available backends/);

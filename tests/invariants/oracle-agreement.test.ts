@@ -1,44 +1,19 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { activateBackend } from '../../src/backends/registry';
 import type { BackendName } from '../../src/backends/types';
 import { checkBnAgainstOracle, oracleAgreement } from '../../src/invariants/oracle-agreement';
-import type { InvariantContext } from '../../src/invariants/types';
-import type { BnLayerSpec } from '../../src/models/spec';
 import { bnInput, disposeCase, prepareCase } from '../../src/run/case-run';
-import type { CaseSpec } from '../../src/run/case-spec';
 import { tf } from '../../src/tfjs';
-import { describeEachBackend } from '../helpers/backends';
-
-const BN: BnLayerSpec = { axis: -1, momentum: 0.9, epsilon: 1e-3, center: true, scale: true, movingMeanInit: 0, movingVarianceInit: 1 };
-
-/** A dense case (rank 2) by default; `bnOnly` puts the input straight into BN. */
-function caseSpec(overrides: { bn?: Partial<BnLayerSpec>; inputShape?: number[]; bnOnly?: boolean; nested?: boolean; freeze?: CaseSpec['freeze']; steps?: number } = {}): CaseSpec {
-  return {
-    model: {
-      architecture: overrides.bnOnly ? 'bn-only' : 'dense',
-      inputShape: overrides.inputShape ?? [3],
-      hiddenUnits: 4,
-      bn: { ...BN, ...overrides.bn },
-      classes: 2,
-      nested: overrides.nested ?? false,
-      seed: 1,
-    },
-    data: { batch: 8, mean: 2, scale: 3, seed: 7 },
-    freeze: overrides.freeze ?? 'none',
-    entryPoint: 'fit',
-    steps: overrides.steps ?? 2,
-    learningRate: 0.01,
-  };
-}
+import { describeEachBackend, invariantContext } from '../helpers/backends';
+import { caseSpec } from '../helpers/fixtures';
 
 describeEachBackend('oracle-agreement', (backend: BackendName) => {
-  const context: InvariantContext = { backend, otherBackends: [], activate: activateBackend };
+  const context = invariantContext(backend);
 
   test.each([
     ['dense, rank 2, axis -1', caseSpec()],
-    ['bn-only, rank 4, axis -1', caseSpec({ bnOnly: true, inputShape: [2, 2, 3] })],
-    ['bn-only, rank 3, axis -1', caseSpec({ bnOnly: true, inputShape: [4, 3] })],
-    ['bn-only, rank 3, axis 2 (the last axis, written positively)', caseSpec({ bnOnly: true, inputShape: [4, 3], bn: { axis: 2 } })],
+    ['bn-only, rank 4, axis -1', caseSpec({ architecture: 'bn-only', inputShape: [2, 2, 3] })],
+    ['bn-only, rank 3, axis -1', caseSpec({ architecture: 'bn-only', inputShape: [4, 3] })],
+    ['bn-only, rank 3, axis 2 (the last axis, written positively)', caseSpec({ architecture: 'bn-only', inputShape: [4, 3], bn: { axis: 2 } })],
     ['momentum 0, non-default initial moving stats', caseSpec({ bn: { momentum: 0, movingMeanInit: 1, movingVarianceInit: 0 } })],
     ['nested and frozen base (freeze is ignored), 5 calls', caseSpec({ nested: true, freeze: 'base', steps: 5 })],
     ['steps 0 still makes one training call', caseSpec({ steps: 0 })],
@@ -63,9 +38,9 @@ describeEachBackend('oracle-agreement', (backend: BackendName) => {
   // statistics, computed with tf.moments, are right; both outputs are wrong. If a tfjs release fixes
   // this, these cases pass and this test must be updated.
   test.each([
-    ['rank 4, axis 1', caseSpec({ bnOnly: true, inputShape: [2, 2, 3], bn: { axis: 1 } })],
-    ['rank 3, axis 1', caseSpec({ bnOnly: true, inputShape: [4, 3], bn: { axis: 1 } })],
-    ['rank 4, axis 1, momentum 0', caseSpec({ bnOnly: true, inputShape: [2, 2, 3], bn: { axis: 1, momentum: 0 } })],
+    ['rank 4, axis 1', caseSpec({ architecture: 'bn-only', inputShape: [2, 2, 3], bn: { axis: 1 } })],
+    ['rank 3, axis 1', caseSpec({ architecture: 'bn-only', inputShape: [4, 3], bn: { axis: 1 } })],
+    ['rank 4, axis 1, momentum 0', caseSpec({ architecture: 'bn-only', inputShape: [2, 2, 3], bn: { axis: 1, momentum: 0 } })],
   ])('tfjs 4.22 fails the oracle with a channel axis that is not last: %s', async (_title, spec) => {
     const before = tf.memory().numTensors;
     const outcome = await oracleAgreement.check(spec, context);

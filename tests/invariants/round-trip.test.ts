@@ -2,39 +2,18 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { activateBackend } from '../../src/backends/registry';
 import type { BackendName } from '../../src/backends/types';
 import { compareReloaded, findLayer, reloadFromDisk, reloadInMemory, roundTrip, trainableFlags, type RoundTripMismatch } from '../../src/invariants/round-trip';
-import type { InvariantContext } from '../../src/invariants/types';
-import type { CaseSpec } from '../../src/run/case-spec';
 import { trainCase } from '../../src/run/case-run';
 import { withCase } from '../../src/run/observe';
 import { tf } from '../../src/tfjs';
-import { describeEachBackend } from '../helpers/backends';
-
-function caseSpec(overrides: Partial<Pick<CaseSpec, 'freeze' | 'entryPoint' | 'steps'>> & { nested?: boolean; inputShape?: number[] } = {}): CaseSpec {
-  return {
-    model: {
-      architecture: 'dense',
-      inputShape: overrides.inputShape ?? [3],
-      hiddenUnits: 4,
-      bn: { axis: -1, momentum: 0.9, epsilon: 1e-3, center: true, scale: true, movingMeanInit: 0, movingVarianceInit: 1 },
-      classes: 2,
-      nested: overrides.nested ?? false,
-      seed: 1,
-    },
-    data: { batch: 8, mean: 2, scale: 3, seed: 7 },
-    freeze: overrides.freeze ?? 'none',
-    entryPoint: overrides.entryPoint ?? 'fit',
-    steps: overrides.steps ?? 2,
-    learningRate: 0.01,
-  };
-}
+import { describeEachBackend, invariantContext } from '../helpers/backends';
+import { caseSpec } from '../helpers/fixtures';
 
 const summarize = (mismatches: RoundTripMismatch[]) => mismatches.map((m) => `${m.via} ${m.what} ${m.name}`);
 
 describeEachBackend('round-trip', (backend: BackendName) => {
-  const context: InvariantContext = { backend, otherBackends: [], activate: activateBackend };
+  const context = invariantContext(backend);
 
   test.each([
     ['plain dense model', caseSpec()],

@@ -3,52 +3,18 @@ import { UsageError } from '../../src/errors';
 import type { Outcome } from '../../src/expectations/classify';
 import type { InvariantId } from '../../src/invariants/types';
 import { compareWithBaseline, formatBaselineComparison } from '../../src/report/baseline';
-import { summarize, type ResultRecord, type SuiteResult } from '../../src/run/run-suite';
+import type { ResultRecord, SuiteResult } from '../../src/run/run-suite';
 import type { VerdictStatus } from '../../src/run/verdict';
 import { BN_SUITE_VERSION } from '../../src/version';
+import { resultRecord } from '../helpers/fixtures';
+import { suiteResult } from '../helpers/suite-result';
 
 function record(scenario: string, backend: BackendName, status: VerdictStatus, outcome: Outcome, casesRun = 3, invariant: InvariantId = 'oracle-agreement'): ResultRecord {
-  return {
-    scenario,
-    invariant,
-    tags: [],
-    backend,
-    status,
-    summary: '',
-    evidence: {},
-    counterexample: null,
-    casesRun,
-    unsupportedCases: 0,
-    shrinks: 0,
-    seed: 5,
-    replay: `bn-suite:${scenario}@${backend}?seed=5&tfjs=4.22.0`,
-    durationMs: 1,
-    expected: false,
-    outcome,
-    issue: null,
-  };
+  return resultRecord({ scenario, invariant, backend, status, outcome, casesRun, seed: 5 });
 }
 
 function suite(results: ResultRecord[], overrides: Partial<SuiteResult> = {}): SuiteResult {
-  return {
-    format: 'bn-suite-results',
-    formatVersion: 1,
-    tool: { name: 'bn-suite', version: BN_SUITE_VERSION },
-    tfjs: { '@tensorflow/tfjs-core': '4.22.0', '@tensorflow/tfjs-layers': '4.22.0' },
-    node: '20.0.0',
-    platform: 'linux/x64',
-    seed: 5,
-    runs: 3,
-    shard: null,
-    startedAt: '2026-01-01T00:00:00.000Z',
-    durationMs: 10,
-    backends: [],
-    results,
-    stale: [],
-    summary: summarize(results, []),
-    conformance: { rows: [], scores: [], bestMatches: [] },
-    ...overrides,
-  };
+  return suiteResult(results, { seed: 5, runs: 3, ...overrides });
 }
 
 const base = [record('a', 'cpu', 'pass', 'pass'), record('b', 'cpu', 'fail', 'expected-fail'), record('b', 'wasm', 'fail', 'expected-fail')];

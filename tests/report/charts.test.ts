@@ -15,30 +15,13 @@ import {
   verdictCategory,
   type VegaLiteSpec,
 } from '../../src/report/charts';
-import { summarize, type ResultRecord, type SuiteResult } from '../../src/run/run-suite';
+import type { ResultRecord, SuiteResult } from '../../src/run/run-suite';
 import type { VerdictStatus } from '../../src/run/verdict';
-import { BN_SUITE_VERSION } from '../../src/version';
+import { resultRecord } from '../helpers/fixtures';
+import { suiteResult } from '../helpers/suite-result';
 
 function record(scenario: string, backend: BackendName, status: VerdictStatus, outcome: Outcome, evidence: Record<string, unknown> = {}): ResultRecord {
-  return {
-    scenario,
-    invariant: 'mode-switch',
-    tags: [],
-    backend,
-    status,
-    summary: status === 'pass' ? '' : `${scenario} ${status}`,
-    evidence,
-    counterexample: null,
-    casesRun: 1,
-    unsupportedCases: 0,
-    shrinks: 0,
-    seed: 1,
-    replay: `bn-suite:${scenario}@${backend}?seed=1&tfjs=4.22.0`,
-    durationMs: 5,
-    expected: false,
-    outcome,
-    issue: null,
-  };
+  return resultRecord({ scenario, invariant: 'mode-switch', backend, status, summary: status === 'pass' ? '' : `${scenario} ${status}`, evidence, durationMs: 5, outcome });
 }
 
 const BACKENDS: BackendStatus[] = [
@@ -48,24 +31,7 @@ const BACKENDS: BackendStatus[] = [
 ];
 
 function suite(results: ResultRecord[]): SuiteResult {
-  return {
-    format: 'bn-suite-results',
-    formatVersion: 1,
-    tool: { name: 'bn-suite', version: BN_SUITE_VERSION },
-    tfjs: { '@tensorflow/tfjs-core': '4.22.0', '@tensorflow/tfjs-layers': '4.22.0' },
-    node: '20.0.0',
-    platform: 'linux/x64',
-    seed: 1,
-    runs: 1,
-    shard: null,
-    startedAt: '2026-01-01T00:00:00.000Z',
-    durationMs: 100,
-    backends: BACKENDS,
-    results,
-    stale: [],
-    summary: summarize(results, []),
-    conformance: { rows: [], scores: [], bestMatches: [] },
-  };
+  return suiteResult(results, { backends: BACKENDS });
 }
 
 /** The inline data of a spec (every chart carries its data as values). */

@@ -3,7 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { escapeHtml, htmlPage, renderHtmlReport, textWidth, type ChartFigure } from '../../src/report/html';
-import { summarize, type ResultRecord, type SuiteResult } from '../../src/run/run-suite';
+import type { ResultRecord, SuiteResult } from '../../src/run/run-suite';
+import { resultRecord } from '../helpers/fixtures';
+import { suiteResult } from '../helpers/suite-result';
 
 /**
  * index.html renders its charts with vega, which is ESM with top-level await: jest's CommonJS
@@ -157,47 +159,13 @@ describe('escapeHtml', () => {
 });
 
 function record(scenario: string, extra: Partial<ResultRecord> = {}): ResultRecord {
-  return {
-    scenario,
-    invariant: 'mode-switch',
-    tags: [],
-    backend: 'cpu',
-    status: 'fail',
-    summary: 'gap',
-    evidence: {},
-    counterexample: null,
-    casesRun: 1,
-    unsupportedCases: 0,
-    shrinks: 0,
-    seed: 1,
-    replay: `bn-suite:${scenario}@cpu?seed=1&tfjs=4.22.0`,
-    durationMs: 5,
-    expected: true,
-    outcome: 'expected-fail',
-    issue: 'https://github.com/tensorflow/tfjs/issues/1106',
-    ...extra,
-  };
+  return resultRecord({ scenario, invariant: 'mode-switch', status: 'fail', summary: 'gap', durationMs: 5, expected: true, outcome: 'expected-fail', issue: ISSUE, ...extra });
 }
 
 function suite(results: ResultRecord[]): SuiteResult {
-  return {
-    format: 'bn-suite-results',
-    formatVersion: 1,
-    tool: { name: 'bn-suite', version: '0.1.0' },
-    tfjs: { '@tensorflow/tfjs-core': '4.22.0', '@tensorflow/tfjs-layers': '4.22.0' },
-    node: '20.0.0',
-    platform: 'linux/x64',
-    seed: 1,
-    runs: 1,
-    shard: null,
-    startedAt: '2026-01-01T00:00:00.000Z',
-    durationMs: 100,
+  return suiteResult(results, {
     backends: [{ name: 'tensorflow', available: false, packageName: '@tensorflow/tfjs-node', version: undefined, kind: 'native-addon-missing', reason: 'no <libtensorflow> & "binding"' }],
-    results,
-    stale: [],
-    summary: summarize(results, []),
-    conformance: { rows: [], scores: [], bestMatches: [] },
-  };
+  });
 }
 
 describe('htmlPage (pure)', () => {

@@ -1,33 +1,25 @@
 import type { BackendName, BackendStatus } from '../../src/backends/types';
 import type { Outcome } from '../../src/expectations/classify';
 import type { KnownIssue } from '../../src/expectations/known-issues';
-import type { InvariantId } from '../../src/invariants/types';
 import { escapeXml, junitXml } from '../../src/report/junit';
-import { summarize, type ResultRecord, type SuiteResult } from '../../src/run/run-suite';
+import type { ResultRecord, SuiteResult } from '../../src/run/run-suite';
 import type { VerdictStatus } from '../../src/run/verdict';
-import { BN_SUITE_VERSION } from '../../src/version';
+import { resultRecord } from '../helpers/fixtures';
+import { suiteResult } from '../helpers/suite-result';
 
 function record(scenario: string, backend: BackendName, status: VerdictStatus, outcome: Outcome, extra: Partial<ResultRecord> = {}): ResultRecord {
-  return {
+  return resultRecord({
     scenario,
-    invariant: 'oracle-agreement' as InvariantId,
-    tags: [],
     backend,
     status,
     summary: status === 'pass' ? '' : `${scenario} went ${status}`,
-    evidence: {},
-    counterexample: null,
     casesRun: 3,
-    unsupportedCases: 0,
-    shrinks: 0,
     seed: 5,
-    replay: `bn-suite:${scenario}@${backend}?seed=5&tfjs=4.22.0`,
     durationMs: 1500,
     expected: outcome === 'expected-fail' || outcome === 'unexpected-pass',
     outcome,
-    issue: null,
     ...extra,
-  };
+  });
 }
 
 const CPU: BackendStatus = { name: 'cpu', available: true, packageName: '@tensorflow/tfjs-backend-cpu', version: '4.22.0' };
@@ -42,24 +34,7 @@ const NODE_MISSING: BackendStatus = {
 };
 
 function suite(results: ResultRecord[], backends: BackendStatus[] = [CPU, WASM, NODE_MISSING], stale: KnownIssue[] = []): SuiteResult {
-  return {
-    format: 'bn-suite-results',
-    formatVersion: 1,
-    tool: { name: 'bn-suite', version: BN_SUITE_VERSION },
-    tfjs: { '@tensorflow/tfjs-core': '4.22.0', '@tensorflow/tfjs-layers': '4.22.0' },
-    node: '20.0.0',
-    platform: 'linux/x64',
-    seed: 5,
-    runs: 3,
-    shard: null,
-    startedAt: '2026-01-01T00:00:00.123Z',
-    durationMs: 12_345,
-    backends,
-    results,
-    stale,
-    summary: summarize(results, stale),
-    conformance: { rows: [], scores: [], bestMatches: [] },
-  };
+  return suiteResult(results, { seed: 5, runs: 3, startedAt: '2026-01-01T00:00:00.123Z', durationMs: 12_345, backends, stale });
 }
 
 interface XmlElement {

@@ -6,6 +6,7 @@ import type { InvariantId } from '../../src/invariants/types';
 import { findStale, planJobs, summarize, type ResultRecord } from '../../src/run/run-suite';
 import type { VerdictStatus } from '../../src/run/verdict';
 import type { LoadedScenario } from '../../src/scenarios/types';
+import { resultRecord } from '../helpers/fixtures';
 
 function scenario(id: string, backends?: BackendName[], invariant: InvariantId = 'oracle-agreement'): LoadedScenario {
   return {
@@ -15,25 +16,16 @@ function scenario(id: string, backends?: BackendName[], invariant: InvariantId =
 }
 
 function record(scenarioId: string, invariant: InvariantId, backend: BackendName, status: VerdictStatus, outcome: Outcome, casesRun = 3): ResultRecord {
-  return {
+  return resultRecord({
     scenario: scenarioId,
     invariant,
     backend,
-    tags: [],
     status,
     summary: status === 'pass' ? '' : 'why',
-    evidence: {},
-    counterexample: null,
     casesRun,
-    unsupportedCases: 0,
-    shrinks: 0,
-    seed: 1,
-    replay: `bn-suite:${scenarioId}@${backend}?seed=1&tfjs=4.22.0`,
-    durationMs: 1,
     expected: outcome === 'expected-fail' || outcome === 'unexpected-pass',
     outcome,
-    issue: null,
-  };
+  });
 }
 
 const A = scenario('a');

@@ -1,0 +1,67 @@
+/**
+ * Builders of synthetic test data. Only type imports from src/: loading this file loads no tfjs
+ * (see suite-result.ts for the SuiteResult builder, which needs run-suite's summarize).
+ */
+import type { BnLayerSpec, ModelSpec } from '../../src/models/spec';
+import type { CaseSpec } from '../../src/run/case-spec';
+import type { ResultRecord } from '../../src/run/run-suite';
+
+/**
+ * A ResultRecord: a passing, expected-nothing result of `scenario` @ cpu, seed 1, with a replay
+ * token made of its (possibly overridden) scenario, backend and seed. Tests pass what they test.
+ */
+export function resultRecord(overrides: Partial<ResultRecord> = {}): ResultRecord {
+  const { scenario = 'scenario', backend = 'cpu', seed = 1 } = overrides;
+  return {
+    scenario,
+    invariant: 'oracle-agreement',
+    tags: [],
+    backend,
+    status: 'pass',
+    summary: '',
+    evidence: {},
+    counterexample: null,
+    casesRun: 1,
+    unsupportedCases: 0,
+    shrinks: 0,
+    seed,
+    replay: `bn-suite:${scenario}@${backend}?seed=${seed}&tfjs=4.22.0`,
+    durationMs: 1,
+    expected: false,
+    outcome: 'pass',
+    issue: null,
+    ...overrides,
+  };
+}
+
+/** What {@link caseSpec} lets a test change; everything else is fixed. */
+export interface CaseSpecOverrides {
+  architecture?: ModelSpec['architecture'];
+  inputShape?: number[];
+  /** Merged into the default BN options (axis -1, momentum 0.9, epsilon 1e-3, moving stats 0 / 1). */
+  bn?: Partial<BnLayerSpec>;
+  nested?: boolean;
+  freeze?: CaseSpec['freeze'];
+  entryPoint?: CaseSpec['entryPoint'];
+  steps?: number;
+}
+
+/** A small dense case: input [3], 4 hidden units, 2 classes, batch 8, fit for 2 steps, nothing frozen. */
+export function caseSpec(overrides: CaseSpecOverrides = {}): CaseSpec {
+  return {
+    model: {
+      architecture: overrides.architecture ?? 'dense',
+      inputShape: overrides.inputShape ?? [3],
+      hiddenUnits: 4,
+      bn: { axis: -1, momentum: 0.9, epsilon: 1e-3, center: true, scale: true, movingMeanInit: 0, movingVarianceInit: 1, ...overrides.bn },
+      classes: 2,
+      nested: overrides.nested ?? false,
+      seed: 1,
+    },
+    data: { batch: 8, mean: 2, scale: 3, seed: 7 },
+    freeze: overrides.freeze ?? 'none',
+    entryPoint: overrides.entryPoint ?? 'fit',
+    steps: overrides.steps ?? 2,
+    learningRate: 0.01,
+  };
+}
