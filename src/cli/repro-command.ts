@@ -1,3 +1,4 @@
+import { matchKnownIssue } from '../expectations/classify';
 import * as path from 'node:path';
 import { activateBackend } from '../backends/registry';
 import { UsageError } from '../errors';
@@ -29,10 +30,6 @@ export interface ReproFlags {
 }
 
 /** The known-issue entry covering (scenario, invariant, backend), as `bn-suite run` matches them. */
-function findKnownIssue(knownIssues: readonly KnownIssue[], scenario: string, invariant: InvariantId, backend: BackendName): KnownIssue | null {
-  return knownIssues.find((e) => e.scenario === scenario && e.invariant === invariant && (e.backend === undefined || e.backend.includes(backend))) ?? null;
-}
-
 function parseSeedFlag(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const seed = Number(raw);
@@ -81,7 +78,7 @@ export async function reproCommand(token: string | undefined, flags: ReproFlags,
   if (replay.tokenTfjs !== undefined && replay.tokenTfjs !== tf.version_core) {
     io.stderr(`note: the token came from tfjs ${replay.tokenTfjs}; this is tfjs ${tf.version_core}\n`);
   }
-  const known = findKnownIssue(knownIssues, replay.scenario.id, replay.scenario.invariant, replay.backend);
+  const known = matchKnownIssue({ scenario: replay.scenario.id, invariant: replay.scenario.invariant, backend: replay.backend }, knownIssues);
   const outDir = flags.out !== undefined ? path.resolve(flags.out) : reproDirFor(path.resolve('reports', 'repros'), replay.scenario.id, replay.backend);
   const report = await createRepro({
     scenario: { id: replay.scenario.id, description: replay.scenario.description, invariant: replay.scenario.invariant },
@@ -126,7 +123,7 @@ export async function writeRunRepros(
         counterexample: result.counterexample,
         outDir: reproDirFor(root, result.scenario, result.backend),
         replayToken: result.replay,
-        knownIssue: findKnownIssue(knownIssues, result.scenario, result.invariant, result.backend),
+        knownIssue: matchKnownIssue(result, knownIssues),
       });
       written.push(report.dir);
       io.stderr(`repro ${label}: ${path.relative(process.cwd(), report.dir) || '.'} (${report.verification !== null ? formatVerification(report.verification) : 'not verified'})\n`);

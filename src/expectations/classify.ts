@@ -18,7 +18,7 @@ export interface ClassifiedResult {
 }
 
 /** The known issue that covers a result (scenario + invariant, and the backend when the entry names backends). */
-export function matchKnownIssue(result: ScenarioResult, knownIssues: readonly KnownIssue[]): KnownIssue | null {
+export function matchKnownIssue(result: Pick<ScenarioResult, 'scenario' | 'invariant' | 'backend'>, knownIssues: readonly KnownIssue[]): KnownIssue | null {
   return (
     knownIssues.find(
       (entry) =>
