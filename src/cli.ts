@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { main } from './cli/main';
-import { processIo } from './cli/io';
+import { main } from './surfaces/cli/main';
+import { processIo } from './surfaces/cli/io';
 
 void main(process.argv, processIo).then((code) => {
   process.exitCode = code;

@@ -1,7 +1,7 @@
-import { activateBackend, probeBackend, probeBackendModule, selectBackends } from '../../src/backends/registry';
-import { BACKEND_NAMES, type BackendName } from '../../src/backends/types';
-import type { InvariantContext } from '../../src/invariants/types';
-import { silenceTfjsBanner } from '../../src/tfjs';
+import { activateBackend, probeBackend, probeBackendModule, selectBackends } from '../../src/hosts/node/backends';
+import { BACKEND_NAMES, type BackendName } from '../../src/engine/backends';
+import type { InvariantContext } from '../../src/engine/invariants/types';
+import { silenceTfjsBanner } from '../../src/hosts/node/tfjs';
 
 /**
  * Declares one `describe` per backend, with the backend in the title. Backends that cannot load,

@@ -2,9 +2,9 @@
  * Builders of synthetic test data. Only type imports from src/: loading this file loads no tfjs
  * (see suite-result.ts for the SuiteResult builder, which needs run-suite's summarize).
  */
-import type { BnLayerSpec, ModelSpec } from '../../src/models/spec';
-import type { CaseSpec } from '../../src/run/case-spec';
-import type { ResultRecord } from '../../src/run/run-suite';
+import type { BnLayerSpec, ModelSpec } from '../../src/engine/models/spec';
+import type { CaseSpec } from '../../src/engine/run/case-spec';
+import type { ResultRecord } from '../../src/engine/run/run-suite';
 
 /**
  * A ResultRecord: a passing, expected-nothing result of `scenario` @ cpu, seed 1, with a replay

@@ -1,5 +1,5 @@
-import { selectScenarios } from '../../src/scenarios/load';
-import type { LoadedScenario } from '../../src/scenarios/types';
+import { selectScenarios } from '../../src/surfaces/inputs/load-scenarios';
+import type { LoadedScenario } from '../../src/engine/scenarios/types';
 
 /**
  * How the shipped scenarios are split over test files (one jest file per area, so workers and

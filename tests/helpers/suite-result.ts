@@ -1,5 +1,5 @@
-import { summarize, type ResultRecord, type SuiteResult } from '../../src/run/run-suite';
-import { BN_SUITE_VERSION } from '../../src/version';
+import { summarize, type ResultRecord, type SuiteResult } from '../../src/engine/run/run-suite';
+import { BN_SUITE_VERSION } from '../../src/engine/version';
 
 /**
  * A SuiteResult of `results`: tfjs 4.22.0, seed 1, 1 run, no backends, no stale entries, the summary

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { loadScenarios } from '../../src/scenarios/load';
+import { loadScenarios } from '../../src/surfaces/inputs/load-scenarios';
 import { NAMED_AREAS, scenariosOfArea } from '../helpers/scenario-areas';
 
 test('every shipped scenario belongs to exactly one scenario test file', () => {

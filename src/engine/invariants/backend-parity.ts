@@ -1,0 +1,210 @@
+import type { Tensor } from '@tensorflow/tfjs-core';
+import type { BackendName } from '../backends';
+import { withSeed } from '../determinism/with-seed';
+import { compareArrays, float32Tolerance, formatComparison, type Comparison, type Tolerance } from '../oracle/compare';
+import type { DenseArray } from '../oracle/dense-array';
+import type { CaseSpec } from '../run/case-spec';
+import { trainCase } from '../run/case-run';
+import { withCase } from '../run/observe';
+import { maxAbs, toDense } from '../run/tensor-data';
+import { captureSnapshot, type Snapshot } from '../snapshot/snapshot';
+import { tf } from '../../hosts/node/tfjs';
+import { defineInvariant } from './types';
+
+/** What one backend produced for a case: predictions after training, and every trained weight. */
+export interface BackendRun {
+  predictions: DenseArray & { values: Float32Array };
+  weights: Snapshot;
+}
+
+/** How one array of another backend compares with the reference backend's. */
+export interface ParityComparison {
+  name: string;
+  ok: boolean;
+  tolerance: Tolerance;
+  /** Largest |other - reference|; null when not finite, the shapes differ or one side lacks the array (JSON has no Infinity). */
+  maxAbsDiff: number | null;
+  /** Flat index of the first element that differs at all (bitwise); -1 when none does. */
+  firstDifferingIndex: number;
+  /** Flat index of the first element out of tolerance; -1 when none is. */
+  firstIndexOutOfTolerance: number;
+  comparison: string;
+}
+
+/** One other backend against the reference backend. */
+export interface ParityReport {
+  backend: BackendName;
+  ok: boolean;
+  predictions: ParityComparison;
+  /** The weight with the largest difference (a failing one first), or null for a model without weights. */
+  worstWeight: ParityComparison | null;
+  /** Names of the weights out of tolerance (or present on one side only). */
+  failingWeights: string[];
+}
+
+/**
+ * The largest number of terms any float32 reduction in the case sums: BN's per-channel statistics
+ * (at most the size of BN's input), the Dense/Conv fan-ins and the batch sums of the gradients
+ * (each at most the size of the input or of BN's input). A bound from above, from the spec alone.
+ */
+export function parityReductionSize(spec: CaseSpec): number {
+  const perSample = spec.model.inputShape.reduce((a, b) => a * b, 1);
+  const inputSize = spec.data.batch * perSample;
+  if (spec.model.architecture === 'bn-only') return inputSize;
+  const lastDim = spec.model.inputShape[spec.model.inputShape.length - 1];
+  return Math.max(inputSize, (inputSize / lastDim) * spec.model.hiddenUnits);
+}
+
+/**
+ * Tolerance for one quantity of another backend against the reference backend.
+ *
+ * Backends differ legitimately: their kernels accumulate sums in different orders (the wasm
+ * backend uses SIMD lanes and XNNPACK, cpu sums left to right), and their exp/sqrt may differ by
+ * an ulp. One forward pass therefore differs by about what {@link float32Tolerance} allows for
+ * the longest reduction. Training compounds this: every SGD step starts from weights that already
+ * differ, and adds a fresh rounding difference of its own gradients; with a learning rate small
+ * enough for training to converge the differences add up about linearly, so the tolerance is
+ * scaled by `1 + steps`.
+ *
+ * Training-mode BN also divides by sqrt(batch variance + epsilon). For a batch with (almost) no
+ * variance (batch size 1, constant features) the rounding noise of x - mean is divided by about
+ * sqrt(epsilon), and that amplified noise reaches the gradients. The base tolerance is calibrated
+ * at tfjs's default epsilon 1e-3; a smaller epsilon scales it by sqrt(1e-3 / epsilon) once the
+ * case trains (shrinking found batch 1, zero-variance data, epsilon 1e-5 and learning rate 0.1
+ * differing by 8e-5 relative between cpu and wasm after one step).
+ */
+export function parityTolerance(spec: CaseSpec, magnitude: number): Tolerance {
+  const base = float32Tolerance({ reductionSize: parityReductionSize(spec), magnitude });
+  const growth = 1 + Math.max(0, spec.steps);
+  const conditioning = spec.steps > 0 ? Math.max(1, Math.sqrt(1e-3 / spec.model.bn.epsilon)) : 1;
+  return { rtol: base.rtol * growth * conditioning, atol: base.atol * growth * conditioning };
+}
+
+function firstDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    // Bitwise in spirit: NaN equals NaN, every other inequality counts.
+    if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return i;
+  }
+  return a.length === b.length ? -1 : length;
+}
+
+function compareOne(name: string, other: DenseArray, reference: DenseArray, tolerance: Tolerance): ParityComparison {
+  const c: Comparison = compareArrays(other, reference, tolerance);
+  return {
+    name,
+    ok: c.ok,
+    tolerance,
+    // Infinity (a NaN or infinity on one side) becomes null: evidence must survive JSON.
+    maxAbsDiff: (c.ok || c.kind === 'values') && Number.isFinite(c.maxAbsDiff) ? c.maxAbsDiff : null,
+    firstDifferingIndex: firstDifference(other.values, reference.values),
+    firstIndexOutOfTolerance: !c.ok && c.kind === 'values' ? c.firstIndex : -1,
+    comparison: formatComparison(c),
+  };
+}
+
+/**
+ * Compares another backend's run with the reference backend's, each quantity within
+ * {@link parityTolerance} of the reference's magnitude. Exported for tests.
+ */
+export function compareBackendRuns(spec: CaseSpec, backend: BackendName, reference: BackendRun, other: BackendRun): ParityReport {
+  const predictions = compareOne('predictions', other.predictions, reference.predictions, parityTolerance(spec, maxAbs(reference.predictions.values)));
+  const weights: ParityComparison[] = [];
+  const failingWeights: string[] = [];
+  const names = new Set([...Object.keys(reference.weights.weights), ...Object.keys(other.weights.weights)]);
+  for (const name of [...names].sort()) {
+    const ref = reference.weights.weights[name];
+    const oth = other.weights.weights[name];
+    if (ref === undefined || oth === undefined) {
+      failingWeights.push(name);
+      const tolerance = parityTolerance(spec, 0);
+      const side = ref === undefined ? 'reference' : backend;
+      weights.push({ name, ok: false, tolerance, maxAbsDiff: null, firstDifferingIndex: 0, firstIndexOutOfTolerance: 0, comparison: `absent on ${side}` });
+      continue;
+    }
+    const result = compareOne(name, oth, ref, parityTolerance(spec, maxAbs(ref.values)));
+    if (!result.ok) failingWeights.push(name);
+    weights.push(result);
+  }
+  // Worst: a failing weight before a passing one, then the larger difference.
+  const worstWeight = weights.reduce<ParityComparison | null>((worst, w) => {
+    if (worst === null) return w;
+    if (w.ok !== worst.ok) return w.ok ? worst : w;
+    return (w.maxAbsDiff ?? Infinity) > (worst.maxAbsDiff ?? Infinity) ? w : worst;
+  }, null);
+  return { backend, ok: predictions.ok && failingWeights.length === 0, predictions, worstWeight, failingWeights };
+}
+
+/** Trains the case on the active backend under its data seed; predicts in inference mode after training. */
+async function runCase(spec: CaseSpec): Promise<BackendRun> {
+  // withSeed: fit's shuffle and any unseeded initializer draw from Math.random; every backend must see the same draws.
+  return withSeed(spec.data.seed, () =>
+    withCase(spec, async (run) => {
+      await trainCase(run);
+      const output = run.built.model.predict(run.x) as Tensor;
+      try {
+        return { predictions: toDense(output), weights: captureSnapshot(run.built.model) };
+      } finally {
+        output.dispose();
+      }
+    }),
+  );
+}
+
+/**
+ * Invariant 8: one seeded case gives the same trained weights and predictions on every backend,
+ * up to float32 rounding.
+ */
+export const backendParity = defineInvariant({
+  id: 'backend-parity',
+  title: 'backends agree on training and inference',
+  contract:
+    'BN semantics are the framework\'s, not the backend\'s: the same seeded case trained on cpu, wasm or tensorflow ends with the same weights (moving statistics included) and predictions, within float32 rounding that grows with the number of SGD steps.',
+  async check(spec, context) {
+    const others = [...new Set(context.otherBackends)].filter((name) => name !== context.backend);
+    if (others.length === 0) {
+      throw new Error(`backend-parity needs at least two available backends; only '${context.backend}' is available (install @tensorflow/tfjs-backend-wasm or select more backends)`);
+    }
+    const reports: ParityReport[] = [];
+    // A comparison of a backend with itself would pass vacuously: make sure each switch took effect.
+    const switchTo = async (backend: BackendName) => {
+      await context.activate(backend);
+      const active = tf.getBackend();
+      if (active !== backend) throw new Error(`backend-parity: activating '${backend}' left '${active}' active`);
+    };
+    try {
+      await switchTo(context.backend);
+      const reference = await runCase(spec);
+      for (const backend of others) {
+        await switchTo(backend);
+        const other = await runCase(spec);
+        reports.push(compareBackendRuns(spec, backend, reference, other));
+      }
+    } finally {
+      await context.activate(context.backend);
+    }
+    const evidence = {
+      reference: context.backend,
+      reductionSize: parityReductionSize(spec),
+      steps: spec.steps,
+      backends: reports.map((r) => ({
+        backend: r.backend,
+        ok: r.ok,
+        predictionsMaxAbsDiff: r.predictions.maxAbsDiff,
+        predictionsFirstDifferingIndex: r.predictions.firstDifferingIndex,
+        predictions: r.predictions,
+        worstWeight: r.worstWeight,
+        failingWeights: r.failingWeights,
+      })),
+    };
+    const failing = reports.filter((r) => !r.ok);
+    if (failing.length === 0) return { status: 'pass', evidence };
+    const summary = failing
+      .map((r) => {
+        const what = !r.predictions.ok ? `predictions: ${r.predictions.comparison}` : `${r.worstWeight?.name}: ${r.worstWeight?.comparison}`;
+        return `${r.backend} vs ${context.backend}: ${what}`;
+      })
+      .join('; ');
+    return { status: 'fail', summary, evidence };
+  },
+});

@@ -1,0 +1,35 @@
+import type { Tensor } from '@tensorflow/tfjs-core';
+import { captureSnapshot, diffSnapshots } from '../snapshot/snapshot';
+import { tf } from '../../hosts/node/tfjs';
+import { compileCase } from '../run/case-run';
+import { withCase } from '../run/observe';
+import { defineInvariant } from './types';
+
+/** Invariant 3: inference entry points never change a weight. */
+export const inferencePurity = defineInvariant({
+  id: 'inference-purity',
+  title: 'inference changes no weight',
+  contract: 'predict, evaluate, execute and apply(x, {training: false}) are pure: no weight, moving statistics included, may change.',
+  async check(spec) {
+    return withCase(spec, async (run) => {
+      const model = run.built.model;
+      compileCase(run);
+      const calls: Record<string, () => void> = {
+        predict: () => tf.dispose(model.predict(run.x) as Tensor),
+        evaluate: () => tf.dispose(model.evaluate(run.x, run.y) as Tensor | Tensor[]),
+        'apply(training=false)': () => tf.dispose(model.apply(run.x, { training: false }) as Tensor),
+        execute: () => tf.dispose(model.execute(run.x, model.outputs[0].name) as Tensor),
+      };
+      const movedBy: Record<string, string[]> = {};
+      for (const [call, invoke] of Object.entries(calls)) {
+        const before = captureSnapshot(model);
+        invoke();
+        const diff = diffSnapshots(before, captureSnapshot(model));
+        if (diff.moved.length > 0) movedBy[call] = diff.moved.map((w) => w.name);
+      }
+      const offenders = Object.keys(movedBy);
+      if (offenders.length === 0) return { status: 'pass', evidence: { calls: Object.keys(calls) } };
+      return { status: 'fail', summary: `${offenders.join(', ')} changed weights: ${JSON.stringify(movedBy)}`, evidence: { movedBy } };
+    });
+  },
+});

@@ -1,0 +1,279 @@
+import type { Tensor } from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology';
+import { gaussianBlobs } from '../../data/generators';
+import { createRng, deriveSeed } from '../../data/rng';
+import type { CheckOutcome, Evidence } from '../../invariants/types';
+import { findLayer, reloadFromDisk, reloadInMemory } from '../../invariants/round-trip';
+import { buildModel, freeze, type BuiltModel } from '../../models/build';
+import type { ModelSpec } from '../../models/spec';
+import { compareArrays, formatComparison } from '../../oracle/compare';
+import type { DenseArray } from '../../oracle/dense-array';
+import { bnInputOf } from '../../run/case-run';
+import { toDense } from '../../run/tensor-data';
+import type { StepsScenario } from '../../scenarios/types';
+import { captureSnapshot, diffSnapshots, weightKind, type Snapshot } from '../../snapshot/snapshot';
+import { tf } from '../../../hosts/node/tfjs';
+import type { Step, StepsData, StepsModel } from './schema';
+
+/** The model spec a steps scenario's model section describes. */
+export function modelSpecOf(model: StepsModel, seed: number): ModelSpec {
+  return {
+    architecture: model.architecture,
+    inputShape: model.inputShape,
+    hiddenUnits: model.hiddenUnits,
+    bn: { ...model.bn },
+    classes: model.head?.units ?? 0,
+    headActivation: model.head?.activation,
+    nested: model.nested,
+    seed,
+  };
+}
+
+function inputValues(data: StepsData, shape: number[], seed: number): Float32Array {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const x = data.x;
+  if ('fill' in x) return new Float32Array(size).fill(x.fill);
+  if ('values' in x) {
+    if (x.values.length !== size) throw new RangeError(`data.x.values has ${x.values.length} values but [batch, ...inputShape] = [${shape.join(', ')}] needs ${size}`);
+    return Float32Array.from(x.values);
+  }
+  return gaussianBlobs({ shape, channelAxis: -1, mean: x.gaussian.mean, scale: x.gaussian.scale, seed: deriveSeed(seed, 'x') }).values;
+}
+
+function targetTensor(data: StepsData, outputShape: number[], seed: number): Tensor | null {
+  const y = data.y;
+  if (y === undefined) return null;
+  const size = outputShape.reduce((a, b) => a * b, 1);
+  if ('fill' in y) return tf.fill(outputShape, y.fill);
+  if ('gaussian' in y) {
+    return tf.tensor(gaussianBlobs({ shape: outputShape, channelAxis: -1, mean: y.gaussian.mean, scale: y.gaussian.scale, seed: deriveSeed(seed, 'y') }).values, outputShape);
+  }
+  const classes = outputShape[outputShape.length - 1];
+  const rng = createRng(deriveSeed(seed, 'labels'));
+  const oneHot = new Float32Array(size);
+  for (let i = 0; i < outputShape[0]; i++) oneHot[i * classes + rng.int(classes)] = 1;
+  return tf.tensor(oneHot, outputShape);
+}
+
+/** A failed expectation: which step, what it expected, and the numbers. */
+class ExpectationFailed extends Error {
+  constructor(readonly step: number, readonly kind: string, message: string, readonly evidence: Evidence) {
+    super(message);
+  }
+}
+
+/** Everything a steps program has made so far. */
+interface StepsState {
+  built: BuiltModel;
+  x: Tensor;
+  y: Tensor | null;
+  compiled: { loss: string; learningRate: number } | null;
+  outputs: Map<string, DenseArray>;
+  losses: Map<string, number>;
+  snapshots: Map<string, Snapshot>;
+}
+
+function lookup<T>(map: Map<string, T>, name: string, what: string, step: number): T {
+  const value = map.get(name);
+  if (value === undefined) throw new RangeError(`step ${step + 1}: no ${what} named '${name}' (defined: ${[...map.keys()].join(', ') || 'none'})`);
+  return value;
+}
+
+function compile(state: StepsState): void {
+  if (state.compiled === null) return;
+  state.built.model.optimizer?.dispose();
+  state.built.model.compile({ optimizer: tf.train.sgd(state.compiled.learningRate), loss: state.compiled.loss });
+}
+
+function needTargets(state: StepsState, step: number): Tensor {
+  if (state.y === null) throw new RangeError(`step ${step + 1}: this step needs data.y (targets)`);
+  return state.y;
+}
+
+function lossOf(value: number | number[] | Tensor | Tensor[]): number {
+  if (typeof value === 'number') return value;
+  if (Array.isArray(value)) return lossOf(value[0] as number | Tensor);
+  const loss = value.dataSync()[0];
+  value.dispose();
+  return loss;
+}
+
+async function saveReload(state: StepsState, via: 'memory' | 'disk'): Promise<void> {
+  const old = state.built.model;
+  const reloaded: LayersModel = via === 'memory' ? await reloadInMemory(old) : await reloadFromDisk(old);
+  const bn = findLayer(reloaded, 'bn');
+  if (bn === null) throw new Error('saveReload: the reloaded model has no layer named bn');
+  const base = findLayer(reloaded, 'base') as LayersModel | null;
+  old.optimizer?.dispose();
+  old.dispose();
+  state.built = { ...state.built, model: reloaded, bn: bn as Layer, base };
+}
+
+async function runStep(state: StepsState, step: Step, index: number): Promise<void> {
+  const { built } = state;
+  const model = built.model;
+  if (step.freeze !== undefined) return freeze(built, step.freeze);
+  if (step.unfreeze !== undefined) {
+    if (step.unfreeze === 'base' && built.base !== null) built.base.trainable = true;
+    else built.bn.trainable = true;
+    return;
+  }
+  if (step.compile !== undefined) {
+    state.compiled = { loss: step.compile.loss, learningRate: step.compile.learningRate };
+    return compile(state);
+  }
+  if (step.fit !== undefined) {
+    await model.fit(state.x, needTargets(state, index), { epochs: step.fit.epochs, batchSize: step.fit.batchSize ?? state.x.shape[0], shuffle: step.fit.shuffle, verbose: 0 });
+    return;
+  }
+  if (step.trainOnBatch !== undefined) {
+    let loss = Number.NaN;
+    for (let i = 0; i < step.trainOnBatch.times; i++) loss = lossOf(await model.trainOnBatch(state.x, needTargets(state, index)));
+    if (step.trainOnBatch.as !== undefined) state.losses.set(step.trainOnBatch.as, loss);
+    return;
+  }
+  if (step.callBn !== undefined) {
+    const input = bnInputOf(built, state.x);
+    try {
+      for (let i = 0; i < step.callBn.times; i++) {
+        const out = built.bn.apply(input, { training: step.callBn.training }) as Tensor;
+        if (i === step.callBn.times - 1 && step.callBn.as !== undefined) state.outputs.set(step.callBn.as, toDense(out));
+        out.dispose();
+      }
+      state.outputs.set('bn_input', toDense(input));
+    } finally {
+      input.dispose();
+    }
+    return;
+  }
+  if (step.callModel !== undefined || step.predict !== undefined) {
+    const out = (step.predict !== undefined ? model.predict(state.x) : model.apply(state.x, { training: step.callModel?.training ?? false })) as Tensor;
+    const as = step.predict?.as ?? step.callModel?.as;
+    if (as !== undefined) state.outputs.set(as, toDense(out));
+    out.dispose();
+    return;
+  }
+  if (step.evaluate !== undefined) {
+    const batchSize = step.evaluate.batchSize ?? 32;
+    state.losses.set(step.evaluate.as, lossOf(model.evaluate(state.x, needTargets(state, index), { batchSize }) as Tensor | Tensor[]));
+    return;
+  }
+  if (step.snapshot !== undefined) {
+    state.snapshots.set(step.snapshot.as, captureSnapshot(model));
+    return;
+  }
+  if (step.saveReload !== undefined) {
+    await saveReload(state, step.saveReload.via);
+    return compile(state);
+  }
+  return checkExpectation(state, step, index);
+}
+
+function checkExpectation(state: StepsState, step: Step, index: number): void {
+  const fail = (kind: string, message: string, evidence: Evidence) => {
+    throw new ExpectationFailed(index, kind, `step ${index + 1} (${kind}): ${message}`, evidence);
+  };
+  if (step.expectWeight !== undefined) {
+    const e = step.expectWeight;
+    const current = captureSnapshot(state.built.model).weights[e.weight];
+    if (current === undefined) throw new RangeError(`step ${index + 1}: no weight '${e.weight}' (weights: ${Object.keys(captureSnapshot(state.built.model).weights).join(', ')})`);
+    const expectedValues = e.values ?? new Array<number>(current.values.length).fill(e.fill ?? Number.NaN);
+    const comparison = compareArrays({ shape: current.shape, values: current.values }, { shape: [expectedValues.length], values: expectedValues }, { atol: e.atol, rtol: e.rtol });
+    const shapeOnly = !comparison.ok && comparison.kind === 'shape' && expectedValues.length === current.values.length;
+    const flat = shapeOnly ? compareArrays({ shape: [current.values.length], values: current.values }, { shape: [expectedValues.length], values: expectedValues }, { atol: e.atol, rtol: e.rtol }) : comparison;
+    if (!flat.ok) fail('expectWeight', `${e.weight} ${formatComparison(flat)}`, { weight: e.weight, actual: Array.from(current.values), expected: expectedValues });
+    return;
+  }
+  if (step.expectUnchanged !== undefined || step.expectChanged !== undefined) {
+    const e = (step.expectUnchanged ?? step.expectChanged)!;
+    const since = lookup(state.snapshots, e.since, 'snapshot', index);
+    const diff = diffSnapshots(since, captureSnapshot(state.built.model), (name) => (e.kinds as string[]).includes(weightKind(name)));
+    if (step.expectUnchanged !== undefined && diff.moved.length > 0) fail('expectUnchanged', `${diff.moved.map((w) => `${w.name} moved by up to ${w.maxAbsDiff.toPrecision(4)} (${w.before} -> ${w.after} at ${w.firstIndex})`).join('; ')}`, { moved: diff.moved });
+    if (step.expectChanged !== undefined && diff.moved.length === 0) fail('expectChanged', `no ${e.kinds.join('/')} weight changed since '${e.since}'`, { unchanged: diff.unchanged });
+    return;
+  }
+  if (step.expectClose !== undefined) {
+    const e = step.expectClose;
+    const a = lookup(state.outputs, e.a, 'output', index);
+    const b = e.b === 'input' ? toDense(state.x) : lookup(state.outputs, e.b, 'output', index);
+    const comparison = compareArrays(a, b, { atol: e.atol, rtol: e.rtol });
+    if (!comparison.ok) fail('expectClose', `${e.a} vs ${e.b}: ${formatComparison(comparison)}`, { comparison: formatComparison(comparison) });
+    return;
+  }
+  if (step.expectDiffer !== undefined) {
+    const e = step.expectDiffer;
+    const a = lookup(state.outputs, e.a, 'output', index);
+    const b = lookup(state.outputs, e.b, 'output', index);
+    let sum = 0;
+    for (let i = 0; i < a.values.length; i++) sum += a.values[i] - b.values[i];
+    if (!(Math.abs(sum) > e.minAbsSumDiff)) fail('expectDiffer', `|sum(${e.a} - ${e.b})| = ${Math.abs(sum)} is not above ${e.minAbsSumDiff}`, { absSumDiff: Math.abs(sum) });
+    return;
+  }
+  if (step.expectNormalized !== undefined) {
+    const e = step.expectNormalized;
+    const out = lookup(state.outputs, e.output, 'output', index);
+    const weights = captureSnapshot(state.built.model).weights;
+    const rank = out.shape.length;
+    const axis = e.axis < 0 ? e.axis + rank : e.axis;
+    if (axis < 1 || axis >= rank) throw new RangeError(`step ${index + 1}: expectNormalized.axis ${e.axis} is not a channel axis of ${e.output} (rank ${rank})`);
+    const channels = out.shape[axis];
+    // Elements of one channel repeat every `inner` elements in blocks of `inner` (row-major layout).
+    const inner = out.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+    const gamma = weights['bn/gamma']?.values;
+    const beta = weights['bn/beta']?.values;
+    const sums = new Float64Array(channels);
+    const squares = new Float64Array(channels);
+    const n = out.values.length / channels;
+    for (let i = 0; i < out.values.length; i++) {
+      const c = Math.floor(i / inner) % channels;
+      const z = (out.values[i] - (beta?.[c] ?? 0)) / (gamma?.[c] ?? 1);
+      sums[c] += z;
+      squares[c] += z * z;
+    }
+    const means = Array.from(sums, (s) => s / n);
+    const stds = Array.from(squares, (q, c) => Math.sqrt(Math.max(0, q / n - means[c] ** 2)));
+    const bad = means.findIndex((m, c) => Math.abs(m) > e.atol || Math.abs(stds[c] - 1) > e.atol);
+    if (bad >= 0) fail('expectNormalized', `channel ${bad} (axis ${e.axis}) of (${e.output} - beta) / gamma has mean ${means[bad].toPrecision(4)} and std ${stds[bad].toPrecision(4)} (want 0 and 1 within ${e.atol})`, { means, stds });
+    return;
+  }
+  if (step.expectLossEqual !== undefined) {
+    const e = step.expectLossEqual;
+    const a = lookup(state.losses, e.a, 'loss', index);
+    const b = lookup(state.losses, e.b, 'loss', index);
+    // unittest's assertAlmostEqual(a, b, places): round(a - b, places) == 0.
+    if (!(Math.abs(a - b) < 0.5 * 10 ** -e.decimals)) fail('expectLossEqual', `loss ${e.a} = ${a} and ${e.b} = ${b} differ at ${e.decimals} decimals (difference ${Math.abs(a - b).toPrecision(3)})`, { a, b, difference: Math.abs(a - b) });
+  }
+}
+
+/**
+ * Runs a steps scenario on the active backend: builds its model and data, runs every step in order
+ * and stops at the first expectation that does not hold. Throws for errors (a missing kernel, a
+ * step that references an unknown name); every tensor is disposed either way.
+ */
+export async function runStepsScenario(scenario: StepsScenario): Promise<CheckOutcome> {
+  const spec = modelSpecOf(scenario.model, scenario.seed);
+  const built = buildModel(spec);
+  const inputShape = [scenario.data.batch, ...scenario.model.inputShape];
+  const state: StepsState = {
+    built,
+    x: tf.tensor(inputValues(scenario.data, inputShape, scenario.seed), inputShape),
+    y: null,
+    compiled: null,
+    outputs: new Map(),
+    losses: new Map(),
+    snapshots: new Map(),
+  };
+  try {
+    state.y = targetTensor(scenario.data, [scenario.data.batch, ...(built.model.outputs[0].shape.slice(1) as number[])], scenario.seed);
+    for (const [index, step] of scenario.steps.entries()) await runStep(state, step, index);
+    return { status: 'pass', evidence: { steps: scenario.steps.length, losses: Object.fromEntries(state.losses) } };
+  } catch (error) {
+    if (error instanceof ExpectationFailed) return { status: 'fail', summary: error.message, evidence: { step: error.step + 1, kind: error.kind, ...error.evidence } };
+    throw error;
+  } finally {
+    tf.dispose([state.x, ...(state.y !== null ? [state.y] : [])]);
+    state.built.model.optimizer?.dispose();
+    state.built.model.dispose();
+  }
+}

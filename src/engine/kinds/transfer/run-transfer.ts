@@ -1,0 +1,340 @@
+/**
+ * The MNIST transfer-learning scenario: does a frozen base's BN make training-mode and
+ * inference-mode accuracy of the new head diverge? (The "100% in training mode, 50% in inference
+ * mode" report of the keras PR #9965 thread.)
+ *
+ * A base with BN layers is pre-trained on digits 0-4 (or loaded from the on-disk cache), then a new
+ * softmax head is fine-tuned on digits 5-9 in two variants that start from identical weights and
+ * see identical batches: `frozen` (tfjs's `trainable = false`) and `control` (the base always in
+ * inference mode). After every epoch both are measured on the held-out test digits with a
+ * training-mode forward pass and with predict; after every step the drift of each BN layer's
+ * moving statistics from their pre-trained values is recorded.
+ *
+ * @packageDocumentation
+ */
+import type { Tensor } from '@tensorflow/tfjs-core';
+import type { LayersModel, LayerVariable } from '@tensorflow/tfjs-layers';
+import { deriveSeed } from '../../data/rng';
+import { withSeed } from '../../determinism/with-seed';
+import type { CheckOutcome, Evidence } from '../../invariants/types';
+import { captureSnapshot, snapshotBytes } from '../../snapshot/snapshot';
+import { tf, tfjsVersions } from '../../../hosts/node/tfjs';
+import { DEFAULT_CACHE_DIR, ensureCachedModel, loadCachedModel, type BuildResult, type CacheStatus } from '../../../hosts/node/base-cache';
+import { loadTransferData, PIXELS, PROFILES, type LabeledSet, type TransferData } from './mnist-data';
+import { BASE_SPECS, bnLayersOf, buildBase, buildFineTuneModel, buildPretrainModel, calibrateMovingStats, movingStat, PRETRAIN_EPOCHS, TRAINING, VARIANTS, type TransferVariant } from './models';
+import { releasingOnThrow } from './release-on-throw';
+import type { TransferSpec } from './schema';
+
+/** Options of a run that are not part of the scenario. */
+export interface TransferRunOptions {
+  /** Folder of the pre-trained-base cache (default `.bn-suite-cache` in the working directory). */
+  cacheDir?: string;
+}
+
+/** What pre-training records next to the cached base. */
+export interface PretrainMetadata {
+  /** Accuracy on the held-out pre-training digits with a training-mode pass (batch statistics). */
+  trainingModeAccuracy: number;
+  /** Accuracy on the same digits with predict (moving statistics). */
+  inferenceModeAccuracy: number;
+  epochs: number;
+  steps: number;
+  /** Per BN layer, how far calibration moved the moving mean / variance (max abs change). */
+  calibration: Record<string, { mean: number; variance: number }>;
+}
+
+function isPretrainMetadata(value: unknown): value is PretrainMetadata {
+  if (value === null || typeof value !== 'object') return false;
+  const m = value as Record<string, unknown>;
+  return (
+    ['trainingModeAccuracy', 'inferenceModeAccuracy', 'epochs', 'steps'].every((k) => typeof m[k] === 'number' && Number.isFinite(m[k])) &&
+    m.calibration !== null &&
+    typeof m.calibration === 'object'
+  );
+}
+
+/** Per-epoch accuracies of one variant (fractions) and their gap in percentage points. */
+export interface VariantAccuracy {
+  trainingModeAccuracy: number[];
+  inferenceModeAccuracy: number[];
+  gapPoints: number[];
+}
+
+/** Per-step max |moving statistic - pre-trained value| of one BN layer. */
+export interface BnDrift {
+  mean: number[];
+  variance: number[];
+}
+
+const round4 = (v: number): number => Math.round(v * 1e4) / 1e4;
+
+/** Samples per forward pass when measuring; the fine-tune batch size, so batch statistics are as noisy as in training. */
+const MEASURE_BATCH = TRAINING.batchSize;
+
+function oneHot(labels: Int32Array, classes: number): Float32Array {
+  const out = new Float32Array(labels.length * classes);
+  labels.forEach((label, i) => {
+    out[i * classes + label] = 1;
+  });
+  return out;
+}
+
+interface SetTensors {
+  x: Tensor;
+  y: Tensor;
+  labels: Int32Array;
+}
+
+function toTensors(set: LabeledSet): SetTensors {
+  return { x: tf.tensor2d(set.x, [set.n, PIXELS]), y: tf.tensor2d(oneHot(set.labels, set.classes), [set.n, set.classes]), labels: set.labels };
+}
+
+/**
+ * Runs `fn` and puts every non-trainable weight of `model` back afterwards. In tfjs a
+ * training-mode forward pass writes BN's moving statistics (of a frozen base too); measuring must
+ * not change what training does next. The saved values are clones sharing the variables' old data,
+ * so nothing is copied.
+ */
+function preservingState<T>(model: LayersModel, fn: () => T): T {
+  const variables: LayerVariable[] = model.nonTrainableWeights;
+  const saved = variables.map((v) => tf.clone(v.read()));
+  try {
+    return fn();
+  } finally {
+    variables.forEach((v, i) => v.write(saved[i]));
+    tf.dispose(saved);
+  }
+}
+
+/**
+ * Accuracy on a set: `training` true runs model.apply(x, {training: true}) batch by batch (and
+ * restores the weights the pass moved), false runs predict.
+ */
+export function measureAccuracy(model: LayersModel, set: SetTensors, training: boolean): number {
+  const n = set.labels.length;
+  const run = (): number => {
+    let correct = 0;
+    for (let start = 0; start < n; start += MEASURE_BATCH) {
+      const size = Math.min(MEASURE_BATCH, n - start);
+      const predicted = tf.tidy(() => {
+        const xb = tf.slice(set.x, [start, 0], [size, PIXELS]);
+        const out = (training ? model.apply(xb, { training: true }) : model.predict(xb)) as Tensor;
+        return tf.argMax(out, -1);
+      });
+      const values = predicted.dataSync();
+      predicted.dispose();
+      for (let i = 0; i < size; i++) if (values[i] === set.labels[start + i]) correct++;
+    }
+    return correct / n;
+  };
+  return training ? preservingState(model, run) : run();
+}
+
+function readValues(variable: LayerVariable): Float32Array {
+  return tf.tidy(() => Float32Array.from(variable.read().dataSync() as Float32Array));
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
+  return max;
+}
+
+/** Records, per BN layer, max |current - pre-trained| of the moving statistics each time it is called. */
+function driftRecorder(base: LayersModel): { record(): void; drift: Record<string, BnDrift> } {
+  const tracked = bnLayersOf(base).map((layer) => {
+    const mean = movingStat(layer, 'moving_mean');
+    const variance = movingStat(layer, 'moving_variance');
+    return { name: layer.name, mean, variance, mean0: readValues(mean), variance0: readValues(variance) };
+  });
+  const drift: Record<string, BnDrift> = Object.fromEntries(tracked.map((t) => [t.name, { mean: [], variance: [] }]));
+  return {
+    drift,
+    record() {
+      for (const t of tracked) {
+        drift[t.name].mean.push(round4(maxAbsDiff(readValues(t.mean), t.mean0)));
+        drift[t.name].variance.push(round4(maxAbsDiff(readValues(t.variance), t.variance0)));
+      }
+    },
+  };
+}
+
+async function pretrain(spec: TransferSpec, data: TransferData): Promise<BuildResult<PretrainMetadata>> {
+  const epochs = PRETRAIN_EPOCHS[spec.profile][spec.architecture];
+  return withSeed(deriveSeed(spec.seed, 'pretrain-shuffle'), async () => {
+    const base = buildBase(spec.architecture, spec.seed);
+    const model = buildPretrainModel(base, spec.seed);
+    const train = toTensors(data.pretrain.train);
+    const test = toTensors(data.pretrain.test);
+    const dispose = () => {
+      model.optimizer?.dispose();
+      // A functional model disposes the models nested in it (internalContainerRefs): the base too.
+      model.dispose();
+    };
+    try {
+      model.compile({ optimizer: tf.train.adam(TRAINING.pretrainLearningRate), loss: 'categoricalCrossentropy' });
+      await releasingOnThrow(() => model.fit(train.x, train.y, { epochs, batchSize: TRAINING.batchSize, shuffle: true, verbose: 0, yieldEvery: 'never' }));
+      const calibration = calibrateMovingStats(base, train.x);
+      const metadata: PretrainMetadata = {
+        trainingModeAccuracy: round4(measureAccuracy(model, test, true)),
+        inferenceModeAccuracy: round4(measureAccuracy(model, test, false)),
+        epochs,
+        steps: epochs * Math.ceil(data.pretrain.train.n / TRAINING.batchSize),
+        calibration: Object.fromEntries(Object.entries(calibration).map(([name, c]) => [name, { mean: round4(c.mean), variance: round4(c.variance) }])),
+      };
+      return { model: base, metadata, dispose };
+    } catch (error) {
+      dispose();
+      throw error;
+    } finally {
+      tf.dispose([train.x, train.y, test.x, test.y]);
+    }
+  });
+}
+
+interface VariantRun {
+  accuracy: VariantAccuracy;
+  drift: Record<string, BnDrift>;
+  ms: number;
+}
+
+async function fineTune(spec: TransferSpec, base: LayersModel, variant: TransferVariant, train: SetTensors, test: SetTensors): Promise<VariantRun> {
+  const started = performance.now();
+  const recorder = driftRecorder(base);
+  const model = buildFineTuneModel(base, variant, spec.seed);
+  const accuracy: VariantAccuracy = { trainingModeAccuracy: [], inferenceModeAccuracy: [], gapPoints: [] };
+  try {
+    model.compile({ optimizer: tf.train.adam(TRAINING.fineTuneLearningRate), loss: 'categoricalCrossentropy' });
+    // Same seed for both variants: same shuffles, so the batches differ only in the base's mode.
+    await withSeed(deriveSeed(spec.seed, 'finetune-shuffle'), async () => {
+      for (let epoch = 0; epoch < spec.epochs; epoch++) {
+        await releasingOnThrow(() =>
+          model.fit(train.x, train.y, {
+            epochs: 1,
+            batchSize: TRAINING.batchSize,
+            shuffle: true,
+            verbose: 0,
+            yieldEvery: 'never',
+            callbacks: { onBatchEnd: async () => recorder.record() },
+          }),
+        );
+        const trainingMode = measureAccuracy(model, test, true);
+        const inferenceMode = measureAccuracy(model, test, false);
+        accuracy.trainingModeAccuracy.push(round4(trainingMode));
+        accuracy.inferenceModeAccuracy.push(round4(inferenceMode));
+        accuracy.gapPoints.push(round4(Math.abs(trainingMode - inferenceMode) * 100));
+      }
+    });
+  } finally {
+    model.optimizer?.dispose();
+    // Disposes the base too: the fine-tune model owns it.
+    model.dispose();
+  }
+  return { accuracy, drift: recorder.drift, ms: Math.round(performance.now() - started) };
+}
+
+/**
+ * Version of the pre-training code (pretrain() and calibrateMovingStats): bump it when they change
+ * in a way BASE_SPECS, TRAINING and PRETRAIN_EPOCHS do not show, so cached bases are rebuilt.
+ */
+export const PRETRAIN_RECIPE = 1;
+
+/** Everything the pre-trained base depends on, for the cache key. */
+export function baseKeyParts(spec: TransferSpec, backend: string): Record<string, unknown> {
+  const versions = tfjsVersions();
+  return {
+    recipe: PRETRAIN_RECIPE,
+    tfjs: { core: versions['@tensorflow/tfjs-core'], layers: versions['@tensorflow/tfjs-layers'] },
+    backend,
+    backendVersion: backend === 'cpu' ? versions['@tensorflow/tfjs-backend-cpu'] : backend === 'wasm' ? versions['@tensorflow/tfjs-backend-wasm'] : versions['@tensorflow/tfjs-node'],
+    seed: spec.seed,
+    spec: { dataset: spec.dataset, architecture: spec.architecture, base: BASE_SPECS[spec.architecture], training: TRAINING, pretrainEpochs: PRETRAIN_EPOCHS[spec.profile][spec.architecture] },
+    profile: { name: spec.profile, ...PROFILES[spec.profile] },
+  };
+}
+
+const VARIANT_LABELS: Record<TransferVariant, string> = { frozen: 'frozen base', control: 'control (base in inference mode)' };
+
+const percent = (fraction: number): string => `${(fraction * 100).toFixed(1)}%`;
+
+/**
+ * Runs a transfer scenario on the active backend (see the module notes) and judges the asserted
+ * variant: it fails when its final-epoch |training-mode - inference-mode accuracy| exceeds
+ * `maxGapPoints` percentage points. Throws for errors (a missing kernel, for one: conv
+ * pre-training needs Conv2DBackpropFilter); every tensor it made is disposed either way.
+ */
+export async function runTransferScenario(spec: TransferSpec, options: TransferRunOptions = {}): Promise<CheckOutcome> {
+  const started = performance.now();
+  const data = loadTransferData({ profile: spec.profile, domainShift: spec.domainShift ?? null });
+  const dataMs = Math.round(performance.now() - started);
+
+  const baseStarted = performance.now();
+  const cached = await ensureCachedModel<PretrainMetadata>({
+    folder: options.cacheDir ?? DEFAULT_CACHE_DIR,
+    keyParts: baseKeyParts(spec, tf.getBackend()),
+    build: () => pretrain(spec, data),
+    isMetadata: isPretrainMetadata,
+  });
+  const cache: CacheStatus = cached.status;
+  const baseMs = Math.round(performance.now() - baseStarted);
+
+  const train = toTensors(data.target.train);
+  const test = toTensors(data.target.test);
+  const runs: Partial<Record<TransferVariant, VariantRun>> = {};
+  let pretrainedBytes: Uint8Array | null = null;
+  let pendingBase: LayersModel | null = cached.model;
+  try {
+    for (const variant of VARIANTS) {
+      const base = pendingBase ?? (await loadCachedModel(cached.dir));
+      pendingBase = null;
+      const bytes = snapshotBytes(captureSnapshot(base));
+      if (pretrainedBytes === null) pretrainedBytes = bytes;
+      else if (!Buffer.from(bytes).equals(Buffer.from(pretrainedBytes))) {
+        base.dispose();
+        throw new Error(`runTransferScenario: the ${variant} variant's base does not hold the same pre-trained weights as the first variant's`);
+      }
+      runs[variant] = await fineTune(spec, base, variant, train, test);
+    }
+  } finally {
+    pendingBase?.dispose();
+    tf.dispose([train.x, train.y, test.x, test.y]);
+  }
+
+  const frozen = runs.frozen!;
+  const control = runs.control!;
+  const asserted = runs[spec.variant]!.accuracy;
+  const last = spec.epochs - 1;
+  const gap = asserted.gapPoints[last];
+  const evidence: Evidence = {
+    dataset: spec.dataset,
+    architecture: spec.architecture,
+    variant: spec.variant,
+    profile: spec.profile,
+    seed: spec.seed,
+    sizes: {
+      pretrainTrain: data.pretrain.train.n,
+      pretrainTest: data.pretrain.test.n,
+      targetTrain: data.target.train.n,
+      targetTest: data.target.test.n,
+      pretrainDigits: data.pretrain.train.digits,
+      targetDigits: data.target.train.digits,
+    },
+    domainShift: spec.domainShift ?? null,
+    cache,
+    pretrain: cached.metadata,
+    epochs: spec.epochs,
+    stepsPerEpoch: Math.ceil(data.target.train.n / TRAINING.batchSize),
+    maxGapPoints: spec.maxGapPoints,
+    variants: { frozen: frozen.accuracy, control: control.accuracy },
+    drift: { frozen: frozen.drift, control: control.drift },
+    timings: { dataMs, baseMs, frozenMs: frozen.ms, controlMs: control.ms, totalMs: Math.round(performance.now() - started) },
+  };
+  if (gap > spec.maxGapPoints) {
+    const shift = spec.domainShift !== undefined ? ` (target shifted: contrast ${spec.domainShift.contrast}, brightness ${spec.domainShift.brightness})` : '';
+    const summary =
+      `${VARIANT_LABELS[spec.variant]}${shift}: training-mode accuracy ${percent(asserted.trainingModeAccuracy[last])} vs inference-mode ` +
+      `${percent(asserted.inferenceModeAccuracy[last])} (gap ${gap.toFixed(1)} points > ${spec.maxGapPoints}) after ${spec.epochs} epoch${spec.epochs === 1 ? '' : 's'}`;
+    return { status: 'fail', summary, evidence };
+  }
+  return { status: 'pass', evidence };
+}

@@ -1,0 +1,122 @@
+import { DEFAULT_CONSTRAINTS } from '../arbitraries/case';
+import type { BackendName } from '../backends';
+import type { Evidence, Invariant, InvariantContext, InvariantId } from '../invariants/types';
+import type { Scenario, StepsScenario, TransferScenario } from '../scenarios/types';
+import { runTransferScenario } from '../kinds/transfer/run-transfer';
+import { runStepsScenario } from '../kinds/steps/run-steps';
+import { activateBackend } from '../../hosts/node/backends';
+import { withSeed } from '../determinism/with-seed';
+import { verdictFromError, type CaseVerdict } from './verdict';
+import { tf } from '../../hosts/node/tfjs';
+import type { CaseSpec } from './case-spec';
+import { runProperty, type PropertyRunOptions } from './property';
+import { formatReplayToken } from './replay-token';
+import type { VerdictStatus } from './verdict';
+
+/** The verdict on one (scenario, invariant, backend): the master record of every report. */
+export interface ScenarioResult {
+  scenario: string;
+  invariant: InvariantId;
+  backend: BackendName;
+  status: VerdictStatus;
+  /** One line: why it failed, errored or is unsupported; empty for a pass. */
+  summary: string;
+  evidence: Evidence;
+  /** The (shrunk) failing case, as data. */
+  counterexample: CaseSpec | null;
+  casesRun: number;
+  unsupportedCases: number;
+  shrinks: number;
+  seed: number;
+  /** Pasteable token that replays this exact result. */
+  replay: string;
+  durationMs: number;
+}
+
+/**
+ * Runs a fixed (steps or transfer) scenario once under its seed; a throw becomes an error or
+ * unsupported verdict.
+ */
+async function runOnce(scenario: StepsScenario | TransferScenario, context: InvariantContext, options: PropertyRunOptions): Promise<CaseVerdict> {
+  try {
+    return await withSeed(scenario.seed, () =>
+      scenario.kind === 'steps'
+        ? runStepsScenario(scenario)
+        : runTransferScenario({ ...scenario, profile: options.profile ?? scenario.profile }, { cacheDir: options.cacheDir }),
+    );
+  } catch (error) {
+    return verdictFromError(error);
+  } finally {
+    await activateBackend(context.backend);
+  }
+}
+
+/**
+ * Runs one scenario on the active backend and returns its result: a property scenario through
+ * fast-check, a steps scenario once. Never throws and never prints.
+ */
+export async function runScenario(
+  scenario: Scenario,
+  invariant: Invariant,
+  context: InvariantContext,
+  options: PropertyRunOptions,
+): Promise<ScenarioResult> {
+  const started = performance.now();
+  if (scenario.kind !== 'property') {
+    const verdict = await runOnce(scenario, context, options);
+    return {
+      scenario: scenario.id,
+      invariant: scenario.invariant,
+      backend: context.backend,
+      status: verdict.status,
+      summary: verdict.status === 'pass' ? '' : verdict.summary,
+      evidence: verdict.evidence,
+      counterexample: null,
+      casesRun: 1,
+      unsupportedCases: verdict.status === 'unsupported' ? 1 : 0,
+      shrinks: 0,
+      seed: scenario.seed,
+      replay: formatReplayToken({ scenario: scenario.id, backend: context.backend, seed: scenario.seed, tfjs: tf.version_core }),
+      durationMs: Math.round(performance.now() - started),
+    };
+  }
+  const constraints = { ...DEFAULT_CONSTRAINTS, ...scenario.vary };
+  const outcome = await runProperty(invariant, constraints, context, options);
+  const failing = outcome.counterexample?.verdict;
+  const unsupported = outcome.unsupported;
+  let summary = '';
+  let evidence: Evidence = {};
+  if (failing !== undefined && failing.status !== 'pass') {
+    summary = failing.summary;
+    evidence = failing.evidence;
+  } else if (outcome.harnessError !== undefined) {
+    summary = `property run failed: ${outcome.harnessError}`;
+  } else if (outcome.status === 'unsupported' && unsupported !== null && unsupported.status === 'unsupported') {
+    summary = unsupported.summary;
+    evidence = unsupported.evidence;
+  } else if (unsupported !== null && unsupported.status === 'unsupported') {
+    // A pass over the supported cases still says that some could not run.
+    evidence = { unsupportedCases: outcome.unsupportedCases, unsupportedKernel: unsupported.evidence.kernel };
+  }
+  return {
+    scenario: scenario.id,
+    invariant: scenario.invariant,
+    backend: context.backend,
+    status: outcome.status,
+    summary,
+    evidence,
+    counterexample: outcome.counterexample?.spec ?? null,
+    casesRun: outcome.casesRun,
+    unsupportedCases: outcome.unsupportedCases,
+    shrinks: outcome.shrinks,
+    seed: outcome.seed,
+    replay: formatReplayToken({
+      scenario: scenario.id,
+      backend: context.backend,
+      seed: outcome.seed,
+      ...(outcome.path !== undefined ? { path: outcome.path } : {}),
+      tfjs: tf.version_core,
+    }),
+    durationMs: Math.round(performance.now() - started),
+  };
+}

@@ -1,0 +1,96 @@
+import { Command, CommanderError } from 'commander';
+import { collectDoctorReport } from '../doctor/doctor';
+import { UsageError } from '../../engine/errors';
+import { BN_SUITE_VERSION } from '../../engine/version';
+import { EXIT, type ExitCode } from './exit-codes';
+import { formatDoctor } from './format-doctor';
+import { mergeCommand } from './merge-command';
+import { reproCommand, type ReproFlags } from './repro-command';
+import { runCommand, type RunFlags } from './run-command';
+import type { CliIo } from './io';
+
+/**
+ * Parses argv, runs one command and returns its exit code. The only code in bn-suite that talks to
+ * the user; everything it calls returns data.
+ */
+export async function main(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+  let exitCode: ExitCode = EXIT.ok;
+  const program = new Command('bn-suite')
+    .description('Batch-normalization semantics checks for TensorFlow.js')
+    .version(BN_SUITE_VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+
+  program
+    .command('doctor')
+    .description('Report Node, tfjs versions and which backends load here (with reasons)')
+    .option('--json', 'print the report as JSON')
+    .action(async (options: { json?: boolean }) => {
+      const report = await collectDoctorReport();
+      io.stdout(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatDoctor(report)}\n`);
+      exitCode = EXIT.ok;
+    });
+
+  program
+    .command('run')
+    .description('Run the scenarios on every selected backend, classify against the known issues, write reports')
+    .option('--backend <list>', 'backends: cpu,wasm,tensorflow or all (default: all available; env BN_BACKENDS)')
+    .option('--scenario <selector>', 'scenario ids, globs (frozen-moving-stats/*) or tags, comma-separated')
+    .option('--scenarios <dir>', 'scenario folder (default: the shipped scenarios)')
+    .option('--seed <n>', 'fast-check seed, or "random"')
+    .option('--runs <n>', 'cases per scenario and backend')
+    .option('--out <dir>', 'report folder (default: reports/<timestamp>/, linked from reports/latest)')
+    .option('--expectations <file>', 'known-issues file (default: the shipped one)')
+    .option('--baseline <results.json>', 'compare every verdict with an earlier run; any change exits 1')
+    .option('--shard <k/n>', 'run only the k-th of n shards of the (scenario, backend) jobs')
+    .option('--profile <quick|full>', 'data size of the real-data (MNIST) scenarios (default quick)')
+    .option('--json', 'print results.json to stdout (progress goes to stderr)')
+    .option('--tolerate-unexpected-pass', 'do not fail the run for known issues that now pass')
+    .option('--update-expectations', 'rewrite the known-issues file from this run (exits 0)')
+    .option('--repro', 'write a standalone repro (repro.mjs, package.json, ISSUE.md) for every failing result into <out>/repros/')
+    .action(async (flags: RunFlags) => {
+      exitCode = await runCommand(flags, io, process.env);
+    });
+
+  program
+    .command('repro')
+    .description('Turn a failing result into a minimal standalone script (repro.mjs) and a tfjs issue text (ISSUE.md), and verify it')
+    .argument('[token]', 'replay token of a failing result: bn-suite:<scenario>@<backend>?seed=..&path=..&tfjs=..')
+    .option('--scenario <id>', 'scenario id (instead of a token; with --backend and --seed)')
+    .option('--backend <name>', 'backend: cpu, wasm or tensorflow')
+    .option('--seed <n>', 'fast-check seed of the failing run')
+    .option('--path <p>', 'fast-check path of the counterexample (optional)')
+    .option('--scenarios <dir>', 'scenario folder (default: the shipped scenarios)')
+    .option('--expectations <file>', 'known-issues file, for the issue link (default: the shipped one)')
+    .option('--out <dir>', 'repro folder (default: reports/repros/<scenario>-<backend>/)')
+    .option('--verify-install', 'verify after a fresh npm install of the pinned packages (needs the registry)')
+    .action(async (token: string | undefined, flags: ReproFlags) => {
+      exitCode = await reproCommand(token, flags, io);
+    });
+
+  program
+    .command('merge')
+    .description('Combine the results.json of shards into one run (results.json + summary.md)')
+    .argument('<results...>', 'results.json files of the shards')
+    .requiredOption('--out <dir>', 'folder for the merged reports')
+    .action(async (files: string[], flags: { out: string }) => {
+      exitCode = await mergeCommand(files, flags.out, io);
+    });
+
+  try {
+    await program.parseAsync(argv as string[], { from: 'node' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end through exitOverride with exit code 0.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof UsageError) {
+      io.stderr(`bn-suite: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    io.stderr(`bn-suite: internal error (please report): ${detail}\n`);
+    return EXIT.harness;
+  }
+}

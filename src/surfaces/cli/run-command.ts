@@ -1,0 +1,157 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BACKEND_NAMES } from '../../engine/backends';
+import { probeBackends, selectBackends } from '../../hosts/node/backends';
+import { UsageError } from '../../engine/errors';
+import { loadKnownIssues } from '../../engine/expectations/known-issues';
+import { knownIssuesYaml, updatedKnownIssues } from '../inputs/update-expectations';
+import { writeFileAtomic } from '../../hosts/node/atomic-write';
+import { compareWithBaseline, formatBaselineComparison } from '../report/baseline';
+import { renderHtmlReport } from '../report/html';
+import { junitXml } from '../report/junit';
+import { accuracyTableMarkdown, conformanceMarkdown, summaryMarkdown } from '../report/markdown';
+import { readResultsFile } from '../../results/read';
+import { runSuite, type SuiteResult } from '../../engine/run/run-suite';
+import { loadScenarios, selectScenarios } from '../inputs/load-scenarios';
+import { BN_SUITE_VERSION } from '../../engine/version';
+import { EXIT, type ExitCode } from './exit-codes';
+import type { CliIo } from './io';
+import { parsePositiveInt, parseSeed, parseShard } from './parse-options';
+import { SHIPPED_EXPECTATIONS, SHIPPED_SCENARIOS } from '../paths';
+import { progressReporter } from './progress';
+import { writeRunRepros } from './repro-command';
+
+/** Flags of `bn-suite run`, as commander hands them over. */
+export interface RunFlags {
+  backend?: string;
+  scenario?: string;
+  scenarios?: string;
+  seed?: string;
+  runs?: string;
+  out?: string;
+  expectations?: string;
+  baseline?: string;
+  shard?: string;
+  json?: boolean;
+  tolerateUnexpectedPass?: boolean;
+  updateExpectations?: boolean;
+  profile?: string;
+  /** Write a standalone repro for every failing result into `<out>/repros/`. */
+  repro?: boolean;
+}
+
+/** Default seed: fixed, so that two runs of the gate on one tfjs see the same cases. */
+export const DEFAULT_SEED = 20261127;
+/** Default cases per (scenario, backend). */
+export const DEFAULT_RUNS = 10;
+
+function timestampFolder(now: Date): string {
+  return now.toISOString().replace(/:/g, '-').replace(/\.(\d+)Z$/, '.$1Z');
+}
+
+/**
+ * Writes results.json (the master), summary.md, junit.xml and index.html into `dir`, each
+ * atomically. results.json goes first: a failure to render a derived report never loses it.
+ */
+export async function writeReports(dir: string, suite: SuiteResult): Promise<void> {
+  writeFileAtomic(path.join(dir, 'results.json'), `${JSON.stringify(suite, null, 2)}\n`);
+  writeFileAtomic(path.join(dir, 'summary.md'), summaryMarkdown(suite));
+  writeFileAtomic(path.join(dir, 'junit.xml'), junitXml(suite));
+  writeFileAtomic(path.join(dir, 'index.html'), await renderHtmlReport(suite));
+}
+
+/** Points `reports/latest` at the newest run folder (replacing the link atomically). */
+function pointLatest(reportsRoot: string, runFolder: string): void {
+  const link = path.join(reportsRoot, 'latest');
+  const temporary = `${link}.${process.pid}.tmp`;
+  fs.rmSync(temporary, { force: true });
+  fs.symlinkSync(path.relative(reportsRoot, runFolder), temporary);
+  fs.renameSync(temporary, link);
+}
+
+/** One line: counts of a run, for terminals and CI logs. */
+export function summaryLine(suite: SuiteResult): string {
+  const s = suite.summary;
+  return `${s.results} results, ${s.casesRun} cases in ${(suite.durationMs / 1000).toFixed(1)} s: ${s.byOutcome.pass} pass, ${s.byOutcome['expected-fail']} expected failures, ${s.byOutcome['unexpected-fail']} unexpected failures, ${s.byOutcome['unexpected-pass']} unexpected passes, ${s.stale} stale entries`;
+}
+
+/** `bn-suite run`: the gate. Returns the exit code; all printing goes through `io`. */
+export async function runCommand(flags: RunFlags, io: CliIo, env: NodeJS.ProcessEnv): Promise<ExitCode> {
+  // Validate everything the user gave before any tfjs work, so bad input fails fast with exit 2.
+  const seed = parseSeed(flags.seed, DEFAULT_SEED);
+  const runs = parsePositiveInt('--runs', flags.runs, DEFAULT_RUNS);
+  const shard = parseShard(flags.shard);
+  if (flags.profile !== undefined && flags.profile !== 'quick' && flags.profile !== 'full') {
+    throw new UsageError(`--profile '${flags.profile}': allowed: quick, full`);
+  }
+  const profile = flags.profile as 'quick' | 'full' | undefined;
+  const scenarioDir = flags.scenarios ?? SHIPPED_SCENARIOS;
+  const allScenarios = loadScenarios(scenarioDir);
+  const scenarios = selectScenarios(allScenarios, flags.scenario);
+  const expectationsFile = flags.expectations ?? SHIPPED_EXPECTATIONS;
+  const knownIssues = loadKnownIssues(expectationsFile);
+  for (const entry of knownIssues) {
+    if (!allScenarios.some((s) => s.scenario.id === entry.scenario)) {
+      throw new UsageError(`${expectationsFile}: known issue names scenario '${entry.scenario}', which does not exist in ${scenarioDir}`);
+    }
+  }
+  const baseline = flags.baseline !== undefined ? readResultsFile(flags.baseline) : undefined;
+  if (baseline !== undefined && baseline.tool.version !== BN_SUITE_VERSION) {
+    throw new UsageError(`${flags.baseline}: baseline written by bn-suite ${baseline.tool.version}, this is ${BN_SUITE_VERSION}; re-run the baseline with this version`);
+  }
+
+  const statuses = await probeBackends();
+  const { selected, unavailable } = selectBackends(flags.backend ?? env.BN_BACKENDS, statuses);
+  for (const b of unavailable) io.stderr(`backend ${b.name} unavailable (${b.kind}): ${b.reason}\n`);
+  if (selected.length === 0) {
+    io.stderr(`no backend available to run on (known: ${BACKEND_NAMES.join(', ')})\n`);
+    return EXIT.harness;
+  }
+
+  const suite = await runSuite({
+    scenarios,
+    backends: selected,
+    backendStatuses: statuses,
+    knownIssues,
+    seed,
+    runs,
+    shard,
+    ...(profile !== undefined ? { profile } : {}),
+    onProgress: progressReporter(io),
+  });
+
+  const reportsRoot = path.resolve('reports');
+  const outDir = flags.out !== undefined ? path.resolve(flags.out) : path.join(reportsRoot, timestampFolder(new Date(suite.startedAt)));
+  await writeReports(outDir, suite);
+  if (flags.out === undefined) pointLatest(reportsRoot, outDir);
+  if (flags.repro) await writeRunRepros(suite, path.join(outDir, 'repros'), allScenarios, knownIssues, io);
+
+  if (flags.updateExpectations) {
+    const entries = updatedKnownIssues(knownIssues, suite.results, selected);
+    writeFileAtomic(expectationsFile, knownIssuesYaml(entries));
+    io.stderr(`wrote ${entries.length} known issue(s) to ${expectationsFile}\n`);
+  }
+
+  if (flags.json) io.stdout(`${JSON.stringify(suite, null, 2)}\n`);
+  else {
+    const accuracy = accuracyTableMarkdown(suite);
+    const accuracySection = accuracy === '' ? '' : `\n\nReal-data accuracy (held-out target digits, final epoch):\n${accuracy}`;
+    io.stdout(`${summaryLine(suite)}\n\nConformance with frozen-BN contracts:\n${conformanceMarkdown(suite)}${accuracySection}\n\nreports: ${path.relative(process.cwd(), outDir) || '.'}\n`);
+    for (const r of suite.results.filter((x) => x.outcome === 'unexpected-fail' || x.outcome === 'unexpected-pass')) {
+      io.stdout(`\n${r.outcome}: ${r.scenario} (${r.invariant}) @ ${r.backend}: ${r.status} ${r.summary}\n  replay: ${r.replay}\n`);
+    }
+    for (const e of suite.stale) io.stdout(`\nstale known issue: ${e.scenario} / ${e.invariant} matched no result\n`);
+  }
+
+  let exitCode: ExitCode = EXIT.ok;
+  const s = suite.summary;
+  const unexpectedPassesCount = flags.tolerateUnexpectedPass ? 0 : s.byOutcome['unexpected-pass'];
+  if (!flags.updateExpectations && (s.byOutcome['unexpected-fail'] > 0 || unexpectedPassesCount > 0 || s.stale > 0)) exitCode = EXIT.unexpected;
+  if (baseline !== undefined) {
+    const comparison = compareWithBaseline(suite, baseline, flags.baseline as string);
+    // Under --json, stdout carries only the results document.
+    (flags.json ? io.stderr : io.stdout)(`\n${formatBaselineComparison(comparison)}\n`);
+    if (comparison.changes.length > 0) exitCode = EXIT.unexpected;
+  }
+  return exitCode;
+}

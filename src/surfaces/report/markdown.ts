@@ -1,0 +1,100 @@
+import { CONTRACTS } from '../../engine/contracts/contracts';
+import type { SuiteResult } from '../../engine/run/run-suite';
+
+const OUTCOME_MARK: Record<string, string> = {
+  pass: 'pass',
+  'expected-fail': 'expected',
+  'unexpected-fail': '**UNEXPECTED FAIL**',
+  'unexpected-pass': '**UNEXPECTED PASS**',
+};
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+/** The conformance matrix as a markdown table (invariant x contract). */
+export function conformanceMarkdown(suite: SuiteResult): string {
+  const header = `| invariant | observed | ${CONTRACTS.map((c) => c.id).join(' | ')} |`;
+  const rule = `|---|---|${CONTRACTS.map(() => '---').join('|')}|`;
+  const rows = suite.conformance.rows.map(
+    (row) => `| ${row.invariant} | ${row.observed} | ${CONTRACTS.map((c) => (row.matches[c.id] === null ? '-' : row.matches[c.id] ? 'yes' : 'no')).join(' | ')} |`,
+  );
+  const scores = suite.conformance.scores.map((s) => `${s.contract} ${s.matched}/${s.observed}`).join(', ');
+  const best = suite.conformance.bestMatches.length > 0 ? suite.conformance.bestMatches.join(', ') : 'none observed';
+  return [header, rule, ...rows, '', `Closest contract: **${best}** (${scores}).`].join('\n');
+}
+
+interface VariantAccuracy {
+  trainingModeAccuracy: number[];
+  inferenceModeAccuracy: number[];
+  gapPoints: number[];
+}
+
+function percent(fraction: number | undefined): string {
+  return fraction === undefined ? '-' : `${(fraction * 100).toFixed(1)}%`;
+}
+
+/**
+ * The real-data accuracy table (final epoch): per transfer result, the frozen base's
+ * training-mode and inference-mode accuracy on held-out target data, their gap, and the control
+ * (base in inference mode). Empty when the run had no transfer scenario.
+ */
+export function accuracyTableMarkdown(suite: SuiteResult): string {
+  const rows = suite.results.flatMap((r) => {
+    const variants = (r.evidence as { variants?: { frozen?: VariantAccuracy; control?: VariantAccuracy } }).variants;
+    if (variants?.frozen === undefined) return [];
+    const last = (values: number[] | undefined) => values?.[values.length - 1];
+    const frozen = variants.frozen;
+    const control = variants.control;
+    const seed = (r.evidence as { seed?: number }).seed ?? r.seed;
+    return [
+      `| ${r.scenario} | ${r.backend} | ${seed} | ${percent(last(frozen.trainingModeAccuracy))} | ${percent(last(frozen.inferenceModeAccuracy))} | ${last(frozen.gapPoints)?.toFixed(1) ?? '-'} | ${percent(last(control?.inferenceModeAccuracy))} | ${last(control?.gapPoints)?.toFixed(1) ?? '-'} | ${r.status} |`,
+    ];
+  });
+  if (rows.length === 0) return '';
+  return [
+    '| scenario | backend | seed | frozen: training mode | frozen: inference mode | gap (points) | control | control gap | verdict |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
+
+/** `summary.md`: results per scenario x backend, conformance matrix, unavailable backends. */
+export function summaryMarkdown(suite: SuiteResult): string {
+  const s = suite.summary;
+  const lines = [
+    `# bn-suite results`,
+    '',
+    `bn-suite ${suite.tool.version}, tfjs-core ${suite.tfjs['@tensorflow/tfjs-core']}, tfjs-layers ${suite.tfjs['@tensorflow/tfjs-layers']}, Node ${suite.node} (${suite.platform}); seed ${suite.seed}, ${suite.runs} runs per property${suite.shard ? `, shard ${suite.shard.index}/${suite.shard.count}` : ''}; ${suite.startedAt}, ${(suite.durationMs / 1000).toFixed(1)} s.`,
+    '',
+    `**${s.asExpected ? 'As expected' : 'UNEXPECTED RESULTS'}**: ${s.results} results (${s.casesRun} cases): ${s.byOutcome.pass} pass, ${s.byOutcome['expected-fail']} expected failures (known issues), ${s.byOutcome['unexpected-fail']} unexpected failures, ${s.byOutcome['unexpected-pass']} unexpected passes, ${s.stale} stale known-issue entries.`,
+    '',
+    '## Backends',
+    '',
+    ...suite.backends.map((b) => `- ${b.name}: ${b.available ? `available (${b.version ?? '?'})` : `**unavailable** (${b.kind}): ${b.reason}`}`),
+    '',
+    '## Results',
+    '',
+    '| scenario | invariant | backend | verdict | outcome | issue | summary |',
+    '|---|---|---|---|---|---|---|',
+    ...suite.results.map(
+      (r) => `| ${r.scenario} | ${r.invariant} | ${r.backend} | ${r.status} | ${OUTCOME_MARK[r.outcome]} | ${r.issue ?? ''} | ${cell(r.summary)} |`,
+    ),
+    '',
+    '## Conformance with frozen-BN contracts',
+    '',
+    conformanceMarkdown(suite),
+  ];
+  const accuracy = accuracyTableMarkdown(suite);
+  if (accuracy !== '') {
+    lines.push('', '## Real-data accuracy (held-out target digits, final epoch)', '', accuracy);
+  }
+  if (suite.stale.length > 0) {
+    lines.push('', '## Stale known-issue entries', '', ...suite.stale.map((e) => `- ${e.scenario} / ${e.invariant}${e.backend ? ` [${e.backend.join(', ')}]` : ''}: matched no result`));
+  }
+  const failing = suite.results.filter((r) => r.status !== 'pass');
+  if (failing.length > 0) {
+    lines.push('', '## Replay tokens', '', ...failing.map((r) => `- \`${r.replay}\` (${r.status})`));
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,452 @@
+import type { Tensor } from '@tensorflow/tfjs-core';
+import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology';
+import { BACKEND_PACKAGES, type BackendName } from '../../engine/backends';
+import { withSeed } from '../../engine/determinism/with-seed';
+import { UsageError } from '../../engine/errors';
+import type { InvariantId } from '../../engine/invariants/types';
+import { LAYER_NAMES } from '../../engine/models/spec';
+import { float32Tolerance, type Tolerance } from '../../engine/oracle/compare';
+import type { CaseSpec } from '../../engine/run/case-spec';
+import { bnInput, disposeCase, prepareCase, trainCase, type CaseRun } from '../../engine/run/case-run';
+import { accuracy, argmaxRows, maxAbs, toDense } from '../../engine/run/tensor-data';
+
+/** Invariants that have a standalone-script template. */
+export const REPRO_TEMPLATES = ['frozen-moving-stats', 'mode-switch'] as const satisfies readonly InvariantId[];
+
+/** One of {@link REPRO_TEMPLATES}. */
+export type ReproInvariant = (typeof REPRO_TEMPLATES)[number];
+
+/** True when {@link renderScript} can write a script for the invariant. */
+export function hasReproTemplate(invariant: string): invariant is ReproInvariant {
+  return (REPRO_TEMPLATES as readonly string[]).includes(invariant);
+}
+
+/** Throws the UsageError the CLI shows when an invariant has no template. */
+export function assertReproTemplate(invariant: string): asserts invariant is ReproInvariant {
+  if (!hasReproTemplate(invariant)) {
+    throw new UsageError(`no repro template for invariant ${invariant} yet (templates exist for: ${REPRO_TEMPLATES.join(', ')})`);
+  }
+}
+
+/** What the script says about its scenario. Free text: it only ever enters the script as a string literal. */
+export interface ScenarioMeta {
+  id: string;
+  description: string;
+  invariant: InvariantId;
+}
+
+/** A tensor's values, inlined as a literal. */
+export interface InlineTensor {
+  shape: number[];
+  values: number[];
+}
+
+/** What bn-suite measured on the case for a frozen-moving-stats repro. */
+export interface FrozenStatsObservation {
+  kind: 'frozen-moving-stats';
+  movingMean: { before: number[]; after: number[] };
+  movingVariance: { before: number[]; after: number[] };
+}
+
+/** What bn-suite measured on the case for a mode-switch repro. */
+export interface ModeSwitchObservation {
+  kind: 'mode-switch';
+  inference: InlineTensor;
+  training: InlineTensor;
+  tolerance: Tolerance;
+  maxAbsDiff: number;
+  inferenceAccuracy: number | null;
+  trainingAccuracy: number | null;
+}
+
+/** A case made concrete: the initial weights of every layer, the data, and what bn-suite observed. */
+export interface CaseCapture {
+  /** Initial weights per layer, in each layer's `weights` order. */
+  weights: { features: InlineTensor[] | null; bn: InlineTensor[]; head: InlineTensor[] | null };
+  x: InlineTensor;
+  y: InlineTensor;
+  labels: number[];
+  observed: FrozenStatsObservation | ModeSwitchObservation;
+}
+
+function inline(tensor: Tensor): InlineTensor {
+  return { shape: tensor.shape.slice(), values: Array.from(tensor.dataSync() as Float32Array) };
+}
+
+function layerWeights(layer: Layer | null): InlineTensor[] | null {
+  return layer === null ? null : layer.weights.map((w) => inline(w.read()));
+}
+
+function bnStat(run: CaseRun, kind: 'moving_mean' | 'moving_variance'): number[] {
+  const weight = run.built.bn.weights.find((w) => w.originalName.endsWith(`/${kind}`));
+  if (weight === undefined) throw new Error(`the BN layer has no ${kind} weight`);
+  return Array.from(weight.read().dataSync() as Float32Array);
+}
+
+/**
+ * Builds the case on the active backend (under its seed, as checkCase does), captures the initial
+ * weights and data, and observes what the invariant looks at, for the script and the issue text.
+ */
+export async function captureCase(invariant: ReproInvariant, spec: CaseSpec): Promise<CaseCapture> {
+  return withSeed(spec.data.seed, async () => {
+    const run = prepareCase(spec);
+    try {
+      const host = run.built.base ?? run.built.model;
+      const weights = {
+        features: spec.model.architecture === 'bn-only' ? null : layerWeights(host.getLayer(LAYER_NAMES.features)),
+        bn: layerWeights(run.built.bn) as InlineTensor[],
+        head: spec.model.classes > 0 ? layerWeights(run.built.model.getLayer(LAYER_NAMES.head)) : null,
+      };
+      const base = { weights, x: inline(run.x), y: inline(run.y), labels: Array.from(run.labels) };
+      if (invariant === 'frozen-moving-stats') {
+        const before = { mean: bnStat(run, 'moving_mean'), variance: bnStat(run, 'moving_variance') };
+        await trainCase(run);
+        const observed: FrozenStatsObservation = {
+          kind: 'frozen-moving-stats',
+          movingMean: { before: before.mean, after: bnStat(run, 'moving_mean') },
+          movingVariance: { before: before.variance, after: bnStat(run, 'moving_variance') },
+        };
+        return { ...base, observed };
+      }
+      const inferenceTensor = run.built.model.predict(run.x) as Tensor;
+      const inference = toDense(inferenceTensor);
+      inferenceTensor.dispose();
+      const trainingTensor = run.built.model.apply(run.x, { training: true }) as Tensor;
+      const training = toDense(trainingTensor);
+      trainingTensor.dispose();
+      const tolerance = float32Tolerance({ reductionSize: run.x.size, magnitude: maxAbs(inference.values) });
+      let maxAbsDiff = 0;
+      inference.values.forEach((e, i) => {
+        const a = training.values[i];
+        const diff = Number.isNaN(a) || Number.isNaN(e) ? (Number.isNaN(a) && Number.isNaN(e) ? 0 : Infinity) : Math.abs(a - e);
+        maxAbsDiff = Math.max(maxAbsDiff, diff);
+      });
+      const hasLabels = run.labels.length > 0;
+      const observed: ModeSwitchObservation = {
+        kind: 'mode-switch',
+        inference: { shape: [...inference.shape], values: Array.from(inference.values) },
+        training: { shape: [...training.shape], values: Array.from(training.values) },
+        tolerance,
+        maxAbsDiff,
+        inferenceAccuracy: hasLabels ? accuracy(argmaxRows(inference), run.labels) : null,
+        trainingAccuracy: hasLabels ? accuracy(argmaxRows(training), run.labels) : null,
+      };
+      return { ...base, observed };
+    } finally {
+      disposeCase(run);
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Literals. Everything that comes from outside bn-suite's code enters the script through these.
+
+/** A string as a JS string literal: JSON escapes quotes, backslashes and control characters; U+2028/9 too. */
+export function stringLiteral(text: string): string {
+  return JSON.stringify(String(text)).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+/** A number as a JS literal (finite numbers via JSON, which never yields code). */
+export function numberLiteral(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (value === Infinity) return 'Infinity';
+  if (value === -Infinity) return '-Infinity';
+  if (Object.is(value, -0)) return '-0';
+  return JSON.stringify(value);
+}
+
+/** A float32 value as the shortest decimal literal that reads back as the same float32. */
+export function float32Literal(value: number): string {
+  if (!Number.isFinite(value) || Object.is(value, -0)) return numberLiteral(value);
+  const f = Math.fround(value);
+  for (let precision = 1; precision <= 17; precision++) {
+    const candidate = Number(f.toPrecision(precision));
+    if (Math.fround(candidate) === f) return JSON.stringify(candidate);
+  }
+  return JSON.stringify(f);
+}
+
+function floatArrayLiteral(values: readonly number[], indent: string): string {
+  const items = values.map(float32Literal);
+  if (items.join(', ').length <= 80) return `[${items.join(', ')}]`;
+  const lines: string[] = [];
+  for (let i = 0; i < items.length; i += 10) lines.push(`${indent}  ${items.slice(i, i + 10).join(', ')},`);
+  return `[\n${lines.join('\n')}\n${indent}]`;
+}
+
+function shapeLiteral(shape: readonly number[]): string {
+  return `[${shape.map((d) => numberLiteral(d)).join(', ')}]`;
+}
+
+function tensorLiteral(t: InlineTensor, indent: string): string {
+  return `tf.tensor(${floatArrayLiteral(t.values, indent)}, ${shapeLiteral(t.shape)})`;
+}
+
+function tensorListLiteral(list: readonly InlineTensor[], indent: string): string {
+  return `[\n${list.map((t) => `${indent}  ${tensorLiteral(t, `${indent}  `)},`).join('\n')}\n${indent}]`;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Everything {@link renderScript} needs. */
+export interface ScriptInput {
+  scenario: ScenarioMeta;
+  backend: BackendName;
+  spec: CaseSpec;
+  capture: CaseCapture;
+  /** bn-suite's version, printed by the script. */
+  bnSuiteVersion: string;
+}
+
+const ENTRY_DESCRIPTIONS: Record<CaseSpec['entryPoint'], (spec: CaseSpec) => string> = {
+  fit: (s) => `model.fit(x, y, {epochs: ${s.steps}, batchSize: ${s.data.batch}, shuffle: false})`,
+  trainOnBatch: (s) => `model.trainOnBatch(x, y) x ${s.steps}`,
+  minimize: (s) => `optimizer.minimize(() => loss(y, model.apply(x, {training: true}))) x ${s.steps}`,
+  layerApply: (s) => `bn.apply(features, {training: true}) x ${s.steps}`,
+};
+
+/** One line describing how the case trains, as printed by the script and quoted in the issue. */
+export function describeEntryPoint(spec: CaseSpec): string {
+  return ENTRY_DESCRIPTIONS[spec.entryPoint](spec);
+}
+
+function lossOf(spec: CaseSpec): 'categoricalCrossentropy' | 'meanSquaredError' {
+  return spec.model.classes > 0 && spec.model.headActivation !== 'linear' ? 'categoricalCrossentropy' : 'meanSquaredError';
+}
+
+/** Lines that build the model with plain tfjs-layers calls and set the captured weights. */
+function modelLines(spec: CaseSpec, capture: CaseCapture): string[] {
+  const m = spec.model;
+  const shape = shapeLiteral(m.inputShape);
+  const lines: string[] = [];
+  lines.push('  // The model, built with plain tfjs-layers calls.');
+  lines.push(`  const input = tfl.input({ shape: ${shape}, name: ${stringLiteral('x')} });`);
+  let bnInputName = 'input';
+  if (m.architecture === 'dense') {
+    lines.push(`  const featureLayer = tfl.layers.dense({ units: ${numberLiteral(m.hiddenUnits)}, name: ${stringLiteral(LAYER_NAMES.features)} });`);
+    lines.push('  const features = featureLayer.apply(input);');
+    bnInputName = 'features';
+  } else if (m.architecture === 'conv') {
+    lines.push(
+      `  const featureLayer = tfl.layers.conv2d({ filters: ${numberLiteral(m.hiddenUnits)}, kernelSize: 3, padding: ${stringLiteral('same')}, name: ${stringLiteral(LAYER_NAMES.features)} });`,
+    );
+    lines.push('  const features = featureLayer.apply(input);');
+    bnInputName = 'features';
+  }
+  lines.push('  const bn = tfl.layers.batchNormalization({');
+  lines.push(`    name: ${stringLiteral(LAYER_NAMES.bn)},`);
+  lines.push(`    axis: ${numberLiteral(m.bn.axis)},`);
+  lines.push(`    momentum: ${numberLiteral(m.bn.momentum)},`);
+  lines.push(`    epsilon: ${numberLiteral(m.bn.epsilon)},`);
+  lines.push(`    center: ${m.bn.center ? 'true' : 'false'},`);
+  lines.push(`    scale: ${m.bn.scale ? 'true' : 'false'},`);
+  lines.push('  });');
+  lines.push(`  const normalized = bn.apply(${bnInputName});`);
+  let modelInput = 'input';
+  let trunk = 'normalized';
+  if (m.nested) {
+    lines.push('  // Everything up to BN is a base model, nested in the outer model as one layer (transfer learning).');
+    lines.push(`  const base = tfl.model({ inputs: input, outputs: normalized, name: ${stringLiteral(LAYER_NAMES.base)} });`);
+    lines.push(`  const outerInput = tfl.input({ shape: ${shape}, name: ${stringLiteral('outer_x')} });`);
+    lines.push('  const trunk = base.apply(outerInput);');
+    modelInput = 'outerInput';
+    trunk = 'trunk';
+  }
+  let output = trunk;
+  if (m.classes > 0) {
+    let headInput = trunk;
+    if (m.inputShape.length > 1) {
+      lines.push(`  const flat = tfl.layers.flatten({ name: ${stringLiteral(LAYER_NAMES.flatten)} }).apply(${trunk});`);
+      headInput = 'flat';
+    }
+    lines.push(
+      `  const head = tfl.layers.dense({ units: ${numberLiteral(m.classes)}, activation: ${stringLiteral(m.headActivation ?? 'softmax')}, name: ${stringLiteral(LAYER_NAMES.head)} });`,
+    );
+    lines.push(`  const output = head.apply(${headInput});`);
+    output = 'output';
+  }
+  lines.push(`  const model = tfl.model({ inputs: ${modelInput}, outputs: ${output}, name: ${stringLiteral('model_under_test')} });`);
+  lines.push('');
+  lines.push("  // The initial weights bn-suite's seeded build had, so the numbers do not depend on initializers.");
+  if (capture.weights.features !== null) lines.push(`  featureLayer.setWeights(${tensorListLiteral(capture.weights.features, '  ')});`);
+  lines.push(`  bn.setWeights(${tensorListLiteral(capture.weights.bn, '  ')});`);
+  if (capture.weights.head !== null) lines.push(`  head.setWeights(${tensorListLiteral(capture.weights.head, '  ')});`);
+  lines.push('');
+  if (spec.freeze === 'bn') {
+    lines.push('  // Freeze the BN layer (before compiling). tf.keras / Keras 3 then run it in inference mode.');
+    lines.push('  bn.trainable = false;');
+  } else if (spec.freeze === 'base') {
+    lines.push('  // Freeze the whole base (before compiling), the transfer-learning move. tf.keras / Keras 3 then run its BN in inference mode.');
+    lines.push('  base.trainable = false;');
+  }
+  lines.push('');
+  lines.push('  const x = tf.tensor(X_VALUES, X_SHAPE);');
+  lines.push('  const y = tf.tensor(Y_VALUES, Y_SHAPE);');
+  return lines;
+}
+
+function trainingLines(spec: CaseSpec): string[] {
+  const loss = lossOf(spec);
+  const steps = numberLiteral(spec.steps);
+  const lr = numberLiteral(spec.learningRate);
+  switch (spec.entryPoint) {
+    case 'fit':
+      return [
+        `  model.compile({ optimizer: tf.train.sgd(${lr}), loss: ${stringLiteral(loss)} });`,
+        `  await model.fit(x, y, { epochs: ${steps}, batchSize: ${numberLiteral(spec.data.batch)}, shuffle: false, verbose: 0 });`,
+      ];
+    case 'trainOnBatch':
+      return [
+        `  model.compile({ optimizer: tf.train.sgd(${lr}), loss: ${stringLiteral(loss)} });`,
+        `  for (let step = 0; step < ${steps}; step++) await model.trainOnBatch(x, y);`,
+      ];
+    case 'minimize':
+      return [
+        `  const optimizer = tf.train.sgd(${lr});`,
+        '  const variables = model.trainableWeights.map((w) => w.read());',
+        `  for (let step = 0; step < ${steps}; step++) {`,
+        `    optimizer.minimize(() => tf.mean(tfl.metrics.${loss}(y, model.apply(x, { training: true }))), false, variables);`,
+        '  }',
+      ];
+    case 'layerApply': {
+      const featureLine =
+        spec.model.architecture === 'bn-only'
+          ? '  const bnInput = x; // BN is the first layer'
+          : '  const bnInput = tfl.model({ inputs: input, outputs: features }).predict(x); // what BN sees';
+      return [featureLine, `  for (let step = 0; step < ${steps}; step++) bn.apply(bnInput, { training: true }).dispose();`];
+    }
+  }
+}
+
+function frozenStatsBody(spec: CaseSpec): string[] {
+  return [
+    '  const statistic = (kind) => bn.weights.find((w) => w.name.includes(kind));',
+    "  const movingMean = statistic('moving_mean');",
+    "  const movingVariance = statistic('moving_variance');",
+    '  const before = { mean: read(movingMean), variance: read(movingVariance) };',
+    '',
+    `  // Train: ${describeEntryPoint(spec).replace(/[^\x20-\x7e]/g, '?')}`,
+    ...trainingLines(spec),
+    '',
+    '  const after = { mean: read(movingMean), variance: read(movingVariance) };',
+    '  const meanDrift = drift(before.mean, after.mean);',
+    '  const varianceDrift = drift(before.variance, after.variance);',
+    '  console.log(`moving_mean     before ${show(before.mean)}  after ${show(after.mean)}  drift ${num(meanDrift)}`);',
+    '  console.log(`moving_variance before ${show(before.variance)}  after ${show(after.variance)}  drift ${num(varianceDrift)}`);',
+    "  console.log('expected: moving_mean and moving_variance unchanged (tf.keras and Keras 3 run a BN layer with trainable = false in inference mode: no moving-statistic updates)');",
+    '  const reproduced = meanDrift > 0 || varianceDrift > 0;',
+    "  console.log(`actual:   ${reproduced ? 'the moving statistics of the frozen BN changed' : 'the moving statistics did not change'}`);",
+    '  return reproduced;',
+  ];
+}
+
+function modeSwitchBody(capture: CaseCapture): string[] {
+  const observed = capture.observed as ModeSwitchObservation;
+  const lines = [
+    '  // Same weights, same input: inference mode first, then training mode (a training-mode call also moves the statistics).',
+    '  const inference = model.predict(x);',
+    '  const training = model.apply(x, { training: true });',
+    '  const inferenceValues = read(inference);',
+    '  const trainingValues = read(training);',
+    `  const tolerance = { atol: ${numberLiteral(observed.tolerance.atol)}, rtol: ${numberLiteral(observed.tolerance.rtol)} }; // float32 round-off allowance`,
+    '  let maxAbsDiff = 0;',
+    '  let mismatches = 0;',
+    '  inferenceValues.forEach((e, i) => {',
+    '    const a = trainingValues[i];',
+    '    const diff = Number.isNaN(a) || Number.isNaN(e) ? (Number.isNaN(a) && Number.isNaN(e) ? 0 : Infinity) : Math.abs(a - e);',
+    '    maxAbsDiff = Math.max(maxAbsDiff, diff);',
+    '    if (diff > tolerance.atol + tolerance.rtol * Math.abs(e)) mismatches++;',
+    '  });',
+    '  console.log(`model.predict(x)                    ${show(inferenceValues)}`);',
+    '  console.log(`model.apply(x, {training: true})    ${show(trainingValues)}`);',
+    '  console.log(`max abs diff ${num(maxAbsDiff)} (allowed ${num(tolerance.atol)} + ${num(tolerance.rtol)} x |expected|), ${mismatches} of ${inferenceValues.length} values differ`);',
+  ];
+  if (capture.labels.length > 0) {
+    lines.push(
+      '  const accuracy = (values) => {',
+      '    const classes = values.length / LABELS.length;',
+      '    let hits = 0;',
+      '    LABELS.forEach((label, r) => {',
+      '      const row = values.slice(r * classes, (r + 1) * classes);',
+      '      if (row.indexOf(Math.max(...row)) === label) hits++;',
+      '    });',
+      '    return hits / LABELS.length;',
+      '  };',
+      '  console.log(`accuracy on the same batch: inference mode ${num(accuracy(inferenceValues))}, training mode ${num(accuracy(trainingValues))}`);',
+    );
+  }
+  lines.push(
+    "  console.log('expected: the same output in both modes (tf.keras and Keras 3 run a BN layer with trainable = false in inference mode, even when called with training = true)');",
+    '  const reproduced = mismatches > 0;',
+    "  console.log(`actual:   ${reproduced ? 'training mode normalizes the frozen BN with the batch statistics: the outputs differ' : 'the outputs agree'}`);",
+    '  return reproduced;',
+  );
+  return lines;
+}
+
+/**
+ * Renders `repro.mjs`: a standalone ES module that depends only on @tensorflow/tfjs-core,
+ * @tensorflow/tfjs-layers and the backend's package. It rebuilds the case with plain tfjs calls,
+ * sets the captured initial weights, inlines the data, runs the entry point, prints expected vs
+ * actual with the numbers, and exits 1 when the behaviour reproduces, 0 when it does not (2 when
+ * the script itself throws). Scenario text enters only as escaped string literals.
+ */
+export function renderScript(input: ScriptInput): string {
+  const { scenario, backend, spec, capture } = input;
+  assertReproTemplate(scenario.invariant);
+  if (capture.observed.kind !== scenario.invariant) throw new Error(`capture is for ${capture.observed.kind}, scenario for ${scenario.invariant}`);
+  const backendPackage = BACKEND_PACKAGES[backend];
+  const body = scenario.invariant === 'frozen-moving-stats' ? frozenStatsBody(spec) : modeSwitchBody(capture);
+  const lines = [
+    '// Standalone reproduction generated by bn-suite. Needs only tfjs-core, tfjs-layers and the backend package:',
+    '//   npm install && node repro.mjs',
+    '// Exit code 1: the behaviour reproduces; 0: it does not; 2: the script itself failed.',
+    "import * as tf from '@tensorflow/tfjs-core';",
+    "import * as tfl from '@tensorflow/tfjs-layers';",
+    `import ${stringLiteral(backendPackage)};`,
+    '',
+    `const SCENARIO = ${stringLiteral(scenario.id)};`,
+    `const DESCRIPTION = ${stringLiteral(scenario.description)};`,
+    `const INVARIANT = ${stringLiteral(scenario.invariant)};`,
+    `const BACKEND = ${stringLiteral(backend)};`,
+    `const GENERATOR = ${stringLiteral(`bn-suite ${input.bnSuiteVersion}`)};`,
+    '',
+    'const read = (tensorOrVariable) => Array.from((tensorOrVariable.read ? tensorOrVariable.read() : tensorOrVariable).dataSync());',
+    'const num = (v) => (Number.isFinite(v) ? String(Number(v.toPrecision(7))) : String(v));',
+    "const show = (values) => `[${values.slice(0, 8).map(num).join(', ')}${values.length > 8 ? `, ... (${values.length} values)` : ''}]`;",
+    'const drift = (a, b) => a.reduce((max, v, i) => Math.max(max, Object.is(v, b[i]) ? 0 : Number.isNaN(v) || Number.isNaN(b[i]) ? Infinity : Math.abs(b[i] - v)), 0);',
+    '',
+    'async function main() {',
+    "  tf.enableProdMode(); // silences tfjs's Node.js banner",
+    '  if (!(await tf.setBackend(BACKEND))) throw new Error(`backend ${BACKEND} failed to initialize`);',
+    '  await tf.ready();',
+    '  console.log(`scenario: ${SCENARIO}`);',
+    '  console.log(`description: ${DESCRIPTION}`);',
+    '  console.log(`invariant: ${INVARIANT}; generated by ${GENERATOR}`);',
+    '  console.log(`tfjs-core ${tf.version_core}, tfjs-layers ${tfl.version_layers}, backend ${tf.getBackend()}, Node ${process.versions.node}`);',
+    '',
+    ...modelLines(spec, capture),
+    '',
+    ...body,
+    '}',
+    '',
+    '// The data, as float32 values (row-major).',
+    `const X_SHAPE = ${shapeLiteral(capture.x.shape)};`,
+    `const X_VALUES = ${floatArrayLiteral(capture.x.values, '')};`,
+    `const Y_SHAPE = ${shapeLiteral(capture.y.shape)};`,
+    `const Y_VALUES = ${floatArrayLiteral(capture.y.values, '')};`,
+    `const LABELS = [${capture.labels.map((l) => numberLiteral(l)).join(', ')}];`,
+    '',
+    '// Exit once stdout is flushed (process.exit alone may cut piped output short).',
+    'const finish = (line, code) => process.stdout.write(`${line}\\n`, () => process.exit(code));',
+    'main().then(',
+    "  (reproduced) => finish(`RESULT: ${reproduced ? 'reproduced' : 'not reproduced'}`, reproduced ? 1 : 0),",
+    '  (error) => {',
+    '    console.error(error);',
+    "    finish('RESULT: script error', 2);",
+    '  },',
+    ');',
+    '',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,106 @@
+import { classifyResult, isAsExpected, matchKnownIssue, type Outcome } from '../../../src/engine/expectations/classify';
+import type { KnownIssue } from '../../../src/engine/expectations/known-issues';
+import type { ScenarioResult } from '../../../src/engine/run/run-scenario';
+
+function result(overrides: Partial<ScenarioResult> = {}): ScenarioResult {
+  return {
+    scenario: 'frozen-moving-stats/fit',
+    invariant: 'frozen-moving-stats',
+    backend: 'cpu',
+    status: 'pass',
+    summary: '',
+    evidence: {},
+    counterexample: null,
+    casesRun: 3,
+    unsupportedCases: 0,
+    shrinks: 0,
+    seed: 1,
+    replay: 'bn-suite:frozen-moving-stats/fit@cpu?seed=1&tfjs=4.22.0',
+    durationMs: 5,
+    ...overrides,
+  };
+}
+
+const fitIssue: KnownIssue = {
+  scenario: 'frozen-moving-stats/fit',
+  invariant: 'frozen-moving-stats',
+  issue: 'unreported',
+  reason: 'drift',
+  outcomes: ['fail'],
+};
+const wasmOnly: KnownIssue = {
+  scenario: 'conv-training',
+  invariant: 'frozen-gamma-beta',
+  backend: ['wasm'],
+  issue: 'https://github.com/tensorflow/tfjs/issues/8474',
+  reason: 'no kernel',
+  outcomes: ['unsupported'],
+};
+const known = [fitIssue, wasmOnly];
+
+describe('classifyResult', () => {
+  test('a pass with no entry is a pass', () => {
+    const c = classifyResult(result({ scenario: 'oracle/affine', invariant: 'oracle-agreement' }), known);
+    expect(c).toMatchObject({ outcome: 'pass', knownIssue: null });
+  });
+
+  test('a listed failure is expected and carries its entry', () => {
+    const c = classifyResult(result({ status: 'fail', summary: 'moved' }), known);
+    expect(c.outcome).toBe('expected-fail');
+    expect(c.knownIssue).toBe(fitIssue);
+  });
+
+  test('an unlisted failure, error or unsupported verdict is unexpected', () => {
+    for (const status of ['fail', 'error', 'unsupported'] as const) {
+      const c = classifyResult(result({ scenario: 'oracle/affine', invariant: 'oracle-agreement', status }), known);
+      expect(c).toMatchObject({ outcome: 'unexpected-fail', knownIssue: null });
+    }
+  });
+
+  test('a listed scenario with a status the entry does not list is unexpected (but names the entry)', () => {
+    const c = classifyResult(result({ status: 'error', summary: 'TypeError' }), known);
+    expect(c.outcome).toBe('unexpected-fail');
+    expect(c.knownIssue).toBe(fitIssue);
+  });
+
+  test('an entry for another invariant of the same scenario does not cover the result', () => {
+    const c = classifyResult(result({ status: 'fail', invariant: 'mode-switch' }), known);
+    expect(c).toMatchObject({ outcome: 'unexpected-fail', knownIssue: null });
+  });
+
+  test('a listed entry that now passes is an unexpected pass', () => {
+    const c = classifyResult(result({ status: 'pass' }), known);
+    expect(c.outcome).toBe('unexpected-pass');
+    expect(c.knownIssue).toBe(fitIssue);
+  });
+
+  test('a backend-restricted entry covers only its backends', () => {
+    const onWasm = result({ scenario: 'conv-training', invariant: 'frozen-gamma-beta', backend: 'wasm', status: 'unsupported' });
+    const onCpu = { ...onWasm, backend: 'cpu' as const };
+    expect(classifyResult(onWasm, known).outcome).toBe('expected-fail');
+    expect(classifyResult(onCpu, known)).toMatchObject({ outcome: 'unexpected-fail', knownIssue: null });
+    expect(classifyResult({ ...onCpu, status: 'pass' }, known).outcome).toBe('pass');
+    expect(classifyResult({ ...onWasm, status: 'pass' }, known).outcome).toBe('unexpected-pass');
+  });
+
+  test('matchKnownIssue picks the entry whose backend list includes the result backend', () => {
+    const cpuEntry: KnownIssue = { ...wasmOnly, backend: ['cpu'], outcomes: ['fail'], reason: 'cpu reason' };
+    const entries = [wasmOnly, cpuEntry];
+    const cpuResult = result({ scenario: 'conv-training', invariant: 'frozen-gamma-beta', backend: 'cpu', status: 'fail' });
+    expect(matchKnownIssue(cpuResult, entries)).toBe(cpuEntry);
+    expect(matchKnownIssue({ ...cpuResult, backend: 'wasm' }, entries)).toBe(wasmOnly);
+    expect(matchKnownIssue({ ...cpuResult, backend: 'tensorflow' }, entries)).toBeNull();
+    expect(classifyResult(cpuResult, entries).outcome).toBe('expected-fail');
+  });
+});
+
+describe('isAsExpected', () => {
+  test.each<[Outcome, boolean]>([
+    ['pass', true],
+    ['expected-fail', true],
+    ['unexpected-fail', false],
+    ['unexpected-pass', false],
+  ])('%s -> %s', (outcome, expected) => {
+    expect(isAsExpected(outcome)).toBe(expected);
+  });
+});

@@ -1,0 +1,128 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { BACKEND_NAMES } from '../../../src/engine/backends';
+import { DataFileError } from '../../../src/surfaces/inputs/yaml-schema';
+import { UsageError } from '../../../src/engine/errors';
+import { loadKnownIssues, parseKnownIssues } from '../../../src/engine/expectations/known-issues';
+import { INVARIANT_IDS } from '../../../src/engine/invariants/types';
+import { loadScenarios } from '../../../src/surfaces/inputs/load-scenarios';
+
+const ROOT = path.resolve(__dirname, '../../..');
+
+const GOOD = `known-issues:
+  - scenario: frozen-moving-stats/fit
+    invariant: frozen-moving-stats
+    issue: unreported
+    reason: moving statistics drift
+    outcomes: [fail]
+  - scenario: conv-training
+    invariant: frozen-gamma-beta
+    backend: [wasm]
+    issue: https://github.com/tensorflow/tfjs/issues/8474
+    reason: no Conv2DBackpropFilter on wasm
+    outcomes: [unsupported, error]
+`;
+
+function parseError(text: string): DataFileError {
+  try {
+    parseKnownIssues(text, 'ki.yaml');
+  } catch (error) {
+    expect(error).toBeInstanceOf(DataFileError);
+    return error as DataFileError;
+  }
+  throw new Error('expected a DataFileError');
+}
+
+describe('parseKnownIssues', () => {
+  test('parses a valid file into entries, keeping the optional backend list', () => {
+    const entries = parseKnownIssues(GOOD, 'ki.yaml');
+    expect(entries).toEqual([
+      { scenario: 'frozen-moving-stats/fit', invariant: 'frozen-moving-stats', issue: 'unreported', reason: 'moving statistics drift', outcomes: ['fail'] },
+      {
+        scenario: 'conv-training',
+        invariant: 'frozen-gamma-beta',
+        backend: ['wasm'],
+        issue: 'https://github.com/tensorflow/tfjs/issues/8474',
+        reason: 'no Conv2DBackpropFilter on wasm',
+        outcomes: ['unsupported', 'error'],
+      },
+    ]);
+  });
+
+  test('an empty list is valid', () => {
+    expect(parseKnownIssues('known-issues: []\n', 'ki.yaml')).toEqual([]);
+  });
+
+  test('an unknown invariant is located and the message lists every allowed invariant', () => {
+    const error = parseError(GOOD.replace('invariant: frozen-moving-stats', 'invariant: frozen-stats'));
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]).toMatchObject({ file: 'ki.yaml', line: 3, column: 16, path: 'known-issues.0.invariant' });
+    for (const id of INVARIANT_IDS) expect(error.problems[0].message).toContain(`"${id}"`);
+    expect(error.problems[0].message).toContain('(found "frozen-stats")');
+  });
+
+  test('an issue that is neither a URL nor "unreported" is refused', () => {
+    const error = parseError(GOOD.replace('issue: unreported', 'issue: see slack'));
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]).toMatchObject({ line: 4, path: 'known-issues.0.issue' });
+    expect(error.problems[0].message).toContain('(found "see slack")');
+  });
+
+  test('an unknown backend lists the allowed backends', () => {
+    const error = parseError(GOOD.replace('backend: [wasm]', 'backend: [webgl]'));
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0].path).toBe('known-issues.1.backend.0');
+    for (const name of BACKEND_NAMES) expect(error.problems[0].message).toContain(`"${name}"`);
+  });
+
+  test('missing outcomes, an empty outcomes list and a bad outcome are each reported', () => {
+    const missing = parseError(GOOD.replace('    outcomes: [fail]\n', ''));
+    expect(missing.problems.map((p) => p.path)).toEqual(['known-issues.0.outcomes']);
+    const empty = parseError(GOOD.replace('outcomes: [fail]', 'outcomes: []'));
+    expect(empty.problems.map((p) => p.path)).toEqual(['known-issues.0.outcomes']);
+    const bad = parseError(GOOD.replace('outcomes: [fail]', 'outcomes: [pass]'));
+    expect(bad.problems.map((p) => p.path)).toEqual(['known-issues.0.outcomes.0']);
+    expect(bad.problems[0].message).toContain('"unsupported"');
+  });
+
+  test('an unknown key is reported at its own line', () => {
+    const error = parseError(GOOD.replace('    reason: moving statistics drift\n', '    reason: moving statistics drift\n    severity: high\n'));
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]).toMatchObject({ line: 6, column: 5, path: 'known-issues.0.severity' });
+    expect(error.problems[0].message).toContain("unknown key 'severity'");
+    expect(error.problems[0].message).toContain('outcomes');
+  });
+
+  test('problems in several entries are all reported', () => {
+    const text = GOOD.replace('invariant: frozen-moving-stats', 'invariant: nope').replace('backend: [wasm]', 'backend: []');
+    expect(parseError(text).problems.map((p) => p.path).sort()).toEqual(['known-issues.0.invariant', 'known-issues.1.backend']);
+  });
+});
+
+describe('the shipped expectations/known-issues.yaml', () => {
+  const file = path.join(ROOT, 'expectations/known-issues.yaml');
+
+  test('loads, and every entry names a shipped scenario and that scenario\'s invariant', () => {
+    const entries = loadKnownIssues(file);
+    expect(entries.length).toBeGreaterThan(0);
+    const scenarios = new Map(loadScenarios(path.join(ROOT, 'scenarios')).map((l) => [l.scenario.id, l.scenario]));
+    for (const entry of entries) {
+      const scenario = scenarios.get(entry.scenario);
+      expect({ entry: entry.scenario, exists: scenario !== undefined }).toEqual({ entry: entry.scenario, exists: true });
+      expect({ entry: entry.scenario, invariant: entry.invariant }).toEqual({ entry: entry.scenario, invariant: scenario?.invariant });
+    }
+  });
+
+  test('no two entries cover the same (scenario, invariant, backend)', () => {
+    const keys = loadKnownIssues(file).flatMap((e) => (e.backend ?? BACKEND_NAMES).map((b) => `${e.scenario}|${e.invariant}|${b}`));
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  test('loadKnownIssues on a missing file is a usage error', () => {
+    const missing = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bn-suite-ki-')), 'nope.yaml');
+    expect(() => loadKnownIssues(missing)).toThrow(UsageError);
+    expect(() => loadKnownIssues(missing)).toThrow('cannot read (ENOENT)');
+    fs.rmSync(path.dirname(missing), { recursive: true, force: true });
+  });
+});

@@ -1,0 +1,236 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { CliIo } from '../../../src/surfaces/cli/io';
+import { main } from '../../../src/surfaces/cli/main';
+import { parseKnownIssues } from '../../../src/engine/expectations/known-issues';
+import { BN_SUITE_VERSION } from '../../../src/engine/version';
+
+const ROOT = path.resolve(__dirname, '../../..');
+const CLI = path.join(ROOT, 'dist/cli.js');
+const CHEAP = ['--scenario', 'oracle/affine', '--runs', '1', '--backend', 'cpu'];
+
+function captureIo(): CliIo & { out: string; err: string } {
+  const io = { out: '', err: '', isTty: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
+  return io;
+}
+
+let tmp: string;
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bn-suite-cli-run-'));
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+let counter = 0;
+/** A fresh, not yet existing folder under the temp root. */
+function freshDir(label: string): string {
+  return path.join(tmp, `${label}-${++counter}`);
+}
+
+function writeFile(file: string, content: string): string {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, content);
+  return file;
+}
+
+async function run(args: string[], out = freshDir('out')): Promise<{ code: number; out: string; err: string; dir: string }> {
+  const io = captureIo();
+  const code = await main(['node', 'bn-suite', 'run', ...args, '--out', out], io);
+  return { code, out: io.out, err: io.err, dir: out };
+}
+
+/** One run of the cheap scenario shared by tests that only read its reports. */
+let first: { code: number; out: string; err: string; dir: string };
+beforeAll(async () => {
+  first = await run(CHEAP);
+});
+
+const knownIssue = (scenario: string, invariant: string) =>
+  `known-issues:\n  - scenario: ${scenario}\n    invariant: ${invariant}\n    issue: unreported\n    reason: test entry\n    outcomes: [fail]\n`;
+
+describe('bn-suite run (in-process)', () => {
+  test('a cheap passing run exits 0 and writes results.json and summary.md', () => {
+    expect(first.code).toBe(0);
+    const suite = JSON.parse(fs.readFileSync(path.join(first.dir, 'results.json'), 'utf8'));
+    expect(suite).toMatchObject({ format: 'bn-suite-results', formatVersion: 1, tool: { name: 'bn-suite', version: BN_SUITE_VERSION }, runs: 1 });
+    expect(suite.summary).toMatchObject({ results: 1, casesRun: 1, asExpected: true, byOutcome: { pass: 1 } });
+    expect(suite.results).toEqual([expect.objectContaining({ scenario: 'oracle/affine', backend: 'cpu', status: 'pass', outcome: 'pass' })]);
+    const summary = fs.readFileSync(path.join(first.dir, 'summary.md'), 'utf8');
+    expect(summary).toContain('# bn-suite results');
+    expect(summary).toContain('| oracle/affine | oracle-agreement | cpu | pass |');
+    expect(first.out).toContain('1 results, 1 cases');
+    expect(first.out).toContain('Closest contract');
+    expect(first.err).toMatch(/\[1\/1\] ok\s+oracle\/affine @ cpu: pass/);
+    // Only the reports, no leftover temporary files.
+    expect(fs.readdirSync(first.dir).sort()).toEqual(['index.html', 'junit.xml', 'results.json', 'summary.md']);
+  });
+
+  describe('bad input exits 2, names the problem on stderr and writes no report', () => {
+    const emptyFolder = () => {
+      const dir = freshDir('empty-scenarios');
+      fs.mkdirSync(dir, { recursive: true });
+      return dir;
+    };
+    const malformedFolder = () => {
+      const dir = freshDir('malformed-scenarios');
+      writeFile(path.join(dir, 'tags.yaml'), 'tags:\n  oracle: reference\n');
+      writeFile(path.join(dir, 'broken.yaml'), 'id: broken\nkind: property\ntags: [ oracle\n');
+      return dir;
+    };
+    const emptyExpectations = () => writeFile(path.join(freshDir('no-ki'), 'known-issues.yaml'), 'known-issues: []\n');
+    const nanData = () => {
+      const dir = freshDir('nan-scenarios');
+      writeFile(path.join(dir, 'tags.yaml'), 'tags:\n  oracle: reference\n');
+      writeFile(
+        path.join(dir, 'nan.yaml'),
+        'id: nan\nkind: steps\ndescription: d\nprovenance: p\ntags: [oracle]\ninvariant: oracle-agreement\nmodel: { inputShape: [1] }\ndata: { batch: 2, x: { values: [0, .nan] } }\nsteps:\n  - callBn: { training: true }\n',
+      );
+      return dir;
+    };
+    const unknownTag = () => {
+      const dir = freshDir('tag-scenarios');
+      writeFile(path.join(dir, 'tags.yaml'), 'tags:\n  oracle: reference\n');
+      writeFile(path.join(dir, 'odd.yaml'), 'id: odd\nkind: property\ndescription: d\nprovenance: p\ntags: [orakel]\ninvariant: oracle-agreement\n');
+      return dir;
+    };
+    const onlyTags = () => {
+      const dir = freshDir('only-tags');
+      writeFile(path.join(dir, 'tags.yaml'), 'tags:\n  oracle: reference\n');
+      return dir;
+    };
+    const badInvariant = () => writeFile(path.join(freshDir('ki'), 'known-issues.yaml'), knownIssue('oracle/affine', 'frozen-stats'));
+    const ghostScenario = () => writeFile(path.join(freshDir('ki'), 'known-issues.yaml'), knownIssue('oracle/ghost', 'oracle-agreement'));
+    const oldBaseline = () => {
+      const suite = JSON.parse(fs.readFileSync(path.join(first.dir, 'results.json'), 'utf8'));
+      suite.tool.version = '0.0.0';
+      return writeFile(path.join(freshDir('old'), 'results.json'), JSON.stringify(suite));
+    };
+    const textBaseline = () => writeFile(path.join(freshDir('text'), 'results.json'), 'not json at all');
+
+    test.each<[string, () => string[], RegExp]>([
+      ['unknown backend', () => ['--scenario', 'oracle/affine', '--runs', '1', '--backend', 'webgl'], /unknown backend 'webgl'; allowed: cpu, wasm, tensorflow/],
+      ['unknown scenario selector', () => ['--scenario', 'nonsense', '--runs', '1', '--backend', 'cpu'], /--scenario 'nonsense' matches no scenario id, glob or tag; ids: .*oracle\/affine/],
+      ['bad --shard (k > n)', () => [...CHEAP, '--shard', '3/2'], /--shard '3\/2': expected k\/n/],
+      ['bad --shard (not k/n)', () => [...CHEAP, '--shard', 'half'], /--shard 'half'/],
+      ['bad --runs (0)', () => ['--scenario', 'oracle/affine', '--runs', '0', '--backend', 'cpu'], /--runs '0': expected a positive integer/],
+      ['bad --runs (fraction)', () => ['--scenario', 'oracle/affine', '--runs', '1.5', '--backend', 'cpu'], /--runs '1\.5'/],
+      ['bad --seed', () => [...CHEAP, '--seed', 'lucky'], /--seed 'lucky': expected an integer or "random"/],
+      ['--scenarios at an empty folder', () => [...CHEAP, '--scenarios', emptyFolder()], /tags\.yaml: tag vocabulary not found/],
+      ['--scenarios at a missing folder', () => [...CHEAP, '--scenarios', freshDir('missing')], /scenario folder not found/],
+      ['malformed scenario YAML', () => [...CHEAP, '--scenarios', malformedFolder()], /broken\.yaml:\d+:\d+: \(yaml\): malformed YAML/],
+      ['NaN in scenario data', () => ['--runs', '1', '--backend', 'cpu', '--expectations', emptyExpectations(), '--scenarios', nanData()], /nan\.yaml:8:\d+: data\.x\.values\.1: .*expected number, received NaN/],
+      ['unknown tag', () => ['--runs', '1', '--backend', 'cpu', '--expectations', emptyExpectations(), '--scenarios', unknownTag()], /odd\.yaml:5:\d+: tags.*unknown tag 'orakel'; allowed .*: oracle/],
+      ['a scenario folder with no scenario file', () => ['--runs', '1', '--backend', 'cpu', '--expectations', emptyExpectations(), '--scenarios', onlyTags()], /no scenario files/],
+      ['expectations with an unknown invariant', () => [...CHEAP, '--expectations', badInvariant()], /known-issues\.yaml:3:\d+: known-issues\.0\.invariant: .*"oracle-agreement"/],
+      ['known issue naming a nonexistent scenario', () => [...CHEAP, '--expectations', ghostScenario()], /known issue names scenario 'oracle\/ghost', which does not exist/],
+      ['missing expectations file', () => [...CHEAP, '--expectations', path.join(tmp, 'nope.yaml')], /nope\.yaml: cannot read \(ENOENT\)/],
+      ['baseline from another bn-suite version', () => [...CHEAP, '--baseline', oldBaseline()], /baseline written by bn-suite 0\.0\.0, this is /],
+      ['baseline that is not JSON', () => [...CHEAP, '--baseline', textBaseline()], /results\.json: not JSON/],
+      ['missing baseline', () => [...CHEAP, '--baseline', path.join(tmp, 'none.json')], /none\.json: cannot read results \(ENOENT\)/],
+    ])('%s', async (_label, args, message) => {
+      const result = await run(args());
+      expect(result.code).toBe(2);
+      expect(result.err).toMatch(/^bn-suite: /);
+      expect(result.err).toMatch(message);
+      expect(result.out).toBe('');
+      expect(fs.existsSync(path.join(result.dir, 'results.json'))).toBe(false);
+    });
+
+    test('an unknown option is a commander usage error (exit 2)', async () => {
+      const result = await run([...CHEAP, '--frobnicate']);
+      expect(result.code).toBe(2);
+      expect(result.err).toContain("unknown option '--frobnicate'");
+      expect(fs.existsSync(result.dir)).toBe(false);
+    });
+  });
+
+  describe('baseline gate', () => {
+    test('the same run against its own results exits 0; a flipped status exits 1 and lists the change', async () => {
+      const baseline = path.join(first.dir, 'results.json');
+      const same = await run([...CHEAP, '--baseline', baseline]);
+      expect(same.code).toBe(0);
+      expect(same.out).toContain('no verdict changed');
+
+      const flipped = JSON.parse(fs.readFileSync(baseline, 'utf8'));
+      flipped.results[0].status = 'fail';
+      const edited = writeFile(path.join(freshDir('flipped'), 'results.json'), JSON.stringify(flipped, null, 2));
+      const changed = await run([...CHEAP, '--baseline', edited]);
+      expect(changed.code).toBe(1);
+      expect(changed.out).toContain('1 change(s):');
+      expect(changed.out).toMatch(/oracle\/affine \/ oracle-agreement \/ cpu\s+status\s+fail -> pass/);
+      // The reports are still written: the gate fails after the run.
+      expect(fs.existsSync(path.join(changed.dir, 'results.json'))).toBe(true);
+    });
+  });
+
+  test('--json prints the results as JSON on stdout only; progress stays on stderr', async () => {
+    const result = await run([...CHEAP, '--json']);
+    expect(result.code).toBe(0);
+    const printed = JSON.parse(result.out);
+    expect(printed.summary.results).toBe(1);
+    expect(printed).toEqual(JSON.parse(fs.readFileSync(path.join(result.dir, 'results.json'), 'utf8')));
+    expect(result.err).toContain('oracle/affine @ cpu');
+  });
+
+  // KNOWN BUG (see report): with --baseline, run-command appends the plain-text comparison to
+  // stdout after the JSON, so `--json --baseline` output no longer parses.
+  test('--json with --baseline still prints only JSON on stdout', async () => {
+    const result = await run([...CHEAP, '--json', '--baseline', path.join(first.dir, 'results.json')]);
+    expect(result.code).toBe(0);
+    expect(() => JSON.parse(result.out)).not.toThrow();
+  });
+
+  describe('expectations', () => {
+    test('a known failure that now passes is an unexpected pass (exit 1), tolerated with --tolerate-unexpected-pass', async () => {
+      const file = writeFile(path.join(freshDir('ki'), 'known-issues.yaml'), knownIssue('oracle/affine', 'oracle-agreement'));
+      const strict = await run([...CHEAP, '--expectations', file]);
+      expect(strict.code).toBe(1);
+      expect(strict.out).toContain('unexpected-pass: oracle/affine (oracle-agreement) @ cpu: pass');
+      expect(strict.out).toMatch(/replay: bn-suite:oracle\/affine@cpu\?seed=/);
+      const tolerant = await run([...CHEAP, '--expectations', file, '--tolerate-unexpected-pass']);
+      expect(tolerant.code).toBe(0);
+      const suite = JSON.parse(fs.readFileSync(path.join(tolerant.dir, 'results.json'), 'utf8'));
+      expect(suite.results[0]).toMatchObject({ outcome: 'unexpected-pass', expected: true, issue: 'unreported' });
+    });
+
+    test('an entry that matches no result of a scenario that ran is stale (exit 1)', async () => {
+      const file = writeFile(path.join(freshDir('ki'), 'known-issues.yaml'), knownIssue('oracle/affine', 'mode-switch'));
+      const result = await run([...CHEAP, '--expectations', file]);
+      expect(result.code).toBe(1);
+      expect(result.out).toContain('stale known issue: oracle/affine / mode-switch matched no result');
+    });
+
+    test('--update-expectations rewrites the given file from the run, keeping entries of scenarios not run (exit 0)', async () => {
+      const file = writeFile(
+        path.join(freshDir('ki'), 'known-issues.yaml'),
+        knownIssue('oracle/affine', 'oracle-agreement') + knownIssue('mode-switch', 'mode-switch').replace('known-issues:\n', ''),
+      );
+      const result = await run([...CHEAP, '--expectations', file, '--update-expectations']);
+      expect(result.code).toBe(0);
+      expect(result.err).toContain(`wrote 1 known issue(s) to ${file}`);
+      expect(parseKnownIssues(fs.readFileSync(file, 'utf8'), file).map((e) => e.scenario)).toEqual(['mode-switch']);
+    });
+  });
+});
+
+describe('bn-suite run (compiled bin)', () => {
+  test('--json: exit 0, stdout is exactly the JSON results, no tfjs banner', () => {
+    const out = freshDir('bin');
+    const child = spawnSync(process.execPath, [CLI, 'run', ...CHEAP, '--out', out, '--json'], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
+    expect(child.status).toBe(0);
+    const printed = JSON.parse(child.stdout);
+    expect(printed.summary).toMatchObject({ results: 1, asExpected: true });
+    expect(child.stdout).not.toContain('Hi, looks like');
+    expect(fs.existsSync(path.join(out, 'results.json'))).toBe(true);
+  });
+
+  test('a usage error exits 2 with the message on stderr and writes nothing', () => {
+    const out = freshDir('bin');
+    const child = spawnSync(process.execPath, [CLI, 'run', '--scenario', 'oracle/affine', '--runs', 'many', '--backend', 'cpu', '--out', out], { encoding: 'utf8' });
+    expect(child.status).toBe(2);
+    expect(child.stderr).toContain("bn-suite: --runs 'many': expected a positive integer");
+    expect(child.stdout).toBe('');
+    expect(fs.existsSync(out)).toBe(false);
+  });
+});

@@ -1,0 +1,115 @@
+import { fc, test as fcTest } from '@fast-check/jest';
+import type { BackendName } from '../../../src/engine/backends';
+import { parseKnownIssues, type KnownIssue } from '../../../src/engine/expectations/known-issues';
+import { knownIssuesYaml, updatedKnownIssues } from '../../../src/surfaces/inputs/update-expectations';
+import { INVARIANT_IDS } from '../../../src/engine/invariants/types';
+import type { ResultRecord } from '../../../src/engine/run/run-suite';
+import type { VerdictStatus } from '../../../src/engine/run/verdict';
+import { resultRecord } from '../../helpers/fixtures';
+
+function record(scenario: string, invariant: ResultRecord['invariant'], backend: BackendName, status: VerdictStatus, summary = `${scenario} ${status}`): ResultRecord {
+  return resultRecord({ scenario, invariant, backend, status, summary: status === 'pass' ? '' : summary, casesRun: 2, seed: 7, outcome: status === 'pass' ? 'pass' : 'unexpected-fail' });
+}
+
+const fitIssue: KnownIssue = {
+  scenario: 'frozen-moving-stats/fit',
+  invariant: 'frozen-moving-stats',
+  issue: 'https://github.com/tensorflow/tfjs/issues/1',
+  reason: 'hand-written reason',
+  outcomes: ['fail'],
+};
+const notRun: KnownIssue = { scenario: 'round-trip/frozen-base', invariant: 'round-trip', issue: 'unreported', reason: 'config drops trainable', outcomes: ['fail'] };
+
+describe('updatedKnownIssues', () => {
+  test('keeps issue and reason of an existing entry, and lists the statuses seen', () => {
+    const results = [record('frozen-moving-stats/fit', 'frozen-moving-stats', 'cpu', 'fail'), record('frozen-moving-stats/fit', 'frozen-moving-stats', 'wasm', 'error')];
+    const [entry] = updatedKnownIssues([fitIssue], results, ['cpu', 'wasm']);
+    expect(entry).toEqual({ ...fitIssue, outcomes: ['fail', 'error'] });
+    expect(entry).not.toHaveProperty('backend');
+  });
+
+  test('a new failure gets "unreported" and its summary as reason', () => {
+    const entries = updatedKnownIssues([], [record('oracle/affine', 'oracle-agreement', 'cpu', 'fail', 'max diff 3')], ['cpu']);
+    expect(entries).toEqual([{ scenario: 'oracle/affine', invariant: 'oracle-agreement', issue: 'unreported', reason: 'max diff 3', outcomes: ['fail'] }]);
+  });
+
+  test('narrows the backend list to the backends that did not pass', () => {
+    const results = [record('frozen-moving-stats/fit', 'frozen-moving-stats', 'cpu', 'pass'), record('frozen-moving-stats/fit', 'frozen-moving-stats', 'wasm', 'fail')];
+    const [entry] = updatedKnownIssues([fitIssue], results, ['cpu', 'wasm']);
+    expect(entry.backend).toEqual(['wasm']);
+    expect(entry.reason).toBe('hand-written reason');
+  });
+
+  test('drops entries of scenarios that ran and passed everywhere', () => {
+    const results = [record('frozen-moving-stats/fit', 'frozen-moving-stats', 'cpu', 'pass')];
+    expect(updatedKnownIssues([fitIssue], results, ['cpu'])).toEqual([]);
+  });
+
+  test('keeps entries of scenarios the run did not cover, unchanged', () => {
+    const results = [record('frozen-moving-stats/fit', 'frozen-moving-stats', 'cpu', 'fail')];
+    const entries = updatedKnownIssues([notRun, fitIssue], results, ['cpu']);
+    expect(entries).toContainEqual(notRun);
+    expect(entries).toHaveLength(2);
+    expect(entries.find((e) => e.scenario === 'round-trip/frozen-base')).toBe(notRun);
+  });
+
+  // KNOWN BUG (see report): an entry restricted to a backend the run did not use (conv-training
+  // on wasm, updated from a cpu-only run) is dropped although nothing was learned about it.
+  test('keeps entries whose backends were not part of the run', () => {
+    const wasmOnly: KnownIssue = { scenario: 'conv-training', invariant: 'frozen-gamma-beta', backend: ['wasm'], issue: 'unreported', reason: 'no kernel', outcomes: ['unsupported'] };
+    const entries = updatedKnownIssues([wasmOnly], [record('conv-training', 'frozen-gamma-beta', 'cpu', 'pass')], ['cpu']);
+    expect(entries).toEqual([wasmOnly]);
+  });
+
+  test('one entry per (scenario, invariant)', () => {
+    const results = [
+      record('a', 'mode-switch', 'cpu', 'fail'),
+      record('a', 'mode-switch', 'wasm', 'fail'),
+      record('b', 'determinism', 'cpu', 'unsupported'),
+    ];
+    const entries = updatedKnownIssues([], results, ['cpu', 'wasm']);
+    expect(entries.map((e) => [e.scenario, e.invariant, e.backend, e.outcomes])).toEqual([
+      ['a', 'mode-switch', undefined, ['fail']],
+      ['b', 'determinism', ['cpu'], ['unsupported']],
+    ]);
+  });
+});
+
+describe('knownIssuesYaml', () => {
+  test('starts with the explanatory header and round-trips through parseKnownIssues', () => {
+    const wasmOnly: KnownIssue = { scenario: 'conv-training', invariant: 'frozen-gamma-beta', backend: ['wasm'], issue: 'unreported', reason: 'no kernel', outcomes: ['unsupported', 'error'] };
+    const text = knownIssuesYaml([fitIssue, wasmOnly]);
+    expect(text.startsWith('# Known issues')).toBe(true);
+    expect(parseKnownIssues(text, 'out.yaml')).toEqual([fitIssue, wasmOnly]);
+  });
+
+  // yaml 2.9.1 writes a whitespace-only multi-line string as a block scalar it reads back
+  // differently; the schema refuses blank reasons, so such an entry can never be written back.
+  test('a blank reason is refused by the schema', () => {
+    const text = knownIssuesYaml([{ ...fitIssue, reason: ' \n' }]);
+    expect(() => parseKnownIssues(text, 'out.yaml')).toThrow(/reason/);
+  });
+
+  test('an empty list round-trips', () => {
+    expect(parseKnownIssues(knownIssuesYaml([]), 'out.yaml')).toEqual([]);
+  });
+
+  const entryArbitrary: fc.Arbitrary<KnownIssue> = fc.record(
+    {
+      // Whitespace-only multi-line strings are left out: yaml 2.9.1 writes ' \n' as a block scalar
+      // whose whitespace-only line it reads back as '\n' (see report); real ids and reasons have text.
+      scenario: fc.string({ minLength: 1, maxLength: 40, unit: 'binary' }).filter((s) => /\S/.test(s)),
+      invariant: fc.constantFrom(...INVARIANT_IDS),
+      backend: fc.uniqueArray(fc.constantFrom<BackendName>('cpu', 'wasm', 'tensorflow'), { minLength: 1 }),
+      issue: fc.oneof(fc.constant('unreported'), fc.webUrl()),
+      // Long and hostile reasons: YAML folding at lineWidth 120, '#', ': ', quotes, newlines.
+      reason: fc.string({ minLength: 1, maxLength: 300, unit: fc.constantFrom('a', ' ', '\t', '#', ':', '"', "'", '\n', '-', 'é', '\\', '{', '*') }).filter((s) => /\S/.test(s)),
+      outcomes: fc.uniqueArray(fc.constantFrom<'fail' | 'error' | 'unsupported'>('fail', 'error', 'unsupported'), { minLength: 1 }),
+    },
+    { requiredKeys: ['scenario', 'invariant', 'issue', 'reason', 'outcomes'] },
+  );
+
+  fcTest.prop([fc.array(entryArbitrary, { maxLength: 4 })], { numRuns: 150 })('any valid entries round-trip', (entries) => {
+    expect(parseKnownIssues(knownIssuesYaml(entries), 'out.yaml')).toEqual(entries);
+  });
+});

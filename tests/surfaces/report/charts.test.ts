@@ -1,0 +1,195 @@
+import type { BackendName, BackendStatus } from '../../../src/engine/backends';
+import type { Outcome } from '../../../src/engine/expectations/classify';
+import {
+  accuracyChartSpec,
+  accuracyPoints,
+  accuracyRows,
+  accuracyScale,
+  CATEGORY_COLORS,
+  driftChartSpec,
+  driftPoints,
+  parityData,
+  parityHeatmapSpec,
+  reportCharts,
+  VERDICT_CATEGORIES,
+  verdictCategory,
+  type VegaLiteSpec,
+} from '../../../src/surfaces/report/charts';
+import type { ResultRecord, SuiteResult } from '../../../src/engine/run/run-suite';
+import type { VerdictStatus } from '../../../src/engine/run/verdict';
+import { resultRecord } from '../../helpers/fixtures';
+import { suiteResult } from '../../helpers/suite-result';
+
+function record(scenario: string, backend: BackendName, status: VerdictStatus, outcome: Outcome, evidence: Record<string, unknown> = {}): ResultRecord {
+  return resultRecord({ scenario, invariant: 'mode-switch', backend, status, summary: status === 'pass' ? '' : `${scenario} ${status}`, evidence, durationMs: 5, outcome });
+}
+
+const BACKENDS: BackendStatus[] = [
+  { name: 'cpu', available: true, packageName: '@tensorflow/tfjs-backend-cpu', version: '4.22.0' },
+  { name: 'wasm', available: true, packageName: '@tensorflow/tfjs-backend-wasm', version: '4.22.0' },
+  { name: 'tensorflow', available: false, packageName: '@tensorflow/tfjs-node', version: undefined, kind: 'module-missing', reason: 'not installed' },
+];
+
+function suite(results: ResultRecord[]): SuiteResult {
+  return suiteResult(results, { backends: BACKENDS });
+}
+
+/** The inline data of a spec (every chart carries its data as values). */
+function values(spec: VegaLiteSpec | null): Array<Record<string, unknown>> {
+  return ((spec as { data: { values: Array<Record<string, unknown>> } }).data.values);
+}
+
+const plain = suite([
+  record('a', 'cpu', 'pass', 'pass'),
+  record('b', 'cpu', 'fail', 'expected-fail'),
+  record('c', 'cpu', 'unsupported', 'expected-fail'),
+  record('d', 'cpu', 'error', 'unexpected-fail'),
+  record('a', 'wasm', 'pass', 'unexpected-pass'),
+  record('c', 'wasm', 'unsupported', 'unexpected-fail'),
+]);
+
+const DRIFT = {
+  'base/bn1': { mean: [0, 0.1, 0.25, null], variance: [1, 0.9, 0.8, 0.75] },
+  'base/bn2': { mean: [0, 0.01], variance: [1, 1] },
+};
+
+const VARIANTS = {
+  control: { trainingModeAccuracy: [0.7, 0.9], inferenceModeAccuracy: [0.69, 0.9], gapPoints: [1, 0] },
+  frozen: { trainingModeAccuracy: [0.6, 0.95], inferenceModeAccuracy: [0.3, 0.5], gapPoints: [30, 45] },
+};
+
+describe('verdict categories', () => {
+  test('map outcomes and statuses to the five categories, unexpected first', () => {
+    expect(plain.results.map(verdictCategory)).toEqual(['pass', 'expected failure', 'unsupported', 'unexpected failure', 'unexpected pass', 'unexpected failure']);
+  });
+
+  test('have one colour each: pass green, expected amber, unsupported grey, unexpected red', () => {
+    expect(Object.keys(CATEGORY_COLORS).sort()).toEqual([...VERDICT_CATEGORIES].sort());
+    expect(CATEGORY_COLORS.pass).toBe('#2e7d32');
+    expect(CATEGORY_COLORS['expected failure']).toBe('#f0a30a');
+    expect(CATEGORY_COLORS.unsupported).toBe('#9e9e9e');
+    expect(CATEGORY_COLORS['unexpected failure']).toBe('#c62828');
+  });
+});
+
+describe('parity heatmap', () => {
+  test('has exactly one datum per result, with scenario rows, backend columns and the outcome', () => {
+    const spec = parityHeatmapSpec(plain);
+    const data = values(spec);
+    expect(data).toHaveLength(plain.results.length);
+    expect(data).toEqual(parityData(plain));
+    expect(data[1]).toMatchObject({ scenario: 'b', backend: 'cpu', status: 'fail', outcome: 'expected-fail', category: 'expected failure', label: 'fail (known)' });
+    expect(data[4]).toMatchObject({ label: 'pass (UNEXPECTED)', category: 'unexpected pass' });
+    const encoding = spec.encoding as Record<string, { field: string; sort: string[] }>;
+    expect(encoding.y.field).toBe('scenario');
+    expect(encoding.y.sort).toEqual(['a', 'b', 'c', 'd']);
+    expect(encoding.x.field).toBe('backend');
+    expect(encoding.x.sort).toEqual(['cpu', 'wasm']);
+  });
+
+  test('colours by category with a fixed domain, so every report uses the same colours', () => {
+    const layers = parityHeatmapSpec(plain).layer as Array<{ mark: { type: string }; encoding: Record<string, { field?: string; scale?: { domain: string[]; range: string[] } }> }>;
+    const rect = layers.find((l) => l.mark.type === 'rect');
+    expect(rect?.encoding.color.field).toBe('category');
+    expect(rect?.encoding.color.scale?.domain).toEqual([...VERDICT_CATEGORIES]);
+    expect(rect?.encoding.color.scale?.range).toEqual(VERDICT_CATEGORIES.map((c) => CATEGORY_COLORS[c]));
+    const text = layers.find((l) => l.mark.type === 'text');
+    expect(text?.encoding.text.field).toBe('label');
+  });
+
+  test('always exists, names unavailable backends, and is plain JSON', () => {
+    const empty = parityHeatmapSpec(suite([]));
+    expect(values(empty)).toEqual([]);
+    const spec = parityHeatmapSpec(plain);
+    expect(JSON.stringify((spec.title as { subtitle: string[] }).subtitle)).toContain('tensorflow unavailable (module-missing)');
+    expect(JSON.parse(JSON.stringify(spec))).toEqual(spec);
+    expect(spec.title).toBeDefined();
+  });
+});
+
+describe('drift chart', () => {
+  test('is absent when no result has drift evidence', () => {
+    expect(driftChartSpec(plain)).toBeNull();
+    expect(reportCharts(plain).drift).toBeNull();
+  });
+
+  test('is absent when the evidence does not have the drift shape', () => {
+    for (const drift of [42, 'x', [1, 2], { bn: 3 }, { bn: { mean: 'no', variance: ['a'] } }, { bn: {} }]) {
+      expect(driftChartSpec(suite([record('m', 'cpu', 'fail', 'expected-fail', { drift })]))).toBeNull();
+    }
+  });
+
+  test('plots mean and variance per BN layer over steps, skipping non-finite values', () => {
+    const s = suite([record('mnist/t', 'cpu', 'fail', 'expected-fail', { drift: DRIFT }), record('mnist/t', 'wasm', 'fail', 'expected-fail', { drift: DRIFT }), record('other', 'cpu', 'pass', 'pass')]);
+    const points = driftPoints(s);
+    // bn1: 3 finite means + 4 variances; bn2: 2 + 2; on two backends.
+    expect(points).toHaveLength(2 * (3 + 4 + 2 + 2));
+    expect(points[0]).toEqual({ series: 'mnist/t @ cpu', scenario: 'mnist/t', backend: 'cpu', variant: '', layer: 'base/bn1', stat: 'moving mean', step: 1, value: 0 });
+    const spec = driftChartSpec(s);
+    expect(spec).not.toBeNull();
+    expect(values(spec)).toEqual(points);
+    const facet = spec?.facet as Record<string, { field: string }>;
+    expect(facet.row.field).toBe('series');
+    expect(facet.column.field).toBe('stat');
+    const encoding = (spec?.spec as { encoding: Record<string, { field: string; title: string }> }).encoding;
+    expect(encoding.color.field).toBe('layer');
+    expect(encoding.x).toMatchObject({ field: 'step', title: 'training step' });
+    expect(encoding.strokeDash).toBeUndefined();
+  });
+
+  test('reads drift recorded per model variant, { [variant]: { [bnLayer]: {...} } }, and dashes lines by variant', () => {
+    const evidence = { variant: 'frozen', drift: { frozen: DRIFT, control: { 'base/bn1': { mean: [0, 0], variance: [0, 0] } } } };
+    const s = suite([record('mnist/t', 'cpu', 'fail', 'expected-fail', evidence)]);
+    const points = driftPoints(s);
+    expect(points).toHaveLength(3 + 4 + 2 + 2 + 2 + 2);
+    expect(new Set(points.map((p) => `${p.variant}/${p.layer}`))).toEqual(new Set(['frozen/base/bn1', 'frozen/base/bn2', 'control/base/bn1']));
+    const spec = driftChartSpec(s);
+    const encoding = (spec?.spec as { encoding: Record<string, { field: string; sort?: string[] }> }).encoding;
+    expect(encoding.strokeDash).toMatchObject({ field: 'variant', sort: ['frozen', 'control'] });
+  });
+});
+
+describe('accuracy chart', () => {
+  test('is absent when no result has variants evidence', () => {
+    expect(accuracyChartSpec(plain)).toBeNull();
+    expect(accuracyRows(plain)).toEqual([]);
+  });
+
+  test('is absent when the variants lack the accuracy arrays', () => {
+    for (const variants of [null, 'x', { frozen: 1 }, { frozen: { trainingModeAccuracy: [0.5] } }, { control: { trainingModeAccuracy: 'a', inferenceModeAccuracy: [1] } }]) {
+      expect(accuracyChartSpec(suite([record('m', 'cpu', 'fail', 'expected-fail', { variants })]))).toBeNull();
+    }
+  });
+
+  test('has a point per (variant, mode, epoch), frozen before control, colour by mode and a column per variant', () => {
+    const s = suite([record('mnist/t', 'wasm', 'fail', 'expected-fail', { variants: VARIANTS }), record('mnist/t', 'cpu', 'fail', 'expected-fail', { variants: VARIANTS })]);
+    const rows = accuracyRows(s);
+    expect(rows.map((r) => `${r.backend}/${r.variant}`)).toEqual(['cpu/frozen', 'cpu/control', 'wasm/frozen', 'wasm/control']);
+    expect(rows[0].final).toEqual({ trainingModeAccuracy: 0.95, inferenceModeAccuracy: 0.5, gapPoints: 45 });
+    expect(rows.map((r) => r.asserted)).toEqual([false, false, false, false]);
+    const points = accuracyPoints(s);
+    expect(points).toHaveLength(2 * 2 * 2 * 2);
+    expect(points[0]).toEqual({ series: 'mnist/t @ cpu', scenario: 'mnist/t', backend: 'cpu', variant: 'frozen', mode: 'training mode', epoch: 1, accuracy: 0.6 });
+    const spec = accuracyChartSpec(s);
+    expect(values(spec)).toEqual(points);
+    expect((spec?.facet as Record<string, { field: string }>).column.field).toBe('variant');
+    const encoding = (spec?.spec as { encoding: Record<string, { field: string; scale?: { domain: unknown } }> }).encoding;
+    expect(encoding.color.field).toBe('mode');
+    // From a round tenth below the lowest accuracy (0.3) to 100%.
+    expect(encoding.y.scale?.domain).toEqual([0.2, 1]);
+  });
+
+  test('a run with only the frozen variant still charts it', () => {
+    const s = suite([record('mnist/t', 'cpu', 'fail', 'expected-fail', { variants: { frozen: VARIANTS.frozen } })]);
+    expect(accuracyRows(s).map((r) => r.variant)).toEqual(['frozen']);
+    expect(accuracyChartSpec(s)).not.toBeNull();
+  });
+
+  test('accuracies above 1 are read as percentages', () => {
+    const percent = { frozen: { trainingModeAccuracy: [60, 95], inferenceModeAccuracy: [30, 50], gapPoints: [30, 45] } };
+    const s = suite([record('mnist/t', 'cpu', 'fail', 'expected-fail', { variants: percent })]);
+    expect(accuracyScale(accuracyRows(s))).toBe('percent');
+    const encoding = (accuracyChartSpec(s)?.spec as { encoding: Record<string, { scale?: { domain: unknown }; title?: string }> }).encoding;
+    expect(encoding.y).toMatchObject({ scale: { domain: [20, 100] }, title: 'accuracy (%)' });
+  });
+});

@@ -1,0 +1,69 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { CliIo } from '../../../src/surfaces/cli/io';
+import { main } from '../../../src/surfaces/cli/main';
+
+function captureIo(): CliIo & { out: string; err: string } {
+  const io = { out: '', err: '', isTty: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
+  return io;
+}
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const io = captureIo();
+  const code = await main(['node', 'bn-suite', ...args], io);
+  return { code, out: io.out, err: io.err };
+}
+
+let tmp: string;
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bn-suite-repro-cli-'));
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('bn-suite repro: usage errors exit 2 and write nothing', () => {
+  test.each([
+    ['a malformed token', ['repro', 'not-a-token'], /malformed replay token 'not-a-token'/],
+    ['a token with an unknown backend', ['repro', 'bn-suite:frozen-moving-stats/fit@gpu?seed=1&tfjs=4.22.0'], /unknown backend 'gpu'/],
+    ['a token without a seed', ['repro', 'bn-suite:frozen-moving-stats/fit@cpu?tfjs=4.22.0'], /lacks seed or tfjs/],
+    ['an unknown scenario', ['repro', 'bn-suite:no/such-scenario@cpu?seed=1&tfjs=4.22.0'], /unknown scenario 'no\/such-scenario'/],
+    ['an unknown scenario by flags', ['repro', '--scenario', 'nope', '--backend', 'cpu', '--seed', '1'], /unknown scenario 'nope'/],
+    ['neither a token nor flags', ['repro'], /repro needs a replay token/],
+    ['flags missing --seed', ['repro', '--scenario', 'mode-switch', '--backend', 'cpu'], /missing: --seed/],
+    ['a token and flags together', ['repro', 'bn-suite:mode-switch@cpu?seed=1&tfjs=4.22.0', '--scenario', 'mode-switch'], /either a replay token or/],
+    ['a non-integer seed', ['repro', '--scenario', 'mode-switch', '--backend', 'cpu', '--seed', 'x'], /--seed 'x'/],
+    ['a steps scenario', ['repro', '--scenario', 'keras/tf-keras-trainable-false-fit', '--backend', 'cpu', '--seed', '1'], /steps scenario/],
+    ['an invariant without a template', ['repro', '--scenario', 'oracle/no-center', '--backend', 'cpu', '--seed', '1'], /no repro template for invariant oracle-agreement yet/],
+  ])('%s', async (_, args, message) => {
+    const out = path.join(tmp, `usage-${Math.random().toString(36).slice(2)}`);
+    const result = await cli([...args, '--out', out]);
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(message);
+    expect(fs.existsSync(out)).toBe(false);
+  }, 20_000);
+});
+
+describe('bn-suite repro: the happy path', () => {
+  test('a token of the frozen-BN known issue gives a verified repro and exit 0', async () => {
+    const out = path.join(tmp, 'repro-fit');
+    const token = 'bn-suite:frozen-moving-stats/layer-apply@cpu?seed=20261127&tfjs=4.22.0';
+    const result = await cli(['repro', token, '--out', out]);
+    expect(result.err).toMatch(/replayed frozen-moving-stats\/layer-apply @ cpu/);
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/^minimised: \d+ attempts in \d+\.\d+ s/m);
+    expect(result.out).toContain('repro.mjs');
+    expect(result.out).toMatch(/verification \(node repro\.mjs with bn-suite's tfjs packages\): reproduces: exit 1/);
+    expect(fs.readdirSync(out).sort()).toEqual(['ISSUE.md', 'package.json', 'repro.mjs']);
+  }, 20_000);
+
+  test('bn-suite run --repro writes a repro for each failing result and keeps its exit code', async () => {
+    const out = path.join(tmp, 'run-repro');
+    const result = await cli(['run', '--scenario', 'frozen-moving-stats/fit,keras/tf-keras-trainable-false-fit', '--backend', 'cpu', '--runs', '3', '--out', out, '--repro']);
+    expect(result.code).toBe(0);
+    expect(fs.readdirSync(path.join(out, 'repros'))).toEqual(['frozen-moving-stats-fit-cpu']);
+    expect(fs.readdirSync(path.join(out, 'repros', 'frozen-moving-stats-fit-cpu')).sort()).toEqual(['ISSUE.md', 'package.json', 'repro.mjs']);
+    expect(result.err).toMatch(/repro frozen-moving-stats\/fit \(frozen-moving-stats\) @ cpu: .*reproduces: exit 1/);
+    // A steps scenario cannot be turned into a repro: said on stderr, never fatal.
+    expect(result.err).toMatch(/repro keras\/tf-keras-trainable-false-fit \(frozen-moving-stats\) @ cpu: not written: a steps scenario/);
+  }, 20_000);
+});
