@@ -9,6 +9,8 @@ const config: Config = {
   testEnvironment: 'node',
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
+  // Engine modules receive tfjs from their host; tests stand in for the Node host.
+  setupFiles: ['<rootDir>/tests/helpers/bind-tfjs.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', {}] },
   // tfjs work is CPU-bound and this machine has 2 cores: one worker per core.
   maxWorkers: 2,

@@ -15,8 +15,8 @@ export type UnavailableKind =
 
 /** Availability of one backend in this process, with the reason when it cannot be used. */
 export type BackendStatus =
-  | { name: BackendName; available: true; packageName: string; version: string | undefined }
-  | { name: BackendName; available: false; packageName: string; version: string | undefined; kind: UnavailableKind; reason: string };
+  | { name: BackendName; available: true; packageName: string; version?: string }
+  | { name: BackendName; available: false; packageName: string; version?: string; kind: UnavailableKind; reason: string };
 
 /** The npm package that provides each backend. */
 export const BACKEND_PACKAGES: Record<BackendName, string> = {

@@ -1,7 +1,8 @@
 import { UsageError } from '../engine/errors';
 import { computeConformance } from '../engine/contracts/conformance';
 import type { KnownIssue } from '../engine/expectations/known-issues';
-import { summarize, type ResultRecord, type SuiteResult } from '../engine/run/run-suite';
+import { summarize } from './suite';
+import { type ResultRecord, type SuiteResult } from './schema';
 
 /**
  * Combines the results of shards (`bn-suite run --shard k/n`) into one run. The shards must come

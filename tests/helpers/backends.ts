@@ -1,7 +1,8 @@
+import { nodeInvariantContext } from '../../src/hosts/node/services';
 import { activateBackend, probeBackend, probeBackendModule, selectBackends } from '../../src/hosts/node/backends';
 import { BACKEND_NAMES, type BackendName } from '../../src/engine/backends';
 import type { InvariantContext } from '../../src/engine/invariants/types';
-import { silenceTfjsBanner } from '../../src/hosts/node/tfjs';
+import { silenceTfjsBanner } from '../../src/engine/tfjs';
 
 /**
  * Declares one `describe` per backend, with the backend in the title. Backends that cannot load,
@@ -40,5 +41,5 @@ export function describeEachBackend(title: string, body: (backend: BackendName) 
 
 /** The context an invariant check gets on `backend`, switching backends through activateBackend. */
 export function invariantContext(backend: BackendName, otherBackends: readonly BackendName[] = []): InvariantContext {
-  return { backend, otherBackends, activate: activateBackend };
+  return nodeInvariantContext(backend, otherBackends);
 }

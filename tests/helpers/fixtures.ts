@@ -4,7 +4,7 @@
  */
 import type { BnLayerSpec, ModelSpec } from '../../src/engine/models/spec';
 import type { CaseSpec } from '../../src/engine/run/case-spec';
-import type { ResultRecord } from '../../src/engine/run/run-suite';
+import type { ResultRecord } from '../../src/results/schema';
 
 /**
  * A ResultRecord: a passing, expected-nothing result of `scenario` @ cpu, seed 1, with a replay

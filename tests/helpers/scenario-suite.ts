@@ -1,8 +1,9 @@
+import { nodeInvariantContext } from '../../src/hosts/node/services';
 import * as path from 'node:path';
 import { activateBackend, probeBackendModule } from '../../src/hosts/node/backends';
 import { BACKEND_NAMES } from '../../src/engine/backends';
 import { classifyResult, isAsExpected } from '../../src/engine/expectations/classify';
-import { loadKnownIssues } from '../../src/engine/expectations/known-issues';
+import { loadKnownIssues } from '../../src/surfaces/inputs/known-issues-file';
 import { INVARIANTS } from '../../src/engine/invariants';
 import { formatClassifiedResult } from '../../src/surfaces/report/format-result';
 import { runScenario } from '../../src/engine/run/run-scenario';
@@ -33,7 +34,7 @@ export function describeShippedScenarios(title: string, area: keyof typeof NAMED
       }
       const sizing = scenario.kind === 'property' ? ` seed=${seed} runs=${runs}` : ` seed=${scenario.seed}`;
       test(`${scenario.id} [${scenario.invariant}]${sizing}`, async () => {
-        const context = { backend, otherBackends: availableBackends.filter((b) => b !== backend), activate: activateBackend };
+        const context = nodeInvariantContext(backend, availableBackends);
         const result = await runScenario(scenario, INVARIANTS[scenario.invariant], context, { seed, runs });
         const classified = classifyResult(result, knownIssues);
         if (!isAsExpected(classified.outcome)) throw new Error(formatClassifiedResult(classified));

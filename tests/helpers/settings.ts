@@ -1,9 +1,10 @@
+import { DEFAULT_SEED } from '../../src/engine/defaults';
 /**
  * Property-run sizing for the jest suite, from the environment:
  * - BN_SEED: fast-check seed (default fixed, so the gate is stable; `random` draws one, shown in titles);
  * - BN_RUNS: cases per (scenario, backend) (default sized to keep `npm test` well under 90 s; raise for nightly runs).
  */
-export const DEFAULT_TEST_SEED = 20261127;
+export const DEFAULT_TEST_SEED = DEFAULT_SEED;
 export const DEFAULT_TEST_RUNS = 8;
 
 export function testSeed(): number {

@@ -1,4 +1,5 @@
-import { summarize, type ResultRecord, type SuiteResult } from '../../src/engine/run/run-suite';
+import { summarize } from '../../src/results/suite';
+import { type ResultRecord, type SuiteResult } from '../../src/results/schema';
 import { BN_SUITE_VERSION } from '../../src/engine/version';
 
 /**

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import type { SuiteResult } from '../../src/engine/run/run-suite';
+import type { SuiteResult } from '../../src/results/schema';
 
 const root = path.resolve(__dirname, '../..');
 

@@ -8,6 +8,8 @@
  *
  * @packageDocumentation
  */
+import { DEFAULT_SEED } from '../../engine/defaults';
+import { nodeInvariantContext } from '../../hosts/node/services';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
@@ -24,13 +26,13 @@ import type { CaseSpec } from '../../engine/run/case-spec';
 import { checkCase } from '../../engine/run/check-case';
 import { runScenario, type ScenarioResult } from '../../engine/run/run-scenario';
 import type { PropertyScenario } from '../../engine/scenarios/types';
-import { silenceTfjsBanner, tf, tfjsVersions } from '../../hosts/node/tfjs';
+import { tf, tfjsVersions } from '../../hosts/node/tfjs';
+import { silenceTfjsBanner } from '../../engine/tfjs';
 import { runBareCase } from './bare';
 import { casesPerSecond, DEFAULT_TARGETS, formatTable, sideOrder, summarizeBackend, type BackendFigures, type Side } from './measure';
 
 const DEFAULT_RUNS = 60;
 const DEFAULT_ROUNDS = 5;
-const DEFAULT_SEED = 20261127;
 /** Cases each side runs once per backend, untimed, before the timed rounds. */
 const WARMUP_CASES = 10;
 
@@ -103,7 +105,7 @@ interface BackendReport extends BackendFigures {
 
 async function benchBackend(backend: BackendName, specs: readonly CaseSpec[], options: BenchOptions, log: (line: string) => void): Promise<BackendReport> {
   await activateBackend(backend);
-  const context: InvariantContext = { backend, otherBackends: [], activate: activateBackend };
+  const context: InvariantContext = nodeInvariantContext(backend, []);
   const tensorsBefore = tf.memory().numTensors;
 
   const warmup = specs.slice(0, Math.min(WARMUP_CASES, specs.length));

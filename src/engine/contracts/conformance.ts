@@ -1,5 +1,5 @@
 import type { InvariantId } from '../invariants/types';
-import type { ResultRecord } from '../run/run-suite';
+import type { ScenarioResult } from '../run/run-scenario';
 import { CONTRACTS, type ContractId, type Prediction } from './contracts';
 
 /** What the run observed for one invariant: it held in every result, or it was violated in some. */
@@ -31,7 +31,7 @@ const SEMANTIC_STATUSES = new Set(['pass', 'fail']);
  * `frozen`, `inference` or `oracle` count, and only their pass/fail verdicts: an error or a missing
  * kernel says nothing about which rules tfjs follows.
  */
-export function computeConformance(results: readonly ResultRecord[]): Conformance {
+export function computeConformance(results: ReadonlyArray<Pick<ScenarioResult, 'scenario' | 'invariant' | 'status'> & { tags: readonly string[] }>): Conformance {
   const invariants = [...new Set(CONTRACTS.flatMap((c) => Object.keys(c.predictions) as InvariantId[]))];
   const rows = invariants.map((invariant): ConformanceRow => {
     const relevant = results.filter(

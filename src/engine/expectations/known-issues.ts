@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { BACKEND_NAMES } from '../backends';
-import { parseYamlWithSchema, readYamlWithSchema } from '../../surfaces/inputs/yaml-schema';
 import { INVARIANT_IDS } from '../invariants/types';
 
 const knownIssueSchema = z
@@ -19,13 +18,3 @@ export const knownIssuesFileSchema = z.object({ 'known-issues': z.array(knownIss
 
 /** One known issue: a (scenario, invariant[, backends]) whose listed non-pass outcomes are expected. */
 export type KnownIssue = z.infer<typeof knownIssueSchema>;
-
-/** Reads and validates a known-issues file; problems are usage errors located at file:line:column. */
-export function loadKnownIssues(file: string): KnownIssue[] {
-  return readYamlWithSchema(file, knownIssuesFileSchema)['known-issues'];
-}
-
-/** Parses known-issues YAML text; `file` names it in errors. */
-export function parseKnownIssues(text: string, file: string): KnownIssue[] {
-  return parseYamlWithSchema(text, file, knownIssuesFileSchema)['known-issues'];
-}

@@ -8,7 +8,7 @@ import { trainCase } from '../run/case-run';
 import { withCase } from '../run/observe';
 import { maxAbs, toDense } from '../run/tensor-data';
 import { captureSnapshot, type Snapshot } from '../snapshot/snapshot';
-import { tf } from '../../hosts/node/tfjs';
+import { tf } from '../tfjs';
 import { defineInvariant } from './types';
 
 /** What one backend produced for a case: predictions after training, and every trained weight. */

@@ -1,6 +1,6 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { captureSnapshot, diffSnapshots } from '../snapshot/snapshot';
-import { tf } from '../../hosts/node/tfjs';
+import { tf } from '../tfjs';
 import { compileCase } from '../run/case-run';
 import { withCase } from '../run/observe';
 import { defineInvariant } from './types';

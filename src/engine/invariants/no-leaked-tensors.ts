@@ -1,5 +1,5 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { tf } from '../../hosts/node/tfjs';
+import { tf } from '../tfjs';
 import { prepareCase, disposeCase, trainCase } from '../run/case-run';
 import { defineInvariant } from './types';
 

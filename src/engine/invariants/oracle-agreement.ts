@@ -7,7 +7,7 @@ import { bnInput } from '../run/case-run';
 import { withCase } from '../run/observe';
 import { maxAbs, toDense } from '../run/tensor-data';
 import { captureLayerSnapshot, weightKind, type WeightKind } from '../snapshot/snapshot';
-import { tf } from '../../hosts/node/tfjs';
+import { tf } from '../tfjs';
 import { defineInvariant } from './types';
 
 /** The quantities compared with the oracle, in the order they are produced. */

@@ -1,20 +1,17 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Tensor, io } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology';
-import { fileLoadHandler, fileSaveHandler } from '../../hosts/node/file-io';
+import type { ModelStore } from '../host-services';
 import { LAYER_NAMES } from '../models/spec';
 import { trainCase } from '../run/case-run';
 import { withCase } from '../run/observe';
 import { toDense } from '../run/tensor-data';
 import { captureSnapshot, diffSnapshots } from '../snapshot/snapshot';
-import { tf, tfl } from '../../hosts/node/tfjs';
+import { tf, tfl } from '../tfjs';
 import { defineInvariant } from './types';
 
 /** The two ways a model makes the trip. */
-export type RoundTripVia = 'memory' | 'disk';
+export type RoundTripVia = 'memory' | ModelStore['via'];
 
 /** One way in which a reloaded model differs from the model that was saved. */
 export interface RoundTripMismatch {
@@ -159,15 +156,11 @@ export async function reloadInMemory(model: LayersModel): Promise<LayersModel> {
   return tfl.loadLayersModel(tf.io.fromMemory(saved));
 }
 
-/** Saves a model to a fresh temporary folder with {@link fileSaveHandler}, loads it back, and removes the folder. */
-export async function reloadFromDisk(model: LayersModel): Promise<LayersModel> {
-  const dir = await mkdtemp(join(tmpdir(), 'bn-suite-round-trip-'));
-  try {
-    await model.save(fileSaveHandler(dir));
-    return await tfl.loadLayersModel(fileLoadHandler(dir));
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+/** The trips a model makes: always through memory, and through the host's persistent store where it has one. */
+export function roundTrips(store: ModelStore | null): [RoundTripVia, (m: LayersModel) => Promise<LayersModel>][] {
+  const trips: [RoundTripVia, (m: LayersModel) => Promise<LayersModel>][] = [['memory', reloadInMemory]];
+  if (store !== null) trips.push([store.via, (m) => store.roundTrip(m)]);
+  return trips;
 }
 
 /**
@@ -180,15 +173,12 @@ export const roundTrip = defineInvariant({
   title: 'save and load keep BN weights, config and trainable flags',
   contract:
     'A saved and reloaded model has the same weights (moving statistics included, byte for byte), the same BN momentum and epsilon, the same trainable flags (a frozen layer or nested base stays frozen), and predicts the same values, whether the trip is through memory or through files.',
-  async check(spec) {
+  async check(spec, context) {
     return withCase(spec, async (run) => {
       await trainCase(run);
       const model = run.built.model;
       const mismatches: RoundTripMismatch[] = [];
-      const trips: [RoundTripVia, (m: LayersModel) => Promise<LayersModel>][] = [
-        ['memory', reloadInMemory],
-        ['disk', reloadFromDisk],
-      ];
+      const trips = roundTrips(context.host.modelStore);
       for (const [via, reload] of trips) {
         const reloaded = await reload(model);
         try {

@@ -1,4 +1,5 @@
 import type { BackendName } from '../backends';
+import type { HostServices } from '../host-services';
 import type { CaseSpec } from '../run/case-spec';
 
 /** The invariants bn-suite checks, in report order. */
@@ -30,6 +31,8 @@ export interface InvariantContext {
   otherBackends: readonly BackendName[];
   /** Makes a backend active; a check that switches must switch back to `backend` before returning. */
   activate(backend: BackendName): Promise<void>;
+  /** The host's services: model store, cache, tfjs versions. */
+  host: HostServices;
 }
 
 /** An invariant: one property of BN behaviour, checked on one case at a time. */

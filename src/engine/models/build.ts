@@ -1,6 +1,6 @@
 import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs-layers';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology';
-import { tfl } from '../../hosts/node/tfjs';
+import { tfl } from '../tfjs';
 import { deriveSeed } from '../data/rng';
 import { LAYER_NAMES, type ModelSpec } from './spec';
 

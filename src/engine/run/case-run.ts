@@ -1,9 +1,9 @@
-import type { Tensor } from '@tensorflow/tfjs-core';
+import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { gaussianBlobs } from '../data/generators';
 import { createRng, deriveSeed } from '../data/rng';
 import { buildModel, freeze, type BuiltModel } from '../models/build';
-import { tf, tfl } from '../../hosts/node/tfjs';
+import { tf, tfl } from '../tfjs';
 import type { CaseSpec } from './case-spec';
 
 /** A case made concrete on the active backend: the built model and its data as tensors. */
@@ -112,7 +112,7 @@ export async function trainCase(run: CaseRun): Promise<void> {
       return;
     case 'minimize': {
       const optimizer = tf.train.sgd(spec.learningRate);
-      const variables = built.model.trainableWeights.map((weight) => weight.read() as tf.Variable);
+      const variables = built.model.trainableWeights.map((weight) => weight.read() as Variable);
       // The same losses compile() uses, so the custom loop differs from fit only in who drives it.
       const lossFn =
         lossName(run) === 'categoricalCrossentropy'
@@ -123,7 +123,7 @@ export async function trainCase(run: CaseRun): Promise<void> {
           const cost = optimizer.minimize(
             () => {
               const predicted = built.model.apply(run.x, { training: true }) as Tensor;
-              return lossFn(run.y, predicted) as tf.Scalar;
+              return lossFn(run.y, predicted) as Scalar;
             },
             false,
             variables,

@@ -1,6 +1,5 @@
 import { withSeed } from '../determinism/with-seed';
 import type { Invariant, InvariantContext } from '../invariants/types';
-import { activateBackend } from '../../hosts/node/backends';
 import type { CaseSpec } from './case-spec';
 import { verdictFromError, type CaseVerdict } from './verdict';
 
@@ -14,6 +13,6 @@ export async function checkCase(invariant: Invariant, spec: CaseSpec, context: I
   } catch (error) {
     return verdictFromError(error);
   } finally {
-    await activateBackend(context.backend);
+    await context.activate(context.backend);
   }
 }

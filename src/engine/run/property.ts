@@ -17,8 +17,6 @@ export interface PropertyRunOptions {
   shrink?: boolean;
   /** Data profile of transfer scenarios: `quick` (the scenario's default) or `full` (larger subsets). */
   profile?: 'quick' | 'full';
-  /** Folder of the pre-trained-base cache of transfer scenarios. */
-  cacheDir?: string;
 }
 
 /** The verdict of a property over many generated cases. */

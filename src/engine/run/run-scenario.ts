@@ -1,13 +1,11 @@
 import { DEFAULT_CONSTRAINTS } from '../arbitraries/case';
 import type { BackendName } from '../backends';
-import type { Evidence, Invariant, InvariantContext, InvariantId } from '../invariants/types';
+import type { CheckOutcome, Evidence, Invariant, InvariantContext, InvariantId } from '../invariants/types';
 import type { Scenario, StepsScenario, TransferScenario } from '../scenarios/types';
 import { runTransferScenario } from '../kinds/transfer/run-transfer';
 import { runStepsScenario } from '../kinds/steps/run-steps';
-import { activateBackend } from '../../hosts/node/backends';
 import { withSeed } from '../determinism/with-seed';
 import { verdictFromError, type CaseVerdict } from './verdict';
-import { tf } from '../../hosts/node/tfjs';
 import type { CaseSpec } from './case-spec';
 import { runProperty, type PropertyRunOptions } from './property';
 import { formatReplayToken } from './replay-token';
@@ -37,17 +35,31 @@ export interface ScenarioResult {
  * Runs a fixed (steps or transfer) scenario once under its seed; a throw becomes an error or
  * unsupported verdict.
  */
-async function runOnce(scenario: StepsScenario | TransferScenario, context: InvariantContext, options: PropertyRunOptions): Promise<CaseVerdict> {
+type FixedScenario = StepsScenario | TransferScenario;
+type FixedRunner<S extends FixedScenario> = (scenario: S, context: InvariantContext, options: PropertyRunOptions) => Promise<CheckOutcome>;
+
+/**
+ * The runner of every fixed scenario kind. A `Record` over the kinds: a new kind in the scenario
+ * schema without a runner here fails the type check.
+ */
+const FIXED_RUNNERS: { [K in FixedScenario['kind']]: FixedRunner<Extract<FixedScenario, { kind: K }>> } = {
+  steps: (scenario, context) => runStepsScenario(scenario, context.host.modelStore),
+  transfer: (scenario, context, options) =>
+    runTransferScenario({ ...scenario, profile: options.profile ?? scenario.profile }, { cache: context.host.modelCache, tfjs: context.host.tfjs }),
+};
+
+function runFixed<S extends FixedScenario>(scenario: S, context: InvariantContext, options: PropertyRunOptions): Promise<CheckOutcome> {
+  const runner = FIXED_RUNNERS[scenario.kind] as FixedRunner<S>;
+  return runner(scenario, context, options);
+}
+
+async function runOnce(scenario: FixedScenario, context: InvariantContext, options: PropertyRunOptions): Promise<CaseVerdict> {
   try {
-    return await withSeed(scenario.seed, () =>
-      scenario.kind === 'steps'
-        ? runStepsScenario(scenario)
-        : runTransferScenario({ ...scenario, profile: options.profile ?? scenario.profile }, { cacheDir: options.cacheDir }),
-    );
+    return await withSeed(scenario.seed, () => runFixed(scenario, context, options));
   } catch (error) {
     return verdictFromError(error);
   } finally {
-    await activateBackend(context.backend);
+    await context.activate(context.backend);
   }
 }
 
@@ -76,7 +88,7 @@ export async function runScenario(
       unsupportedCases: verdict.status === 'unsupported' ? 1 : 0,
       shrinks: 0,
       seed: scenario.seed,
-      replay: formatReplayToken({ scenario: scenario.id, backend: context.backend, seed: scenario.seed, tfjs: tf.version_core }),
+      replay: formatReplayToken({ scenario: scenario.id, backend: context.backend, seed: scenario.seed, tfjs: context.host.tfjs['@tensorflow/tfjs-core'] }),
       durationMs: Math.round(performance.now() - started),
     };
   }
@@ -115,7 +127,7 @@ export async function runScenario(
       backend: context.backend,
       seed: outcome.seed,
       ...(outcome.path !== undefined ? { path: outcome.path } : {}),
-      tfjs: tf.version_core,
+      tfjs: context.host.tfjs['@tensorflow/tfjs-core'],
     }),
     durationMs: Math.round(performance.now() - started),
   };

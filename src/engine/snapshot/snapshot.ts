@@ -26,7 +26,7 @@
  *
  * @packageDocumentation
  */
-import { tidy } from '@tensorflow/tfjs-core';
+import { tf } from '../tfjs';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 
@@ -164,7 +164,7 @@ function readWeight(fn: string, key: string, source: WeightSource): WeightValue 
   try {
     // tidy disposes any tensor `read()` might create; a LayerVariable returns its
     // backing variable, which tidy leaves alone.
-    tidy(() => {
+    tf.tidy(() => {
       const tensor = source.read();
       if (tensor.dtype === 'string') {
         throw new Error('it has dtype string');

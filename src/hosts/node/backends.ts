@@ -1,4 +1,5 @@
-import { silenceTfjsBanner, tf } from './tfjs';
+import { bindNodeTfjs, tf } from './tfjs';
+import { silenceTfjsBanner } from '../../engine/tfjs';
 import { UsageError } from '../../engine/errors';
 import { classifyLoadError } from './classify-load-error';
 import { BACKEND_NAMES, BACKEND_PACKAGES, type BackendName, type BackendStatus, type ModuleLoader } from '../../engine/backends';
@@ -22,6 +23,7 @@ function versionOf(loader: ModuleLoader, packageName: string): string | undefine
  * asynchronous for wasm, is {@link probeBackend}'s job. Never throws.
  */
 export function probeBackendModule(name: BackendName, loader: ModuleLoader = nodeRequireLoader): BackendStatus {
+  bindNodeTfjs();
   const packageName = BACKEND_PACKAGES[name];
   const version = versionOf(loader, packageName);
   try {
@@ -112,6 +114,7 @@ export function selectBackends(request: string | undefined, statuses: readonly B
 
 /** Makes `name` the active tfjs backend; the backend must have been probed as available. */
 export async function activateBackend(name: BackendName): Promise<void> {
+  bindNodeTfjs();
   // Called around every case: when the backend is already active there is nothing to wait for.
   if (tf.engine().backendName === name) return;
   const ok = await tf.setBackend(name);

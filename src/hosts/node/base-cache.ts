@@ -18,6 +18,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { fileLoadHandler, fileSaveHandler, MODEL_JSON, WEIGHTS_BIN } from './file-io';
 import { writeFileAtomic } from './atomic-write';
 import { tfl } from './tfjs';
+import type { BuildResult, CacheRequest, CacheStatus, CachedModel, ModelCache } from '../../engine/host-services';
 
 /** The default cache folder, relative to the working directory. */
 export const DEFAULT_CACHE_DIR = '.bn-suite-cache';
@@ -28,8 +29,6 @@ export const CHECKSUM_FILE = 'checksum.json';
 /** Bumped when the entry layout changes; part of every key. */
 export const CACHE_FORMAT = 1;
 
-/** What happened to a cache entry: found and valid, absent, or found corrupt and rebuilt. */
-export type CacheStatus = 'hit' | 'miss' | `rebuilt (${string})`;
 
 /** The files an entry's checksum covers. */
 const COVERED_FILES = [MODEL_JSON, WEIGHTS_BIN] as const;
@@ -132,16 +131,9 @@ export async function verifyEntry(dir: string, key: string): Promise<Verificatio
   return { ok: true, metadata: checksum.metadata };
 }
 
-/** What a build makes: the model to cache, metadata to keep next to it, and how to free both. */
-export interface BuildResult<M> {
-  model: LayersModel;
-  metadata: M;
-  /** Frees everything the build made, `model` included; called once the entry is written. */
-  dispose(): void;
-}
 
 /** The outcome of {@link ensureCachedModel}: a fresh copy of the cached model, loaded from disk. */
-export interface CachedModel<M> {
+export interface CachedEntry<M> {
   model: LayersModel;
   metadata: M;
   status: CacheStatus;
@@ -192,7 +184,7 @@ async function writeEntry<M>(folder: string, dir: string, key: string, keyParts:
  *
  * @throws whatever `build` throws (a missing kernel, for one); a corrupt entry never throws
  */
-export async function ensureCachedModel<M>(options: EnsureOptions<M>): Promise<CachedModel<M>> {
+export async function ensureCachedModel<M>(options: EnsureOptions<M>): Promise<CachedEntry<M>> {
   const key = cacheKey(options.keyParts);
   const dir = join(options.folder, key);
   await mkdir(options.folder, { recursive: true });
@@ -224,4 +216,17 @@ export async function ensureCachedModel<M>(options: EnsureOptions<M>): Promise<C
   const second = await tryEntry();
   if (!second.ok) throw new Error(`ensureCachedModel: the entry just written to '${dir}' is unusable: ${second.reason}`);
   return { model: second.model, metadata: second.metadata, status, key, dir };
+}
+
+/**
+ * The engine's {@link ModelCache} over a cache folder: entries as described in this module's notes,
+ * copies loaded from the entry on disk.
+ */
+export function fileModelCache(folder: string = DEFAULT_CACHE_DIR): ModelCache {
+  return {
+    async ensure<M>(request: CacheRequest<M>): Promise<CachedModel<M>> {
+      const entry = await ensureCachedModel({ folder, ...request });
+      return { model: entry.model, metadata: entry.metadata, status: entry.status, reload: () => loadCachedModel(entry.dir) };
+    },
+  };
 }

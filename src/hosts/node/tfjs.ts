@@ -1,19 +1,18 @@
 /**
- * The one place bn-suite imports TensorFlow.js from. tfjs-core, -layers and the backends are peer
- * dependencies: the suite tests the tfjs version of whichever project installed it.
+ * The Node host's tfjs: the host project's own `@tensorflow/tfjs-core` and `-layers` (peer
+ * dependencies), bound into the engine on first use.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
+import type { TfjsVersions } from '../../engine/tfjs';
+import { bindTfjs, isTfjsBound, tf, tfl } from '../../engine/tfjs';
 
-export { tf, tfl };
-
-/** Versions of the tfjs packages this process resolved, keyed by package name. */
-export interface TfjsVersions {
-  '@tensorflow/tfjs-core': string;
-  '@tensorflow/tfjs-layers': string;
-  '@tensorflow/tfjs-backend-cpu'?: string;
-  '@tensorflow/tfjs-backend-wasm'?: string;
-  '@tensorflow/tfjs-node'?: string;
+/**
+ * Binds the tfjs that Node resolves from bn-suite's location (the host project's) into the
+ * engine, once. Idempotent.
+ */
+export function bindNodeTfjs(): void {
+  if (isTfjsBound()) return;
+  // Loaded here, not at module load, so that importing the library costs nothing until it runs.
+  bindTfjs({ tf: require('@tensorflow/tfjs-core'), tfl: require('@tensorflow/tfjs-layers') });
 }
 
 /**
@@ -30,8 +29,9 @@ export function installedVersion(packageName: string): string | undefined {
   }
 }
 
-/** The tfjs package versions installed next to bn-suite. */
+/** The tfjs package versions installed next to bn-suite (binds tfjs when not yet bound). */
 export function tfjsVersions(): TfjsVersions {
+  bindNodeTfjs();
   const versions: TfjsVersions = {
     '@tensorflow/tfjs-core': tf.version_core,
     '@tensorflow/tfjs-layers': tfl.version_layers,
@@ -43,11 +43,4 @@ export function tfjsVersions(): TfjsVersions {
   return versions;
 }
 
-/**
- * tfjs-core prints a "Hi, looks like you are running TensorFlow.js in Node.js" banner on the first
- * cpu tensor. It goes through tfjs's own `warn`, which production mode silences; bn-suite's output
- * (reports, JSON on stdout) must stay machine-readable, so we switch it on once.
- */
-export function silenceTfjsBanner(): void {
-  if (!tf.env().getBool('PROD')) tf.env().set('PROD', true);
-}
+export { tf, tfl };

@@ -1,5 +1,5 @@
 import { UsageError } from '../../engine/errors';
-import type { Shard } from '../../engine/run/run-suite';
+import type { Shard } from '../../results/schema';
 
 /** Parses `--seed`: an integer, or `random` (drawn once, then printed and recorded). */
 export function parseSeed(raw: string | undefined, fallback: number): number {

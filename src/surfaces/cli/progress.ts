@@ -1,4 +1,4 @@
-import type { ProgressEvent } from '../../engine/run/run-suite';
+import type { ProgressEvent } from '../../hosts/node/run-suite';
 import type { CliIo } from './io';
 
 const MARK: Record<string, string> = { pass: 'ok  ', 'expected-fail': 'xf  ', 'unexpected-fail': 'FAIL', 'unexpected-pass': 'XPASS' };

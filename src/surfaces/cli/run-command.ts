@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { BACKEND_NAMES } from '../../engine/backends';
 import { probeBackends, selectBackends } from '../../hosts/node/backends';
 import { UsageError } from '../../engine/errors';
-import { loadKnownIssues } from '../../engine/expectations/known-issues';
+import { loadKnownIssues } from '../inputs/known-issues-file';
 import { knownIssuesYaml, updatedKnownIssues } from '../inputs/update-expectations';
 import { writeFileAtomic } from '../../hosts/node/atomic-write';
 import { compareWithBaseline, formatBaselineComparison } from '../report/baseline';
@@ -11,9 +11,11 @@ import { renderHtmlReport } from '../report/html';
 import { junitXml } from '../report/junit';
 import { accuracyTableMarkdown, conformanceMarkdown, summaryMarkdown } from '../report/markdown';
 import { readResultsFile } from '../../results/read';
-import { runSuite, type SuiteResult } from '../../engine/run/run-suite';
+import { runSuite } from '../../hosts/node/run-suite';
+import { type SuiteResult } from '../../results/schema';
 import { loadScenarios, selectScenarios } from '../inputs/load-scenarios';
 import { BN_SUITE_VERSION } from '../../engine/version';
+import { DEFAULT_RUNS, DEFAULT_SEED } from '../../engine/defaults';
 import { EXIT, type ExitCode } from './exit-codes';
 import type { CliIo } from './io';
 import { parsePositiveInt, parseSeed, parseShard } from './parse-options';
@@ -40,10 +42,7 @@ export interface RunFlags {
   repro?: boolean;
 }
 
-/** Default seed: fixed, so that two runs of the gate on one tfjs see the same cases. */
-export const DEFAULT_SEED = 20261127;
-/** Default cases per (scenario, backend). */
-export const DEFAULT_RUNS = 10;
+export { DEFAULT_RUNS, DEFAULT_SEED };
 
 function timestampFolder(now: Date): string {
   return now.toISOString().replace(/:/g, '-').replace(/\.(\d+)Z$/, '.$1Z');

@@ -1,6 +1,7 @@
 import { probeBackends, nodeRequireLoader } from '../../hosts/node/backends';
 import type { BackendStatus, ModuleLoader } from '../../engine/backends';
-import { tf, tfjsVersions, type TfjsVersions } from '../../hosts/node/tfjs';
+import { tf, tfjsVersions } from '../../hosts/node/tfjs';
+import { type TfjsVersions } from '../../engine/tfjs';
 import { BN_SUITE_VERSION } from '../../engine/version';
 
 /** Everything `bn-suite doctor` reports about the machine and the tfjs it will test. */

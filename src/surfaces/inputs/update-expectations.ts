@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import type { ResultRecord } from '../../engine/run/run-suite';
+import type { ResultRecord } from '../../results/schema';
 import type { KnownIssue } from '../../engine/expectations/known-issues';
 
 /**

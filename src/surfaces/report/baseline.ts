@@ -1,5 +1,5 @@
 import { UsageError } from '../../engine/errors';
-import type { ResultRecord, SuiteResult } from '../../engine/run/run-suite';
+import type { ResultRecord, SuiteResult } from '../../results/schema';
 
 /** One difference between a run and its baseline. */
 export interface BaselineChange {

@@ -1,4 +1,4 @@
-import type { ResultRecord, SuiteResult } from '../../engine/run/run-suite';
+import type { ResultRecord, SuiteResult } from '../../results/schema';
 
 /**
  * Vega-Lite specs (plain JSON objects) built from a run's results.json. Pure: no vega import here,

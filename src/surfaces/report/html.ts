@@ -1,5 +1,5 @@
 import { CONTRACTS } from '../../engine/contracts/contracts';
-import type { ResultRecord, SuiteResult } from '../../engine/run/run-suite';
+import type { ResultRecord, SuiteResult } from '../../results/schema';
 import {
   accuracyRows,
   accuracyScale,

@@ -1,5 +1,5 @@
 import type { BackendStatus } from '../../engine/backends';
-import type { ResultRecord, SuiteResult } from '../../engine/run/run-suite';
+import type { ResultRecord, SuiteResult } from '../../results/schema';
 
 /**
  * `junit.xml`: the run as JUnit XML for CI systems. One <testsuite> per backend, one <testcase> per

@@ -1,5 +1,5 @@
 import { CONTRACTS } from '../../engine/contracts/contracts';
-import type { SuiteResult } from '../../engine/run/run-suite';
+import type { SuiteResult } from '../../results/schema';
 
 const OUTCOME_MARK: Record<string, string> = {
   pass: 'pass',

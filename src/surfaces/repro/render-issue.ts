@@ -1,6 +1,6 @@
 import { BACKEND_PACKAGES, type BackendName } from '../../engine/backends';
 import type { CaseSpec } from '../../engine/run/case-spec';
-import type { TfjsVersions } from '../../hosts/node/tfjs';
+import type { TfjsVersions } from '../../engine/tfjs';
 import type { MinimizeResult } from './minimize';
 import { describeEntryPoint, type CaseCapture, type FrozenStatsObservation, type ModeSwitchObservation, type ScenarioMeta } from './render-script';
 import type { Verification } from './verify';

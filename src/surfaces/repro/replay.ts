@@ -1,3 +1,4 @@
+import { nodeInvariantContext } from '../../hosts/node/services';
 import * as path from 'node:path';
 import { DEFAULT_CONSTRAINTS } from '../../engine/arbitraries/case';
 import { activateBackend, probeBackend } from '../../hosts/node/backends';
@@ -102,7 +103,7 @@ export async function replayFailure(request: ReplayRequest): Promise<ReplayOutco
   await activateBackend(wanted.backend);
 
   const invariant = INVARIANTS[scenario.invariant];
-  const context: InvariantContext = { backend: wanted.backend, otherBackends: request.otherBackends ?? [], activate: activateBackend };
+  const context: InvariantContext = nodeInvariantContext(wanted.backend, request.otherBackends ?? []);
   const constraints = { ...DEFAULT_CONSTRAINTS, ...scenario.vary };
   const outcome = await runProperty(invariant, constraints, context, {
     seed: wanted.seed,

@@ -1,3 +1,4 @@
+import { nodeInvariantContext } from '../../hosts/node/services';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -7,7 +8,8 @@ import { INVARIANTS } from '../../engine/invariants';
 import type { InvariantContext } from '../../engine/invariants/types';
 import type { CaseSpec } from '../../engine/run/case-spec';
 import type { CaseVerdict } from '../../engine/run/verdict';
-import { tfjsVersions, type TfjsVersions } from '../../hosts/node/tfjs';
+import { tfjsVersions } from '../../hosts/node/tfjs';
+import { type TfjsVersions } from '../../engine/tfjs';
 import { BN_SUITE_VERSION } from '../../engine/version';
 import { minimizeCase, type MinimizeResult } from './minimize';
 import { renderIssue } from './render-issue';
@@ -126,7 +128,7 @@ export async function createRepro(options: CreateReproOptions): Promise<ReproRep
   const { scenario, backend } = options;
   assertReproTemplate(scenario.invariant);
   const invariant = INVARIANTS[scenario.invariant];
-  const context: InvariantContext = options.context ?? { backend, otherBackends: [], activate: activateBackend };
+  const context: InvariantContext = options.context ?? nodeInvariantContext(backend, []);
   await activateBackend(backend);
 
   let minimized: MinimizeResult | null = null;

@@ -6,7 +6,8 @@ import { validateModelSpec } from '../../../src/engine/models/build';
 import { disposeCase, prepareCase } from '../../../src/engine/run/case-run';
 import type { CaseSpec } from '../../../src/engine/run/case-spec';
 import { loadScenarios } from '../../../src/surfaces/inputs/load-scenarios';
-import { silenceTfjsBanner, tf } from '../../../src/hosts/node/tfjs';
+import { tf } from '../../../src/hosts/node/tfjs';
+import { silenceTfjsBanner } from '../../../src/engine/tfjs';
 
 const SHIPPED = path.resolve(__dirname, '../../../scenarios');
 

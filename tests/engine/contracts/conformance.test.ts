@@ -2,7 +2,7 @@ import type { BackendName } from '../../../src/engine/backends';
 import { computeConformance } from '../../../src/engine/contracts/conformance';
 import { CONTRACT_IDS, CONTRACTS } from '../../../src/engine/contracts/contracts';
 import type { InvariantId } from '../../../src/engine/invariants/types';
-import type { ResultRecord } from '../../../src/engine/run/run-suite';
+import type { ResultRecord } from '../../../src/results/schema';
 import type { VerdictStatus } from '../../../src/engine/run/verdict';
 import { resultRecord } from '../../helpers/fixtures';
 

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { BACKEND_NAMES } from '../../../src/engine/backends';
 import { DataFileError } from '../../../src/surfaces/inputs/yaml-schema';
 import { UsageError } from '../../../src/engine/errors';
-import { loadKnownIssues, parseKnownIssues } from '../../../src/engine/expectations/known-issues';
+import { loadKnownIssues, parseKnownIssues } from '../../../src/surfaces/inputs/known-issues-file';
 import { INVARIANT_IDS } from '../../../src/engine/invariants/types';
 import { loadScenarios } from '../../../src/surfaces/inputs/load-scenarios';
 

@@ -56,8 +56,7 @@ describeEachBackend('backend-parity', (backend: BackendName) => {
 
   withOthers('switches back to its own backend when a run on another one throws', async () => {
     const failing: InvariantContext = {
-      backend,
-      otherBackends: others,
+      ...invariantContext(backend, others),
       activate: async (name) => {
         await activateBackend(name);
         if (name !== backend) throw new Error(`cannot use ${name}`);
@@ -68,7 +67,7 @@ describeEachBackend('backend-parity', (backend: BackendName) => {
   });
 
   withOthers('refuses to compare a backend with itself when activate does not switch', async () => {
-    const inert: InvariantContext = { backend, otherBackends: others, activate: async () => undefined };
+    const inert: InvariantContext = { ...invariantContext(backend, others), activate: async () => undefined };
     await expect(backendParity.check(caseSpec(), inert)).rejects.toThrow(`backend-parity: activating '${others[0]}' left '${backend}' active`);
   });
 });

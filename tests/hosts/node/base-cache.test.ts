@@ -6,7 +6,8 @@ import type { BackendName } from '../../../src/engine/backends';
 import { MODEL_JSON, WEIGHTS_BIN } from '../../../src/hosts/node/file-io';
 import { captureSnapshot, snapshotBytes } from '../../../src/engine/snapshot/snapshot';
 import { tf, tfl } from '../../../src/hosts/node/tfjs';
-import { cacheKey, canonicalJson, CHECKSUM_FILE, ensureCachedModel, loadCachedModel, type BuildResult } from '../../../src/hosts/node/base-cache';
+import { cacheKey, canonicalJson, CHECKSUM_FILE, ensureCachedModel, loadCachedModel } from '../../../src/hosts/node/base-cache';
+import type { BuildResult } from '../../../src/engine/host-services';
 import { describeEachBackend } from '../../helpers/backends';
 
 interface Meta {

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CliIo } from '../../../src/surfaces/cli/io';
 import { main } from '../../../src/surfaces/cli/main';
-import { parseKnownIssues } from '../../../src/engine/expectations/known-issues';
+import { parseKnownIssues } from '../../../src/surfaces/inputs/known-issues-file';
 import { BN_SUITE_VERSION } from '../../../src/engine/version';
 
 const ROOT = path.resolve(__dirname, '../../..');

@@ -1,9 +1,10 @@
 import { fc, test as fcTest } from '@fast-check/jest';
 import type { BackendName } from '../../../src/engine/backends';
-import { parseKnownIssues, type KnownIssue } from '../../../src/engine/expectations/known-issues';
+import { type KnownIssue } from '../../../src/engine/expectations/known-issues';
+import { parseKnownIssues } from '../../../src/surfaces/inputs/known-issues-file';
 import { knownIssuesYaml, updatedKnownIssues } from '../../../src/surfaces/inputs/update-expectations';
 import { INVARIANT_IDS } from '../../../src/engine/invariants/types';
-import type { ResultRecord } from '../../../src/engine/run/run-suite';
+import type { ResultRecord } from '../../../src/results/schema';
 import type { VerdictStatus } from '../../../src/engine/run/verdict';
 import { resultRecord } from '../../helpers/fixtures';
 

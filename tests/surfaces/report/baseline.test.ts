@@ -3,7 +3,7 @@ import { UsageError } from '../../../src/engine/errors';
 import type { Outcome } from '../../../src/engine/expectations/classify';
 import type { InvariantId } from '../../../src/engine/invariants/types';
 import { compareWithBaseline, formatBaselineComparison } from '../../../src/surfaces/report/baseline';
-import type { ResultRecord, SuiteResult } from '../../../src/engine/run/run-suite';
+import type { ResultRecord, SuiteResult } from '../../../src/results/schema';
 import type { VerdictStatus } from '../../../src/engine/run/verdict';
 import { BN_SUITE_VERSION } from '../../../src/engine/version';
 import { resultRecord } from '../../helpers/fixtures';

@@ -15,7 +15,7 @@ import {
   verdictCategory,
   type VegaLiteSpec,
 } from '../../../src/surfaces/report/charts';
-import type { ResultRecord, SuiteResult } from '../../../src/engine/run/run-suite';
+import type { ResultRecord, SuiteResult } from '../../../src/results/schema';
 import type { VerdictStatus } from '../../../src/engine/run/verdict';
 import { resultRecord } from '../../helpers/fixtures';
 import { suiteResult } from '../../helpers/suite-result';

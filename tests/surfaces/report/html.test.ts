@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { escapeHtml, htmlPage, renderHtmlReport, textWidth, type ChartFigure } from '../../../src/surfaces/report/html';
-import type { ResultRecord, SuiteResult } from '../../../src/engine/run/run-suite';
+import type { ResultRecord, SuiteResult } from '../../../src/results/schema';
 import { resultRecord } from '../../helpers/fixtures';
 import { suiteResult } from '../../helpers/suite-result';
 

@@ -2,7 +2,7 @@ import type { BackendName, BackendStatus } from '../../../src/engine/backends';
 import type { Outcome } from '../../../src/engine/expectations/classify';
 import type { KnownIssue } from '../../../src/engine/expectations/known-issues';
 import { escapeXml, junitXml } from '../../../src/surfaces/report/junit';
-import type { ResultRecord, SuiteResult } from '../../../src/engine/run/run-suite';
+import type { ResultRecord, SuiteResult } from '../../../src/results/schema';
 import type { VerdictStatus } from '../../../src/engine/run/verdict';
 import { resultRecord } from '../../helpers/fixtures';
 import { suiteResult } from '../../helpers/suite-result';

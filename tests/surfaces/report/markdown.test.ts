@@ -1,5 +1,5 @@
 import { accuracyTableMarkdown } from '../../../src/surfaces/report/markdown';
-import type { SuiteResult } from '../../../src/engine/run/run-suite';
+import type { SuiteResult } from '../../../src/results/schema';
 
 function suiteWith(evidence: Record<string, unknown>[]): SuiteResult {
   return {

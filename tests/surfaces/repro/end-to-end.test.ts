@@ -1,3 +1,4 @@
+import { DEFAULT_SEED } from '../../../src/engine/defaults';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,7 +10,7 @@ import { verifyRepro } from '../../../src/surfaces/repro/verify';
 import { createRepro } from '../../../src/surfaces/repro/write-repro';
 import { tf, tfjsVersions } from '../../../src/hosts/node/tfjs';
 
-const SEED = 20261127;
+const SEED = DEFAULT_SEED;
 const fmt = (v: number) => String(Number(v.toPrecision(7)));
 
 let tmp: string;

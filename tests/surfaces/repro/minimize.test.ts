@@ -1,3 +1,4 @@
+import { nodeInvariantContext } from '../../../src/hosts/node/services';
 import { DEFAULT_CONSTRAINTS } from '../../../src/engine/arbitraries/case';
 import { activateBackend, probeBackend } from '../../../src/hosts/node/backends';
 import { UsageError } from '../../../src/engine/errors';
@@ -8,7 +9,7 @@ import type { CaseSpec } from '../../../src/engine/run/case-spec';
 import { checkCase } from '../../../src/engine/run/check-case';
 import { runProperty } from '../../../src/engine/run/property';
 
-const context: InvariantContext = { backend: 'cpu', otherBackends: [], activate: activateBackend };
+const context: InvariantContext = nodeInvariantContext('cpu', []);
 
 beforeAll(async () => {
   const cpu = await probeBackend('cpu');

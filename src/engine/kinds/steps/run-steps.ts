@@ -4,7 +4,8 @@ import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology';
 import { gaussianBlobs } from '../../data/generators';
 import { createRng, deriveSeed } from '../../data/rng';
 import type { CheckOutcome, Evidence } from '../../invariants/types';
-import { findLayer, reloadFromDisk, reloadInMemory } from '../../invariants/round-trip';
+import type { ModelStore } from '../../host-services';
+import { findLayer, reloadInMemory } from '../../invariants/round-trip';
 import { buildModel, freeze, type BuiltModel } from '../../models/build';
 import type { ModelSpec } from '../../models/spec';
 import { compareArrays, formatComparison } from '../../oracle/compare';
@@ -13,8 +14,8 @@ import { bnInputOf } from '../../run/case-run';
 import { toDense } from '../../run/tensor-data';
 import type { StepsScenario } from '../../scenarios/types';
 import { captureSnapshot, diffSnapshots, weightKind, type Snapshot } from '../../snapshot/snapshot';
-import { tf } from '../../../hosts/node/tfjs';
-import type { Step, StepsData, StepsModel } from './schema';
+import { tf } from '../../tfjs';
+import type { Step, StepKind, StepParams, StepsData, StepsModel } from './schema';
 
 /** The model spec a steps scenario's model section describes. */
 export function modelSpecOf(model: StepsModel, seed: number): ModelSpec {
@@ -72,6 +73,8 @@ interface StepsState {
   outputs: Map<string, DenseArray>;
   losses: Map<string, number>;
   snapshots: Map<string, Snapshot>;
+  /** The host's persistent store, for `saveReload: {via: disk}`. */
+  store: ModelStore | null;
 }
 
 function lookup<T>(map: Map<string, T>, name: string, what: string, step: number): T {
@@ -99,9 +102,12 @@ function lossOf(value: number | number[] | Tensor | Tensor[]): number {
   return loss;
 }
 
-async function saveReload(state: StepsState, via: 'memory' | 'disk'): Promise<void> {
+async function saveReload(state: StepsState, via: StepParams['saveReload']['via']): Promise<void> {
   const old = state.built.model;
-  const reloaded: LayersModel = via === 'memory' ? await reloadInMemory(old) : await reloadFromDisk(old);
+  let reloaded: LayersModel;
+  if (via === 'memory') reloaded = await reloadInMemory(old);
+  else if (state.store === null) throw new Error(`saveReload via ${via}: this host has no persistent model store`);
+  else reloaded = await state.store.roundTrip(old);
   const bn = findLayer(reloaded, 'bn');
   if (bn === null) throw new Error('saveReload: the reloaded model has no layer named bn');
   const base = findLayer(reloaded, 'base') as LayersModel | null;
@@ -110,72 +116,60 @@ async function saveReload(state: StepsState, via: 'memory' | 'disk'): Promise<vo
   state.built = { ...state.built, model: reloaded, bn: bn as Layer, base };
 }
 
-async function runStep(state: StepsState, step: Step, index: number): Promise<void> {
-  const { built } = state;
-  const model = built.model;
-  if (step.freeze !== undefined) return freeze(built, step.freeze);
-  if (step.unfreeze !== undefined) {
-    if (step.unfreeze === 'base' && built.base !== null) built.base.trainable = true;
-    else built.bn.trainable = true;
-    return;
-  }
-  if (step.compile !== undefined) {
-    state.compiled = { loss: step.compile.loss, learningRate: step.compile.learningRate };
-    return compile(state);
-  }
-  if (step.fit !== undefined) {
-    await model.fit(state.x, needTargets(state, index), { epochs: step.fit.epochs, batchSize: step.fit.batchSize ?? state.x.shape[0], shuffle: step.fit.shuffle, verbose: 0 });
-    return;
-  }
-  if (step.trainOnBatch !== undefined) {
+type Fail = (kind: StepKind, message: string, evidence: Evidence) => never;
+
+/** Runs one kind of step: an action changes the state, an expectation calls `fail` when it does not hold. */
+type StepHandler<K extends StepKind> = (state: StepsState, params: StepParams[K], index: number, fail: Fail) => void | Promise<void>;
+
+/**
+ * Every step kind's handler. A `Record` over {@link StepKind}: a new action in the schema without a
+ * handler here fails the type check instead of passing silently.
+ */
+const STEP_HANDLERS: { [K in StepKind]: StepHandler<K> } = {
+  freeze: (state, target) => freeze(state.built, target),
+  unfreeze: (state, target) => {
+    if (target === 'base' && state.built.base !== null) state.built.base.trainable = true;
+    else state.built.bn.trainable = true;
+  },
+  compile: (state, params) => {
+    state.compiled = { loss: params.loss, learningRate: params.learningRate };
+    compile(state);
+  },
+  fit: async (state, params, index) => {
+    await state.built.model.fit(state.x, needTargets(state, index), { epochs: params.epochs, batchSize: params.batchSize ?? state.x.shape[0], shuffle: params.shuffle, verbose: 0 });
+  },
+  trainOnBatch: async (state, params, index) => {
     let loss = Number.NaN;
-    for (let i = 0; i < step.trainOnBatch.times; i++) loss = lossOf(await model.trainOnBatch(state.x, needTargets(state, index)));
-    if (step.trainOnBatch.as !== undefined) state.losses.set(step.trainOnBatch.as, loss);
-    return;
-  }
-  if (step.callBn !== undefined) {
-    const input = bnInputOf(built, state.x);
+    for (let i = 0; i < params.times; i++) loss = lossOf(await state.built.model.trainOnBatch(state.x, needTargets(state, index)));
+    if (params.as !== undefined) state.losses.set(params.as, loss);
+  },
+  callBn: (state, params) => {
+    const input = bnInputOf(state.built, state.x);
     try {
-      for (let i = 0; i < step.callBn.times; i++) {
-        const out = built.bn.apply(input, { training: step.callBn.training }) as Tensor;
-        if (i === step.callBn.times - 1 && step.callBn.as !== undefined) state.outputs.set(step.callBn.as, toDense(out));
+      for (let i = 0; i < params.times; i++) {
+        const out = state.built.bn.apply(input, { training: params.training }) as Tensor;
+        if (i === params.times - 1 && params.as !== undefined) state.outputs.set(params.as, toDense(out));
         out.dispose();
       }
       state.outputs.set('bn_input', toDense(input));
     } finally {
       input.dispose();
     }
-    return;
-  }
-  if (step.callModel !== undefined || step.predict !== undefined) {
-    const out = (step.predict !== undefined ? model.predict(state.x) : model.apply(state.x, { training: step.callModel?.training ?? false })) as Tensor;
-    const as = step.predict?.as ?? step.callModel?.as;
-    if (as !== undefined) state.outputs.set(as, toDense(out));
-    out.dispose();
-    return;
-  }
-  if (step.evaluate !== undefined) {
-    const batchSize = step.evaluate.batchSize ?? 32;
-    state.losses.set(step.evaluate.as, lossOf(model.evaluate(state.x, needTargets(state, index), { batchSize }) as Tensor | Tensor[]));
-    return;
-  }
-  if (step.snapshot !== undefined) {
-    state.snapshots.set(step.snapshot.as, captureSnapshot(model));
-    return;
-  }
-  if (step.saveReload !== undefined) {
-    await saveReload(state, step.saveReload.via);
-    return compile(state);
-  }
-  return checkExpectation(state, step, index);
-}
-
-function checkExpectation(state: StepsState, step: Step, index: number): void {
-  const fail = (kind: string, message: string, evidence: Evidence) => {
-    throw new ExpectationFailed(index, kind, `step ${index + 1} (${kind}): ${message}`, evidence);
-  };
-  if (step.expectWeight !== undefined) {
-    const e = step.expectWeight;
+  },
+  callModel: (state, params) => recordOutput(state, state.built.model.apply(state.x, { training: params.training }) as Tensor, params.as),
+  predict: (state, params) => recordOutput(state, state.built.model.predict(state.x) as Tensor, params.as),
+  evaluate: (state, params, index) => {
+    const batchSize = params.batchSize ?? 32;
+    state.losses.set(params.as, lossOf(state.built.model.evaluate(state.x, needTargets(state, index), { batchSize }) as Tensor | Tensor[]));
+  },
+  snapshot: (state, params) => {
+    state.snapshots.set(params.as, captureSnapshot(state.built.model));
+  },
+  saveReload: async (state, params) => {
+    await saveReload(state, params.via);
+    compile(state);
+  },
+  expectWeight: (state, e, index, fail) => {
     const current = captureSnapshot(state.built.model).weights[e.weight];
     if (current === undefined) throw new RangeError(`step ${index + 1}: no weight '${e.weight}' (weights: ${Object.keys(captureSnapshot(state.built.model).weights).join(', ')})`);
     const expectedValues = e.values ?? new Array<number>(current.values.length).fill(e.fill ?? Number.NaN);
@@ -183,35 +177,29 @@ function checkExpectation(state: StepsState, step: Step, index: number): void {
     const shapeOnly = !comparison.ok && comparison.kind === 'shape' && expectedValues.length === current.values.length;
     const flat = shapeOnly ? compareArrays({ shape: [current.values.length], values: current.values }, { shape: [expectedValues.length], values: expectedValues }, { atol: e.atol, rtol: e.rtol }) : comparison;
     if (!flat.ok) fail('expectWeight', `${e.weight} ${formatComparison(flat)}`, { weight: e.weight, actual: Array.from(current.values), expected: expectedValues });
-    return;
-  }
-  if (step.expectUnchanged !== undefined || step.expectChanged !== undefined) {
-    const e = (step.expectUnchanged ?? step.expectChanged)!;
-    const since = lookup(state.snapshots, e.since, 'snapshot', index);
-    const diff = diffSnapshots(since, captureSnapshot(state.built.model), (name) => (e.kinds as string[]).includes(weightKind(name)));
-    if (step.expectUnchanged !== undefined && diff.moved.length > 0) fail('expectUnchanged', `${diff.moved.map((w) => `${w.name} moved by up to ${w.maxAbsDiff.toPrecision(4)} (${w.before} -> ${w.after} at ${w.firstIndex})`).join('; ')}`, { moved: diff.moved });
-    if (step.expectChanged !== undefined && diff.moved.length === 0) fail('expectChanged', `no ${e.kinds.join('/')} weight changed since '${e.since}'`, { unchanged: diff.unchanged });
-    return;
-  }
-  if (step.expectClose !== undefined) {
-    const e = step.expectClose;
+  },
+  expectUnchanged: (state, e, index, fail) => {
+    const moved = weightsMovedSince(state, e, index).moved;
+    if (moved.length > 0) fail('expectUnchanged', `${moved.map((w) => `${w.name} moved by up to ${w.maxAbsDiff.toPrecision(4)} (${w.before} -> ${w.after} at ${w.firstIndex})`).join('; ')}`, { moved });
+  },
+  expectChanged: (state, e, index, fail) => {
+    const diff = weightsMovedSince(state, e, index);
+    if (diff.moved.length === 0) fail('expectChanged', `no ${e.kinds.join('/')} weight changed since '${e.since}'`, { unchanged: diff.unchanged });
+  },
+  expectClose: (state, e, index, fail) => {
     const a = lookup(state.outputs, e.a, 'output', index);
     const b = e.b === 'input' ? toDense(state.x) : lookup(state.outputs, e.b, 'output', index);
     const comparison = compareArrays(a, b, { atol: e.atol, rtol: e.rtol });
     if (!comparison.ok) fail('expectClose', `${e.a} vs ${e.b}: ${formatComparison(comparison)}`, { comparison: formatComparison(comparison) });
-    return;
-  }
-  if (step.expectDiffer !== undefined) {
-    const e = step.expectDiffer;
+  },
+  expectDiffer: (state, e, index, fail) => {
     const a = lookup(state.outputs, e.a, 'output', index);
     const b = lookup(state.outputs, e.b, 'output', index);
     let sum = 0;
     for (let i = 0; i < a.values.length; i++) sum += a.values[i] - b.values[i];
     if (!(Math.abs(sum) > e.minAbsSumDiff)) fail('expectDiffer', `|sum(${e.a} - ${e.b})| = ${Math.abs(sum)} is not above ${e.minAbsSumDiff}`, { absSumDiff: Math.abs(sum) });
-    return;
-  }
-  if (step.expectNormalized !== undefined) {
-    const e = step.expectNormalized;
+  },
+  expectNormalized: (state, e, index, fail) => {
     const out = lookup(state.outputs, e.output, 'output', index);
     const weights = captureSnapshot(state.built.model).weights;
     const rank = out.shape.length;
@@ -235,15 +223,36 @@ function checkExpectation(state: StepsState, step: Step, index: number): void {
     const stds = Array.from(squares, (q, c) => Math.sqrt(Math.max(0, q / n - means[c] ** 2)));
     const bad = means.findIndex((m, c) => Math.abs(m) > e.atol || Math.abs(stds[c] - 1) > e.atol);
     if (bad >= 0) fail('expectNormalized', `channel ${bad} (axis ${e.axis}) of (${e.output} - beta) / gamma has mean ${means[bad].toPrecision(4)} and std ${stds[bad].toPrecision(4)} (want 0 and 1 within ${e.atol})`, { means, stds });
-    return;
-  }
-  if (step.expectLossEqual !== undefined) {
-    const e = step.expectLossEqual;
+  },
+  expectLossEqual: (state, e, index, fail) => {
     const a = lookup(state.losses, e.a, 'loss', index);
     const b = lookup(state.losses, e.b, 'loss', index);
     // unittest's assertAlmostEqual(a, b, places): round(a - b, places) == 0.
     if (!(Math.abs(a - b) < 0.5 * 10 ** -e.decimals)) fail('expectLossEqual', `loss ${e.a} = ${a} and ${e.b} = ${b} differ at ${e.decimals} decimals (difference ${Math.abs(a - b).toPrecision(3)})`, { a, b, difference: Math.abs(a - b) });
-  }
+  },
+};
+
+function recordOutput(state: StepsState, out: Tensor, as: string | undefined): void {
+  if (as !== undefined) state.outputs.set(as, toDense(out));
+  out.dispose();
+}
+
+function weightsMovedSince(state: StepsState, e: StepParams['expectUnchanged'], index: number): ReturnType<typeof diffSnapshots> {
+  const since = lookup(state.snapshots, e.since, 'snapshot', index);
+  return diffSnapshots(since, captureSnapshot(state.built.model), (name) => (e.kinds as string[]).includes(weightKind(name)));
+}
+
+function runHandler<K extends StepKind>(kind: K, state: StepsState, params: StepParams[K], index: number): void | Promise<void> {
+  const fail: Fail = (failedKind, message, evidence) => {
+    throw new ExpectationFailed(index, failedKind, `step ${index + 1} (${failedKind}): ${message}`, evidence);
+  };
+  return STEP_HANDLERS[kind](state, params, index, fail);
+}
+
+async function runStep(state: StepsState, step: Step, index: number): Promise<void> {
+  // The schema admits exactly one key per step.
+  const kind = Object.keys(step)[0] as StepKind;
+  await runHandler(kind, state, step[kind] as StepParams[typeof kind], index);
 }
 
 /**
@@ -251,7 +260,7 @@ function checkExpectation(state: StepsState, step: Step, index: number): void {
  * and stops at the first expectation that does not hold. Throws for errors (a missing kernel, a
  * step that references an unknown name); every tensor is disposed either way.
  */
-export async function runStepsScenario(scenario: StepsScenario): Promise<CheckOutcome> {
+export async function runStepsScenario(scenario: StepsScenario, store: ModelStore | null): Promise<CheckOutcome> {
   const spec = modelSpecOf(scenario.model, scenario.seed);
   const built = buildModel(spec);
   const inputShape = [scenario.data.batch, ...scenario.model.inputShape];
@@ -263,6 +272,7 @@ export async function runStepsScenario(scenario: StepsScenario): Promise<CheckOu
     outputs: new Map(),
     losses: new Map(),
     snapshots: new Map(),
+    store,
   };
   try {
     state.y = targetTensor(scenario.data, [scenario.data.batch, ...(built.model.outputs[0].shape.slice(1) as number[])], scenario.seed);

@@ -46,7 +46,8 @@ const targetSchema = z.union([
 
 export const stepsDataSchema = z.object({ batch: z.number().int().positive(), x: inputSchema, y: targetSchema.optional() }).strict();
 
-const stepActions = {
+/** The parameter schema of every step action and expectation: the catalogue the runner's handlers mirror. */
+export const STEP_ACTION_SCHEMAS = {
   freeze: target,
   unfreeze: target,
   compile: z.object({ loss: z.enum(['meanSquaredError', 'categoricalCrossentropy']), learningRate: z.number().positive().default(0.01) }).strict(),
@@ -67,8 +68,14 @@ const stepActions = {
   expectLossEqual: z.object({ a: name, b: name, decimals: z.number().int().min(0).max(12) }).strict(),
 };
 
+/** A step action or expectation. */
+export type StepKind = keyof typeof STEP_ACTION_SCHEMAS;
+
+/** The parsed parameters of each step kind. */
+export type StepParams = { [K in StepKind]: z.output<(typeof STEP_ACTION_SCHEMAS)[K]> };
+
 /** The step kinds, in the order the docs list them. */
-export const STEP_KINDS = Object.keys(stepActions) as Array<keyof typeof stepActions>;
+export const STEP_KINDS = Object.keys(STEP_ACTION_SCHEMAS) as StepKind[];
 
 /**
  * One step of a steps scenario: an object with exactly one key, the action (or expectation), whose
@@ -76,7 +83,7 @@ export const STEP_KINDS = Object.keys(stepActions) as Array<keyof typeof stepAct
  * action is reported as an unknown key next to the allowed ones.
  */
 export const stepSchema = z
-  .object(stepActions)
+  .object(STEP_ACTION_SCHEMAS)
   .partial()
   .strict()
   .superRefine((step, ctx) => {

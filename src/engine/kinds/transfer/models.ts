@@ -24,7 +24,8 @@ import type { LayersModel, LayerVariable, SymbolicTensor } from '@tensorflow/tfj
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology';
 import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types';
 import { deriveSeed } from '../../data/rng';
-import { tf, tfl } from '../../../hosts/node/tfjs';
+import { tf, tfl, type TfLayersApi } from '../../tfjs';
+import type { serialization } from '@tensorflow/tfjs-core';
 import { PIXELS } from './mnist-data';
 
 /** The architectures of the pre-trained base. */
@@ -181,53 +182,71 @@ export function buildPretrainModel(base: LayersModel, seed: number): LayersModel
  *
  * The wrapper owns the model: disposing the wrapper (through the outer model) disposes it.
  */
-export class InferenceModeBase extends tfl.layers.Layer {
-  static className = 'BnSuiteInferenceModeBase';
-  readonly base: LayersModel;
+/** A layer that runs a wrapped base in inference mode; see {@link inferenceModeBaseClass}. */
+export type InferenceModeBase = Layer & { readonly base: LayersModel };
 
-  constructor(args: { base: LayersModel; name?: string }) {
-    super({ name: args.name ?? 'base_inference_mode', trainable: false });
-    this.base = args.base;
-    this.base.trainable = false;
-    // The wrapped model is built already; there is nothing to create.
-    this.built = true;
-  }
+/** The constructor {@link inferenceModeBaseClass} returns. */
+export type InferenceModeBaseConstructor = new (args: { base: LayersModel; name?: string }) => InferenceModeBase;
 
-  override call(inputs: Tensor | Tensor[], _kwargs: Kwargs): Tensor | Tensor[] {
-    return this.base.apply(inputs, { training: false }) as Tensor | Tensor[];
-  }
+let defined: { tfl: TfLayersApi; cls: InferenceModeBaseConstructor } | null = null;
 
-  override computeOutputShape(inputShape: Parameters<Layer['computeOutputShape']>[0]): ReturnType<Layer['computeOutputShape']> {
-    return this.base.computeOutputShape(inputShape);
-  }
+/**
+ * The InferenceModeBase layer class of the bound tfjs-layers, defined (and registered for
+ * serialization) on first use: the class extends tfjs's own `Layer`, which the engine only has once
+ * a host has bound tfjs.
+ */
+export function inferenceModeBaseClass(): InferenceModeBaseConstructor {
+  if (defined !== null && defined.tfl === tfl) return defined.cls;
+  class InferenceModeBase extends tfl.layers.Layer {
+    static className = 'BnSuiteInferenceModeBase';
+    readonly base: LayersModel;
 
-  override get nonTrainableWeights(): LayerVariable[] {
-    return this.base.weights;
-  }
+    constructor(args: { base: LayersModel; name?: string }) {
+      super({ name: args.name ?? 'base_inference_mode', trainable: false });
+      this.base = args.base;
+      this.base.trainable = false;
+      // The wrapped model is built already; there is nothing to create.
+      this.built = true;
+    }
 
-  override set nonTrainableWeights(_weights: LayerVariable[]) {
-    // The weights are the wrapped model's; tfjs-layers never assigns them for a layer without build().
-  }
+    override call(inputs: Tensor | Tensor[], _kwargs: Kwargs): Tensor | Tensor[] {
+      return this.base.apply(inputs, { training: false }) as Tensor | Tensor[];
+    }
 
-  protected override disposeWeights(): number {
-    return this.base.dispose().numDisposedVariables;
-  }
+    override computeOutputShape(inputShape: Parameters<Layer['computeOutputShape']>[0]): ReturnType<Layer['computeOutputShape']> {
+      return this.base.computeOutputShape(inputShape);
+    }
 
-  override getConfig(): ReturnType<Layer['getConfig']> {
-    return { ...super.getConfig(), base: { className: this.base.getClassName(), config: this.base.getConfig() } };
-  }
+    override get nonTrainableWeights(): LayerVariable[] {
+      return this.base.weights;
+    }
 
-  static override fromConfig<T extends InstanceType<typeof tf.serialization.Serializable>>(
-    cls: tf.serialization.SerializableConstructor<T>,
-    config: tf.serialization.ConfigDict,
-  ): T {
-    const baseConfig = (config.base as tf.serialization.ConfigDict | undefined)?.config as tf.serialization.ConfigDict | undefined;
-    if (baseConfig === undefined) throw new Error(`${InferenceModeBase.className}.fromConfig: the config has no base.config`);
-    const base = tfl.LayersModel.fromConfig(tfl.LayersModel, baseConfig);
-    return new cls({ name: config.name, base } as unknown as tf.serialization.ConfigDict);
+    override set nonTrainableWeights(_weights: LayerVariable[]) {
+      // The weights are the wrapped model's; tfjs-layers never assigns them for a layer without build().
+    }
+
+    protected override disposeWeights(): number {
+      return this.base.dispose().numDisposedVariables;
+    }
+
+    override getConfig(): ReturnType<Layer['getConfig']> {
+      return { ...super.getConfig(), base: { className: this.base.getClassName(), config: this.base.getConfig() } };
+    }
+
+    static override fromConfig<T extends InstanceType<typeof serialization.Serializable>>(
+      cls: serialization.SerializableConstructor<T>,
+      config: serialization.ConfigDict,
+    ): T {
+      const baseConfig = (config.base as serialization.ConfigDict | undefined)?.config as serialization.ConfigDict | undefined;
+      if (baseConfig === undefined) throw new Error(`${InferenceModeBase.className}.fromConfig: the config has no base.config`);
+      const base = tfl.LayersModel.fromConfig(tfl.LayersModel, baseConfig);
+      return new cls({ name: config.name, base } as unknown as serialization.ConfigDict);
+    }
   }
+  tf.serialization.registerClass(InferenceModeBase);
+  defined = { tfl, cls: InferenceModeBase };
+  return InferenceModeBase;
 }
-tf.serialization.registerClass(InferenceModeBase);
 
 /**
  * The fine-tune model: pixels -> base -> new softmax head `head` (5 classes, seeded), with the base
@@ -241,7 +260,7 @@ export function buildFineTuneModel(base: LayersModel, variant: TransferVariant, 
     base.trainable = false;
     features = base.apply(input) as SymbolicTensor;
   } else if (variant === 'control') {
-    features = new InferenceModeBase({ base }).apply(input) as SymbolicTensor;
+    features = new (inferenceModeBaseClass())({ base }).apply(input) as SymbolicTensor;
   } else {
     throw new RangeError(`buildFineTuneModel: variant '${String(variant)}'; allowed: ${VARIANTS.join(', ')}`);
   }

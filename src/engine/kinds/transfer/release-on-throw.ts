@@ -11,7 +11,7 @@
  * @packageDocumentation
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { tf } from '../../../hosts/node/tfjs';
+import { tf } from '../../tfjs';
 
 /** The part of tfjs-core's engine state that holds the gradient tape (not in the public types). */
 interface TapeState {

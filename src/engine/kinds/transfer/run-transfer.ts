@@ -18,8 +18,8 @@ import { deriveSeed } from '../../data/rng';
 import { withSeed } from '../../determinism/with-seed';
 import type { CheckOutcome, Evidence } from '../../invariants/types';
 import { captureSnapshot, snapshotBytes } from '../../snapshot/snapshot';
-import { tf, tfjsVersions } from '../../../hosts/node/tfjs';
-import { DEFAULT_CACHE_DIR, ensureCachedModel, loadCachedModel, type BuildResult, type CacheStatus } from '../../../hosts/node/base-cache';
+import { tf, type TfjsVersions } from '../../tfjs';
+import type { BuildResult, CacheStatus, ModelCache } from '../../host-services';
 import { loadTransferData, PIXELS, PROFILES, type LabeledSet, type TransferData } from './mnist-data';
 import { BASE_SPECS, bnLayersOf, buildBase, buildFineTuneModel, buildPretrainModel, calibrateMovingStats, movingStat, PRETRAIN_EPOCHS, TRAINING, VARIANTS, type TransferVariant } from './models';
 import { releasingOnThrow } from './release-on-throw';
@@ -27,8 +27,10 @@ import type { TransferSpec } from './schema';
 
 /** Options of a run that are not part of the scenario. */
 export interface TransferRunOptions {
-  /** Folder of the pre-trained-base cache (default `.bn-suite-cache` in the working directory). */
-  cacheDir?: string;
+  /** Where pre-trained bases are cached (the host's; a file cache in Node). */
+  cache: ModelCache;
+  /** The tfjs versions in use: part of the cache key. */
+  tfjs: TfjsVersions;
 }
 
 /** What pre-training records next to the cached base. */
@@ -240,8 +242,7 @@ async function fineTune(spec: TransferSpec, base: LayersModel, variant: Transfer
 export const PRETRAIN_RECIPE = 1;
 
 /** Everything the pre-trained base depends on, for the cache key. */
-export function baseKeyParts(spec: TransferSpec, backend: string): Record<string, unknown> {
-  const versions = tfjsVersions();
+export function baseKeyParts(spec: TransferSpec, backend: string, versions: TfjsVersions): Record<string, unknown> {
   return {
     recipe: PRETRAIN_RECIPE,
     tfjs: { core: versions['@tensorflow/tfjs-core'], layers: versions['@tensorflow/tfjs-layers'] },
@@ -251,6 +252,10 @@ export function baseKeyParts(spec: TransferSpec, backend: string): Record<string
     spec: { dataset: spec.dataset, architecture: spec.architecture, base: BASE_SPECS[spec.architecture], training: TRAINING, pretrainEpochs: PRETRAIN_EPOCHS[spec.profile][spec.architecture] },
     profile: { name: spec.profile, ...PROFILES[spec.profile] },
   };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
 
 const VARIANT_LABELS: Record<TransferVariant, string> = { frozen: 'frozen base', control: 'control (base in inference mode)' };
@@ -263,15 +268,14 @@ const percent = (fraction: number): string => `${(fraction * 100).toFixed(1)}%`;
  * `maxGapPoints` percentage points. Throws for errors (a missing kernel, for one: conv
  * pre-training needs Conv2DBackpropFilter); every tensor it made is disposed either way.
  */
-export async function runTransferScenario(spec: TransferSpec, options: TransferRunOptions = {}): Promise<CheckOutcome> {
+export async function runTransferScenario(spec: TransferSpec, options: TransferRunOptions): Promise<CheckOutcome> {
   const started = performance.now();
   const data = loadTransferData({ profile: spec.profile, domainShift: spec.domainShift ?? null });
   const dataMs = Math.round(performance.now() - started);
 
   const baseStarted = performance.now();
-  const cached = await ensureCachedModel<PretrainMetadata>({
-    folder: options.cacheDir ?? DEFAULT_CACHE_DIR,
-    keyParts: baseKeyParts(spec, tf.getBackend()),
+  const cached = await options.cache.ensure<PretrainMetadata>({
+    keyParts: baseKeyParts(spec, tf.getBackend(), options.tfjs),
     build: () => pretrain(spec, data),
     isMetadata: isPretrainMetadata,
   });
@@ -285,11 +289,11 @@ export async function runTransferScenario(spec: TransferSpec, options: TransferR
   let pendingBase: LayersModel | null = cached.model;
   try {
     for (const variant of VARIANTS) {
-      const base = pendingBase ?? (await loadCachedModel(cached.dir));
+      const base = pendingBase ?? (await cached.reload());
       pendingBase = null;
       const bytes = snapshotBytes(captureSnapshot(base));
       if (pretrainedBytes === null) pretrainedBytes = bytes;
-      else if (!Buffer.from(bytes).equals(Buffer.from(pretrainedBytes))) {
+      else if (!sameBytes(bytes, pretrainedBytes)) {
         base.dispose();
         throw new Error(`runTransferScenario: the ${variant} variant's base does not hold the same pre-trained weights as the first variant's`);
       }

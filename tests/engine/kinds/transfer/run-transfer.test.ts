@@ -1,3 +1,5 @@
+import { fileModelCache } from '../../../../src/hosts/node/base-cache';
+import { tfjsVersions } from '../../../../src/hosts/node/tfjs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,7 +45,7 @@ describeEachBackend('runTransferScenario (MNIST, quick profile)', (backend: Back
   test('cold cache: pre-trains, caches, fine-tunes both variants; compact JSON evidence; no leaked tensors', async () => {
     const before = tf.memory().numTensors;
     // maxGapPoints 0: any gap fails, so the failing path and its summary are exercised too.
-    cold = await runTransferScenario(spec({ maxGapPoints: 0 }), { cacheDir });
+    cold = await runTransferScenario(spec({ maxGapPoints: 0 }), { cache: fileModelCache(cacheDir), tfjs: tfjsVersions() });
     expect(tf.memory().numTensors).toBe(before);
 
     const e = cold.evidence;
@@ -113,7 +115,7 @@ describeEachBackend('runTransferScenario (MNIST, quick profile)', (backend: Back
 
   test('warm cache: a hit and the same numbers (a run is a function of the seed); the control scenario passes', async () => {
     const before = tf.memory().numTensors;
-    const warm = await runTransferScenario(spec({ variant: 'control', epochs: 1 }), { cacheDir });
+    const warm = await runTransferScenario(spec({ variant: 'control', epochs: 1 }), { cache: fileModelCache(cacheDir), tfjs: tfjsVersions() });
     expect(tf.memory().numTensors).toBe(before);
     expect(warm.evidence.cache).toBe('hit');
     expect(warm.evidence.pretrain).toEqual(cold.evidence.pretrain);
@@ -126,7 +128,7 @@ describeEachBackend('runTransferScenario (MNIST, quick profile)', (backend: Back
 
   test('the domain shift reaches the target data only: same pre-trained base (cache hit), recorded in the evidence', async () => {
     const domainShift = { brightness: 0.3, contrast: 0.6 };
-    const outcome = await runTransferScenario(spec({ domainShift, epochs: 1 }), { cacheDir });
+    const outcome = await runTransferScenario(spec({ domainShift, epochs: 1 }), { cache: fileModelCache(cacheDir), tfjs: tfjsVersions() });
     expect(outcome.evidence.cache).toBe('hit');
     expect(outcome.evidence.domainShift).toEqual(domainShift);
     expect(outcome.evidence.pretrain).toEqual(cold.evidence.pretrain);
@@ -158,7 +160,7 @@ describeEachBackend('runTransferScenario (MNIST, quick profile)', (backend: Back
   } else {
     test(`conv: ${backend} lacks Conv2DBackpropFilter, so the run throws the missing-kernel error (unsupported), leaking nothing`, async () => {
       const before = tf.memory().numTensors;
-      const error = await runTransferScenario(spec({ architecture: 'conv' }), { cacheDir }).then(
+      const error = await runTransferScenario(spec({ architecture: 'conv' }), { cache: fileModelCache(cacheDir), tfjs: tfjsVersions() }).then(
         () => null,
         (e: unknown) => e,
       );

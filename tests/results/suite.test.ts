@@ -1,12 +1,14 @@
 import { fc, test as fcTest } from '@fast-check/jest';
-import type { BackendName } from '../../../src/engine/backends';
-import type { Outcome } from '../../../src/engine/expectations/classify';
-import type { KnownIssue } from '../../../src/engine/expectations/known-issues';
-import type { InvariantId } from '../../../src/engine/invariants/types';
-import { findStale, planJobs, summarize, type ResultRecord } from '../../../src/engine/run/run-suite';
-import type { VerdictStatus } from '../../../src/engine/run/verdict';
-import type { LoadedScenario } from '../../../src/engine/scenarios/types';
-import { resultRecord } from '../../helpers/fixtures';
+import type { BackendName } from '../../src/engine/backends';
+import type { Outcome } from '../../src/engine/expectations/classify';
+import type { KnownIssue } from '../../src/engine/expectations/known-issues';
+import type { InvariantId } from '../../src/engine/invariants/types';
+import { findStale, planJobs, summarize } from '../../src/results/suite';
+import type { ResultRecord, Shard } from '../../src/results/schema';
+import type { Job } from '../../src/engine/run/job';
+import type { VerdictStatus } from '../../src/engine/run/verdict';
+import type { LoadedScenario } from '../../src/engine/scenarios/types';
+import { resultRecord } from '../helpers/fixtures';
 
 function scenario(id: string, backends?: BackendName[], invariant: InvariantId = 'oracle-agreement'): LoadedScenario {
   return {
@@ -31,25 +33,26 @@ function record(scenarioId: string, invariant: InvariantId, backend: BackendName
 const A = scenario('a');
 const B = scenario('b', ['wasm']);
 const C = scenario('c');
-const keyOf = (j: { loaded: LoadedScenario; backend: BackendName }) => `${j.loaded.scenario.id}@${j.backend}`;
+const keyOf = (j: Job) => `${j.scenario.id}@${j.backend}`;
+const plan = (scenarios: LoadedScenario[], backends: BackendName[], shard?: Shard): Job[] => planJobs({ scenarios, backends, seed: 1, runs: 1, ...(shard !== undefined ? { shard } : {}) });
 
 describe('planJobs', () => {
   test('backend-major, scenarios in the given order, skipping scenarios not meant for a backend', () => {
-    expect(planJobs([A, B, C], ['cpu', 'wasm']).map(keyOf)).toEqual(['a@cpu', 'c@cpu', 'a@wasm', 'b@wasm', 'c@wasm']);
-    expect(planJobs([A, B, C], ['cpu']).map(keyOf)).toEqual(['a@cpu', 'c@cpu']);
-    expect(planJobs([B], ['cpu', 'tensorflow'])).toEqual([]);
+    expect(plan([A, B, C], ['cpu', 'wasm']).map(keyOf)).toEqual(['a@cpu', 'c@cpu', 'a@wasm', 'b@wasm', 'c@wasm']);
+    expect(plan([A, B, C], ['cpu']).map(keyOf)).toEqual(['a@cpu', 'c@cpu']);
+    expect(plan([B], ['cpu', 'tensorflow'])).toEqual([]);
   });
 
-  test('jobs carry the loaded scenario object itself', () => {
-    expect(planJobs([A], ['cpu'])[0].loaded).toBe(A);
+  test('jobs carry the scenario object itself', () => {
+    expect(plan([A], ['cpu'])[0].scenario).toBe(A.scenario);
   });
 
   test('shard 1/1 is the whole plan; shards take every n-th job', () => {
-    const all = planJobs([A, B, C], ['cpu', 'wasm']);
-    expect(planJobs([A, B, C], ['cpu', 'wasm'], { index: 1, count: 1 })).toEqual(all);
-    expect(planJobs([A, B, C], ['cpu', 'wasm'], { index: 1, count: 2 }).map(keyOf)).toEqual(['a@cpu', 'a@wasm', 'c@wasm']);
-    expect(planJobs([A, B, C], ['cpu', 'wasm'], { index: 2, count: 2 }).map(keyOf)).toEqual(['c@cpu', 'b@wasm']);
-    expect(planJobs([A, B, C], ['cpu', 'wasm'], { index: 3, count: 7 }).map(keyOf)).toEqual(['a@wasm']);
+    const all = plan([A, B, C], ['cpu', 'wasm']);
+    expect(plan([A, B, C], ['cpu', 'wasm'], { index: 1, count: 1 })).toEqual(all);
+    expect(plan([A, B, C], ['cpu', 'wasm'], { index: 1, count: 2 }).map(keyOf)).toEqual(['a@cpu', 'a@wasm', 'c@wasm']);
+    expect(plan([A, B, C], ['cpu', 'wasm'], { index: 2, count: 2 }).map(keyOf)).toEqual(['c@cpu', 'b@wasm']);
+    expect(plan([A, B, C], ['cpu', 'wasm'], { index: 3, count: 7 }).map(keyOf)).toEqual(['a@wasm']);
   });
 
   const scenariosArb = fc
@@ -60,8 +63,8 @@ describe('planJobs', () => {
   const backendsArb = fc.subarray<BackendName>(['cpu', 'wasm', 'tensorflow']);
 
   fcTest.prop([scenariosArb, backendsArb, fc.integer({ min: 1, max: 6 })])('the shards of a plan partition it, each keeping the plan order', (scenarios, backends, count) => {
-    const all = planJobs(scenarios, backends).map(keyOf);
-    const shards = Array.from({ length: count }, (_, i) => planJobs(scenarios, backends, { index: i + 1, count }).map(keyOf));
+    const all = plan(scenarios, backends).map(keyOf);
+    const shards = Array.from({ length: count }, (_, i) => plan(scenarios, backends, { index: i + 1, count }).map(keyOf));
     const union = shards.flat();
     expect([...union].sort()).toEqual([...all].sort());
     expect(new Set(union).size).toBe(union.length);
