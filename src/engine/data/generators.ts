@@ -175,10 +175,8 @@ export function labelledBlobs(spec: LabelledSpec): LabelledBatch {
   const labels = Int32Array.from(order);
 
   const x = new Float32Array(batch * features);
-  const oneHot = new Float32Array(batch * classes);
   for (let i = 0; i < batch; i++) {
     const k = labels[i];
-    oneHot[i * classes + k] = 1;
     for (let f = 0; f < features; f++) {
       const raw = centers[k * features + f] + noise * noiseRng.normal();
       x[i * features + f] = raw * contrast + shift;
@@ -190,7 +188,7 @@ export function labelledBlobs(spec: LabelledSpec): LabelledBatch {
   return {
     x: { shape: [batch, features], values: x },
     labels,
-    oneHot: { shape: [batch, classes], values: oneHot },
+    oneHot: { shape: [batch, classes], values: oneHot(labels, classes) },
     classes,
   };
 }
@@ -292,4 +290,11 @@ function perChannel(
     return new Array<number>(channels).fill(check(value, field));
   }
   throw new Error(`${fn}: ${field} is ${describe(value)}; expected ${allowed} or an array of ${channels} (one per channel)`);
+}
+
+/** One-hot rows for integer class labels: `labels.length` rows of `classes` values, row-major. */
+export function oneHot(labels: ArrayLike<number>, classes: number): Float32Array {
+  const out = new Float32Array(labels.length * classes);
+  for (let i = 0; i < labels.length; i++) out[i * classes + labels[i]] = 1;
+  return out;
 }

@@ -1,6 +1,6 @@
 import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { gaussianBlobs } from '../data/generators';
+import { gaussianBlobs, oneHot } from '../data/generators';
 import { createRng, deriveSeed } from '../data/rng';
 import { buildModel, freeze, type BuiltModel } from '../models/build';
 import { tf, tfl } from '../tfjs';
@@ -48,9 +48,7 @@ export function prepareCase(spec: CaseSpec): CaseRun {
   if (classes > 0) {
     const rng = createRng(deriveSeed(spec.data.seed, 'labels'));
     for (let i = 0; i < labels.length; i++) labels[i] = rng.int(classes);
-    const oneHot = new Float32Array(spec.data.batch * classes);
-    labels.forEach((label, i) => (oneHot[i * classes + label] = 1));
-    y = tf.tensor2d(oneHot, [spec.data.batch, classes]);
+    y = tf.tensor2d(oneHot(labels, classes), [spec.data.batch, classes]);
   } else {
     y = tf.zeros([spec.data.batch, ...(built.model.outputs[0].shape.slice(1) as number[])]);
   }

@@ -8,8 +8,8 @@
  *
  * @packageDocumentation
  */
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { writeFileAtomicAsync } from './atomic-write';
 import { basename, join } from 'node:path';
 import type { io } from '@tensorflow/tfjs-core';
 import { tf } from './tfjs';
@@ -32,23 +32,6 @@ async function assertFolder(dir: string, who: string): Promise<void> {
     throw error;
   }
   if (!isDirectory) throw new Error(`${who}: '${dir}' is not a folder`);
-}
-
-/**
- * Writes `data` to `dir/name` atomically: a reader sees either the old file or the complete new
- * one, never a half-written file. The temporary name lives in the same folder, so the rename never
- * crosses file systems (where it would not be atomic).
- */
-async function writeAtomically(dir: string, name: string, data: Uint8Array | string): Promise<void> {
-  const temporary = join(dir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await writeFile(temporary, data);
-    await rename(temporary, join(dir, name));
-  } catch (error) {
-    // Best effort: do not leave a stray temporary behind; the original error is what matters.
-    await unlink(temporary).catch(() => undefined);
-    throw error;
-  }
 }
 
 /**
@@ -82,8 +65,8 @@ export function fileSaveHandler(dir: string): io.IOHandler {
       if (artifacts.modelInitializer != null) modelJson.modelInitializer = artifacts.modelInitializer;
       if (artifacts.initializerSignature != null) modelJson.initializerSignature = artifacts.initializerSignature;
 
-      await writeAtomically(dir, WEIGHTS_BIN, weights);
-      await writeAtomically(dir, MODEL_JSON, JSON.stringify(modelJson));
+      await writeFileAtomicAsync(join(dir, WEIGHTS_BIN), weights);
+      await writeFileAtomicAsync(join(dir, MODEL_JSON), JSON.stringify(modelJson));
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     },
   };

@@ -1,3 +1,4 @@
+import picomatch from 'picomatch';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isNode, LineCounter, parseDocument } from 'yaml';
@@ -86,11 +87,6 @@ export function loadScenarios(dir: string): LoadedScenario[] {
   return loaded;
 }
 
-function globToRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]').replace(/\u0000/g, '.*');
-  return new RegExp(`^${escaped}$`);
-}
-
 /**
  * Selects scenarios by a comma-separated list of ids, globs (`frozen-moving-stats/*`, `**`) or tags.
  * A term that matches nothing is a usage error naming what exists.
@@ -99,8 +95,8 @@ export function selectScenarios(scenarios: readonly LoadedScenario[], selector: 
   if (selector === undefined || selector.trim() === '' || selector.trim() === 'all') return [...scenarios];
   const selected = new Set<LoadedScenario>();
   for (const term of selector.split(',').map((t) => t.trim()).filter((t) => t !== '')) {
-    const pattern = globToRegExp(term);
-    const matches = scenarios.filter((s) => s.scenario.id === term || pattern.test(s.scenario.id) || s.scenario.tags.includes(term));
+    const isMatch = picomatch(term);
+    const matches = scenarios.filter((s) => s.scenario.id === term || isMatch(s.scenario.id) || s.scenario.tags.includes(term));
     if (matches.length === 0) {
       const tags = [...new Set(scenarios.flatMap((s) => s.scenario.tags))].sort();
       throw new UsageError(`--scenario '${term}' matches no scenario id, glob or tag; ids: ${scenarios.map((s) => s.scenario.id).join(', ')}; tags: ${tags.join(', ')}`);

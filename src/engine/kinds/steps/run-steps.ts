@@ -1,7 +1,7 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology';
-import { gaussianBlobs } from '../../data/generators';
+import { gaussianBlobs, oneHot } from '../../data/generators';
 import { createRng, deriveSeed } from '../../data/rng';
 import type { CheckOutcome, Evidence } from '../../invariants/types';
 import type { ModelStore } from '../../host-services';
@@ -52,9 +52,8 @@ function targetTensor(data: StepsData, outputShape: number[], seed: number): Ten
   }
   const classes = outputShape[outputShape.length - 1];
   const rng = createRng(deriveSeed(seed, 'labels'));
-  const oneHot = new Float32Array(size);
-  for (let i = 0; i < outputShape[0]; i++) oneHot[i * classes + rng.int(classes)] = 1;
-  return tf.tensor(oneHot, outputShape);
+  const labels = Array.from({ length: outputShape[0] }, () => rng.int(classes));
+  return tf.tensor(oneHot(labels, classes), outputShape);
 }
 
 /** A failed expectation: which step, what it expected, and the numbers. */

@@ -12,6 +12,7 @@
  *
  * @packageDocumentation
  */
+import { oneHot } from '../../data/generators';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { LayersModel, LayerVariable } from '@tensorflow/tfjs-layers';
 import { deriveSeed } from '../../data/rng';
@@ -73,13 +74,6 @@ const round4 = (v: number): number => Math.round(v * 1e4) / 1e4;
 /** Samples per forward pass when measuring; the fine-tune batch size, so batch statistics are as noisy as in training. */
 const MEASURE_BATCH = TRAINING.batchSize;
 
-function oneHot(labels: Int32Array, classes: number): Float32Array {
-  const out = new Float32Array(labels.length * classes);
-  labels.forEach((label, i) => {
-    out[i * classes + label] = 1;
-  });
-  return out;
-}
 
 interface SetTensors {
   x: Tensor;
