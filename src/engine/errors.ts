@@ -8,3 +8,11 @@ export class UsageError extends Error {
     super(message);
   }
 }
+
+/**
+ * bn-suite's own environment failed (a report that cannot be written, a disk that filled): exit 3
+ * with one line, no stack trace, and never a verdict about tfjs.
+ */
+export class HarnessError extends Error {
+  override readonly name = 'HarnessError';
+}

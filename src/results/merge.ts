@@ -22,6 +22,7 @@ export function mergeResults(parts: ReadonlyArray<{ file: string; suite: SuiteRe
       if (a !== b) throw new UsageError(`merge: ${part.file} has ${what} ${b} but ${first.file} has ${a}`);
     }
   }
+  checkShards(parts);
   const seen = new Map<string, string>();
   const results: ResultRecord[] = [];
   for (const { file, suite } of parts) {
@@ -48,4 +49,28 @@ export function mergeResults(parts: ReadonlyArray<{ file: string; suite: SuiteRe
     summary: summarize(results, stale),
     conformance: computeConformance(results),
   };
+}
+
+/**
+ * Shards must make a whole: all or none of the parts are shards; shards share one count and every
+ * index 1..count appears exactly once. Anything else would pass a partial run off as a whole one.
+ */
+function checkShards(parts: ReadonlyArray<{ file: string; suite: SuiteResult }>): void {
+  const sharded = parts.filter((p) => p.suite.shard !== null);
+  if (sharded.length === 0) return;
+  if (sharded.length !== parts.length) {
+    const whole = parts.find((p) => p.suite.shard === null)!;
+    throw new UsageError(`merge: ${whole.file} is a whole run but ${sharded[0].file} is shard ${sharded[0].suite.shard!.index}/${sharded[0].suite.shard!.count}; merge shards of one run only`);
+  }
+  const count = sharded[0].suite.shard!.count;
+  const byIndex = new Map<number, string>();
+  for (const { file, suite } of sharded) {
+    const shard = suite.shard!;
+    if (shard.count !== count) throw new UsageError(`merge: ${file} is shard ${shard.index}/${shard.count} but ${sharded[0].file} is one of ${count}`);
+    const other = byIndex.get(shard.index);
+    if (other !== undefined) throw new UsageError(`merge: shard ${shard.index}/${count} given twice (${other} and ${file})`);
+    byIndex.set(shard.index, file);
+  }
+  const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !byIndex.has(i));
+  if (missing.length > 0) throw new UsageError(`merge: shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${count}`).join(', ')} missing; a merge needs every shard of the run`);
 }

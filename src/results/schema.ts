@@ -11,6 +11,7 @@ import { BACKEND_NAMES } from '../engine/backends';
 import { CONTRACT_IDS } from '../engine/contracts/contracts';
 import type { Conformance } from '../engine/contracts/conformance';
 import type { KnownIssue } from '../engine/expectations/known-issues';
+import { OUTCOMES } from '../engine/expectations/classify';
 import { ENTRY_POINTS, type CaseSpec } from '../engine/run/case-spec';
 import type { ScenarioResult } from '../engine/run/run-scenario';
 import { VERDICT_STATUSES } from '../engine/run/verdict';
@@ -21,7 +22,7 @@ export const RESULTS_FORMAT_VERSION = 1;
 
 const backendName = z.enum(BACKEND_NAMES);
 const invariantId = z.enum(INVARIANT_IDS);
-const outcome = z.enum(['pass', 'expected-fail', 'unexpected-fail', 'unexpected-pass']);
+const outcome = z.enum(OUTCOMES);
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 
 const bnLayerSpec = z.object({
@@ -136,7 +137,7 @@ const summary = z.object({
   results: z.number().int().nonnegative(),
   casesRun: z.number().int().nonnegative(),
   byStatus: z.object({ pass: z.number().int(), fail: z.number().int(), error: z.number().int(), unsupported: z.number().int() }),
-  byOutcome: z.object({ pass: z.number().int(), 'expected-fail': z.number().int(), 'unexpected-fail': z.number().int(), 'unexpected-pass': z.number().int() }),
+  byOutcome: z.object({ pass: z.number().int(), 'expected-fail': z.number().int(), 'unexpected-fail': z.number().int(), 'unexpected-pass': z.number().int(), 'not-observable': z.number().int().default(0) }),
   stale: z.number().int().nonnegative(),
   /** True when nothing unexpected happened: exit code 0. */
   asExpected: z.boolean(),

@@ -67,7 +67,7 @@ export function findStale(knownIssues: readonly KnownIssue[], results: readonly 
 /** Counts results by status and outcome. */
 export function summarize(results: readonly ResultRecord[], stale: readonly KnownIssue[]): SuiteSummary {
   const byStatus = { pass: 0, fail: 0, error: 0, unsupported: 0 };
-  const byOutcome = { pass: 0, 'expected-fail': 0, 'unexpected-fail': 0, 'unexpected-pass': 0 };
+  const byOutcome = { pass: 0, 'expected-fail': 0, 'unexpected-fail': 0, 'unexpected-pass': 0, 'not-observable': 0 };
   for (const r of results) {
     byStatus[r.status]++;
     byOutcome[r.outcome]++;

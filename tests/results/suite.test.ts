@@ -134,7 +134,7 @@ describe('summarize', () => {
       results: 4,
       casesRun: 7,
       byStatus: { pass: 1, fail: 1, error: 1, unsupported: 1 },
-      byOutcome: { pass: 1, 'expected-fail': 3, 'unexpected-fail': 0, 'unexpected-pass': 0 },
+      byOutcome: { pass: 1, 'expected-fail': 3, 'unexpected-fail': 0, 'unexpected-pass': 0, 'not-observable': 0 },
       stale: 0,
       asExpected: true,
     });

@@ -6,9 +6,13 @@ import type { KnownIssue } from './known-issues';
  * - `pass`: no entry and the invariant holds;
  * - `expected-fail`: an entry lists this non-pass outcome;
  * - `unexpected-fail`: no entry (or the entry lists other outcomes) and it did not pass;
- * - `unexpected-pass`: an entry expects a failure but the invariant now holds (tfjs changed: update the file).
+ * - `unexpected-pass`: an entry expects a failure but the invariant now holds (tfjs changed: update the file);
+ * - `not-observable`: unsupported for a reason of this run's making (one backend for a cross-backend check), not a kernel tfjs lacks.
  */
-export type Outcome = 'pass' | 'expected-fail' | 'unexpected-fail' | 'unexpected-pass';
+export type Outcome = 'pass' | 'expected-fail' | 'unexpected-fail' | 'unexpected-pass' | 'not-observable';
+
+/** Every outcome, in report order. */
+export const OUTCOMES = ['pass', 'expected-fail', 'unexpected-fail', 'unexpected-pass', 'not-observable'] as const satisfies readonly Outcome[];
 
 /** A result with its outcome and the known issue it matched, if any. */
 export interface ClassifiedResult {
@@ -34,11 +38,12 @@ export function classifyResult(result: ScenarioResult, knownIssues: readonly Kno
   const knownIssue = matchKnownIssue(result, knownIssues);
   let outcome: Outcome;
   if (result.status === 'pass') outcome = knownIssue === null ? 'pass' : 'unexpected-pass';
+  else if (knownIssue === null && result.status === 'unsupported' && result.evidence.kernel === null) outcome = 'not-observable';
   else outcome = knownIssue !== null && (knownIssue.outcomes as string[]).includes(result.status) ? 'expected-fail' : 'unexpected-fail';
   return { result, outcome, knownIssue };
 }
 
 /** True when the outcome is what the expectations allow. */
 export function isAsExpected(outcome: Outcome): boolean {
-  return outcome === 'pass' || outcome === 'expected-fail';
+  return outcome === 'pass' || outcome === 'expected-fail' || outcome === 'not-observable';
 }

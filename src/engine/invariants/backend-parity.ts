@@ -1,3 +1,4 @@
+import { UnsupportedCaseError } from '../run/verdict';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { BackendName } from '../backends';
 import { withSeed } from '../determinism/with-seed';
@@ -163,7 +164,10 @@ export const backendParity = defineInvariant({
   async check(spec, context) {
     const others = [...new Set(context.otherBackends)].filter((name) => name !== context.backend);
     if (others.length === 0) {
-      throw new Error(`backend-parity needs at least two available backends; only '${context.backend}' is available (install @tensorflow/tfjs-backend-wasm or select more backends)`);
+      throw new UnsupportedCaseError(
+        `backend-parity needs at least two available backends; only '${context.backend}' is in this run (install @tensorflow/tfjs-backend-wasm or select more backends)`,
+        context.backend,
+      );
     }
     const reports: ParityReport[] = [];
     // A comparison of a backend with itself would pass vacuously: make sure each switch took effect.

@@ -11,7 +11,22 @@ export type CaseVerdict =
   | { status: 'pass'; evidence: Evidence }
   | { status: 'fail'; summary: string; evidence: Evidence }
   | { status: 'error'; summary: string; evidence: { message: string; errorName: string } }
-  | { status: 'unsupported'; summary: string; evidence: { kernel: string; backend: string; message: string } };
+  | { status: 'unsupported'; summary: string; evidence: { kernel: string | null; backend: string; message: string } };
+
+/**
+ * Thrown by a check when the behaviour cannot be observed in this run for a reason that is neither
+ * tfjs's fault nor bn-suite's (e.g. a cross-backend comparison with one backend): an `unsupported`
+ * verdict with the reason, never an error.
+ */
+export class UnsupportedCaseError extends Error {
+  override name = 'UnsupportedCaseError';
+  constructor(
+    message: string,
+    readonly backend: string,
+  ) {
+    super(message);
+  }
+}
 
 const MISSING_KERNEL = /Kernel '([^']+)' not registered for backend '([^']+)'/;
 
@@ -22,6 +37,7 @@ const MISSING_KERNEL = /Kernel '([^']+)' not registered for backend '([^']+)'/;
  */
 export function verdictFromError(error: unknown): CaseVerdict {
   const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof UnsupportedCaseError) return { status: 'unsupported', summary: message, evidence: { kernel: null, backend: error.backend, message } };
   const missing = MISSING_KERNEL.exec(message);
   if (missing !== null) {
     return { status: 'unsupported', summary: `kernel ${missing[1]} is not available on ${missing[2]}`, evidence: { kernel: missing[1], backend: missing[2], message } };

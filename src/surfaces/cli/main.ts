@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { collectDoctorReport } from '../doctor/doctor';
-import { UsageError } from '../../engine/errors';
+import { HarnessError, UsageError } from '../../engine/errors';
 import { BN_SUITE_VERSION } from '../../engine/version';
 import { EXIT, type ExitCode } from './exit-codes';
 import { formatDoctor } from './format-doctor';
@@ -88,6 +88,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<ExitCode
     if (error instanceof UsageError) {
       io.stderr(`bn-suite: ${error.message}\n`);
       return EXIT.usage;
+    }
+    if (error instanceof HarnessError) {
+      io.stderr(`bn-suite: ${error.message}\n`);
+      return EXIT.harness;
     }
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
     io.stderr(`bn-suite: internal error (please report): ${detail}\n`);

@@ -10,13 +10,18 @@ export function parseSeed(raw: string | undefined, fallback: number): number {
   return seed;
 }
 
-/** Parses a positive integer flag. */
-export function parsePositiveInt(flag: string, raw: string | undefined, fallback: number): number {
+/** Parses a positive integer flag, at most `max`. */
+export function parsePositiveInt(flag: string, raw: string | undefined, fallback: number, max: number = Number.MAX_SAFE_INTEGER): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new UsageError(`${flag} '${raw}': expected a positive integer`);
+  if (!/^\s*\d+\s*$/.test(raw) || !Number.isSafeInteger(value) || value < 1 || value > max) {
+    throw new UsageError(`${flag} '${raw}': expected an integer from 1 to ${max}`);
+  }
   return value;
 }
+
+/** Upper bound of `--runs`: 10,000 generated cases per (scenario, backend) is hours of work already. */
+export const MAX_RUNS = 10_000;
 
 /** Parses `--shard k/n` (1 <= k <= n). */
 export function parseShard(raw: string | undefined): Shard | undefined {

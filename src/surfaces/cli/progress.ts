@@ -1,7 +1,8 @@
+import type { Outcome } from '../../engine/expectations/classify';
 import type { ProgressEvent } from '../../hosts/node/run-suite';
 import type { CliIo } from './io';
 
-const MARK: Record<string, string> = { pass: 'ok  ', 'expected-fail': 'xf  ', 'unexpected-fail': 'FAIL', 'unexpected-pass': 'XPASS' };
+const MARK: Record<Outcome, string> = { pass: 'ok  ', 'expected-fail': 'xf  ', 'unexpected-fail': 'FAIL', 'unexpected-pass': 'XPASS', 'not-observable': 'n/a ' };
 
 /**
  * Progress for `bn-suite run`, on stderr so that `--json` keeps stdout clean: one rewritten line

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BACKEND_NAMES } from '../../engine/backends';
 import { probeBackends, selectBackends } from '../../hosts/node/backends';
-import { UsageError } from '../../engine/errors';
+import { HarnessError, UsageError } from '../../engine/errors';
 import { loadKnownIssues } from '../inputs/known-issues-file';
 import { knownIssuesYaml, updatedKnownIssues } from '../inputs/update-expectations';
 import { writeFileAtomic } from '../../hosts/node/atomic-write';
@@ -18,7 +18,7 @@ import { BN_SUITE_VERSION } from '../../engine/version';
 import { DEFAULT_RUNS, DEFAULT_SEED } from '../../engine/defaults';
 import { EXIT, type ExitCode } from './exit-codes';
 import type { CliIo } from './io';
-import { parsePositiveInt, parseSeed, parseShard } from './parse-options';
+import { MAX_RUNS, parsePositiveInt, parseSeed, parseShard } from './parse-options';
 import { SHIPPED_EXPECTATIONS, SHIPPED_SCENARIOS } from '../paths';
 import { progressReporter } from './progress';
 import { writeRunRepros } from './repro-command';
@@ -53,10 +53,44 @@ function timestampFolder(now: Date): string {
  * atomically. results.json goes first: a failure to render a derived report never loses it.
  */
 export async function writeReports(dir: string, suite: SuiteResult): Promise<void> {
-  writeFileAtomic(path.join(dir, 'results.json'), `${JSON.stringify(suite, null, 2)}\n`);
-  writeFileAtomic(path.join(dir, 'summary.md'), summaryMarkdown(suite));
-  writeFileAtomic(path.join(dir, 'junit.xml'), junitXml(suite));
-  writeFileAtomic(path.join(dir, 'index.html'), await renderHtmlReport(suite));
+  const files: Array<[string, () => string | Promise<string>]> = [
+    ['results.json', () => `${JSON.stringify(suite, null, 2)}\n`],
+    ['summary.md', () => summaryMarkdown(suite)],
+    ['junit.xml', () => junitXml(suite)],
+    ['index.html', () => renderHtmlReport(suite)],
+  ];
+  for (const [name, render] of files) {
+    const content = await render();
+    const file = path.join(dir, name);
+    try {
+      writeFileAtomic(file, content);
+    } catch (error) {
+      // The atomic write leaves the previous file (or none), never a half one.
+      throw new HarnessError(`cannot write ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  }
+}
+
+/**
+ * Checks before a run that `dir` can hold the reports: it is a folder or can be created, and a file
+ * can be written in it. Bad destinations are the user's input: exit 2 before any tfjs work.
+ */
+export function assertWritableFolder(dir: string, flag: string): void {
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.statSync(dir);
+  } catch {
+    stat = undefined;
+  }
+  if (stat !== undefined && !stat.isDirectory()) throw new UsageError(`${flag} '${dir}' is a file, not a folder`);
+  const probe = path.join(dir, `.bn-suite-write-check.${process.pid}`);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(probe, '');
+    fs.rmSync(probe, { force: true });
+  } catch (error) {
+    throw new UsageError(`${flag} '${dir}' cannot be written: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
 }
 
 /** Points `reports/latest` at the newest run folder (replacing the link atomically). */
@@ -71,14 +105,14 @@ function pointLatest(reportsRoot: string, runFolder: string): void {
 /** One line: counts of a run, for terminals and CI logs. */
 export function summaryLine(suite: SuiteResult): string {
   const s = suite.summary;
-  return `${s.results} results, ${s.casesRun} cases in ${(suite.durationMs / 1000).toFixed(1)} s: ${s.byOutcome.pass} pass, ${s.byOutcome['expected-fail']} expected failures, ${s.byOutcome['unexpected-fail']} unexpected failures, ${s.byOutcome['unexpected-pass']} unexpected passes, ${s.stale} stale entries`;
+  return `${s.results} results, ${s.casesRun} cases in ${(suite.durationMs / 1000).toFixed(1)} s: ${s.byOutcome.pass} pass, ${s.byOutcome['expected-fail']} expected failures, ${s.byOutcome['unexpected-fail']} unexpected failures, ${s.byOutcome['unexpected-pass']} unexpected passes, ${s.byOutcome['not-observable']} not observable, ${s.stale} stale entries`;
 }
 
 /** `bn-suite run`: the gate. Returns the exit code; all printing goes through `io`. */
 export async function runCommand(flags: RunFlags, io: CliIo, env: NodeJS.ProcessEnv): Promise<ExitCode> {
   // Validate everything the user gave before any tfjs work, so bad input fails fast with exit 2.
   const seed = parseSeed(flags.seed, DEFAULT_SEED);
-  const runs = parsePositiveInt('--runs', flags.runs, DEFAULT_RUNS);
+  const runs = parsePositiveInt('--runs', flags.runs, DEFAULT_RUNS, MAX_RUNS);
   const shard = parseShard(flags.shard);
   if (flags.profile !== undefined && flags.profile !== 'quick' && flags.profile !== 'full') {
     throw new UsageError(`--profile '${flags.profile}': allowed: quick, full`);
@@ -98,6 +132,12 @@ export async function runCommand(flags: RunFlags, io: CliIo, env: NodeJS.Process
   if (baseline !== undefined && baseline.tool.version !== BN_SUITE_VERSION) {
     throw new UsageError(`${flags.baseline}: baseline written by bn-suite ${baseline.tool.version}, this is ${BN_SUITE_VERSION}; re-run the baseline with this version`);
   }
+
+  const reportsRoot = path.resolve('reports');
+  const startedAt = new Date();
+  const outDir = flags.out !== undefined ? path.resolve(flags.out) : path.join(reportsRoot, timestampFolder(startedAt));
+  assertWritableFolder(flags.out !== undefined ? outDir : reportsRoot, flags.out !== undefined ? '--out' : 'the reports folder');
+  if (flags.updateExpectations) assertWritableFolder(path.dirname(path.resolve(expectationsFile)), '--expectations folder');
 
   const statuses = await probeBackends();
   const { selected, unavailable } = selectBackends(flags.backend ?? env.BN_BACKENDS, statuses);
@@ -119,8 +159,6 @@ export async function runCommand(flags: RunFlags, io: CliIo, env: NodeJS.Process
     onProgress: progressReporter(io),
   });
 
-  const reportsRoot = path.resolve('reports');
-  const outDir = flags.out !== undefined ? path.resolve(flags.out) : path.join(reportsRoot, timestampFolder(new Date(suite.startedAt)));
   await writeReports(outDir, suite);
   if (flags.out === undefined) pointLatest(reportsRoot, outDir);
   if (flags.repro) await writeRunRepros(suite, path.join(outDir, 'repros'), allScenarios, knownIssues, io);

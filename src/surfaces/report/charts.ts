@@ -63,6 +63,7 @@ export function verdictLabel(result: Pick<ResultRecord, 'status' | 'outcome'>): 
   if (result.outcome === 'unexpected-pass') return 'pass (UNEXPECTED)';
   if (result.outcome === 'unexpected-fail') return `${status} (UNEXPECTED)`;
   if (result.outcome === 'expected-fail') return `${status} (known)`;
+  if (result.outcome === 'not-observable') return 'not observable here';
   return status;
 }
 

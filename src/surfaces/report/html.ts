@@ -175,6 +175,7 @@ const OUTCOME_TEXT: Record<ResultRecord['outcome'], string> = {
   'expected-fail': 'expected failure',
   'unexpected-fail': 'UNEXPECTED FAILURE',
   'unexpected-pass': 'UNEXPECTED PASS',
+  'not-observable': 'not observable in this run',
 };
 
 function pill(category: VerdictCategory, text: string): string {

@@ -60,6 +60,8 @@ function resultCase(r: ResultRecord): TestCase {
       const detail = [message, r.issue !== null ? `known issue ${r.issue} does not list the outcome '${r.status}'` : 'no known issue covers this result', replay];
       return { ...base, failed: true, body: `<failure message="${attr(`${message} (${replay})`)}" type="${attr(r.status)}">${escapeXml(detail.join('\n'))}</failure>` };
     }
+    case 'not-observable':
+      return { ...base, skipped: true, body: `<skipped message="${attr(`not observable in this run: ${r.summary}`)}"/>` };
     case 'unexpected-pass': {
       const message = `unexpected pass: known issue ${issue} no longer reproduces; update expectations/known-issues.yaml`;
       return { ...base, failed: true, body: `<failure message="${attr(`${message} (${replay})`)}" type="unexpected-pass">${escapeXml(`${message}\n${replay}`)}</failure>` };

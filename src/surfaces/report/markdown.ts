@@ -1,11 +1,13 @@
+import type { Outcome } from '../../engine/expectations/classify';
 import { CONTRACTS } from '../../engine/contracts/contracts';
 import type { SuiteResult } from '../../results/schema';
 
-const OUTCOME_MARK: Record<string, string> = {
+const OUTCOME_MARK: Record<Outcome, string> = {
   pass: 'pass',
   'expected-fail': 'expected',
   'unexpected-fail': '**UNEXPECTED FAIL**',
   'unexpected-pass': '**UNEXPECTED PASS**',
+  'not-observable': 'not observable here',
 };
 
 function cell(text: string): string {
@@ -67,7 +69,7 @@ export function summaryMarkdown(suite: SuiteResult): string {
     '',
     `bn-suite ${suite.tool.version}, tfjs-core ${suite.tfjs['@tensorflow/tfjs-core']}, tfjs-layers ${suite.tfjs['@tensorflow/tfjs-layers']}, Node ${suite.node} (${suite.platform}); seed ${suite.seed}, ${suite.runs} runs per property${suite.shard ? `, shard ${suite.shard.index}/${suite.shard.count}` : ''}; ${suite.startedAt}, ${(suite.durationMs / 1000).toFixed(1)} s.`,
     '',
-    `**${s.asExpected ? 'As expected' : 'UNEXPECTED RESULTS'}**: ${s.results} results (${s.casesRun} cases): ${s.byOutcome.pass} pass, ${s.byOutcome['expected-fail']} expected failures (known issues), ${s.byOutcome['unexpected-fail']} unexpected failures, ${s.byOutcome['unexpected-pass']} unexpected passes, ${s.stale} stale known-issue entries.`,
+    `**${s.asExpected ? 'As expected' : 'UNEXPECTED RESULTS'}**: ${s.results} results (${s.casesRun} cases): ${s.byOutcome.pass} pass, ${s.byOutcome['expected-fail']} expected failures (known issues), ${s.byOutcome['unexpected-fail']} unexpected failures, ${s.byOutcome['unexpected-pass']} unexpected passes, ${s.byOutcome['not-observable']} not observable in this run, ${s.stale} stale known-issue entries.`,
     '',
     '## Backends',
     '',

@@ -1,0 +1,116 @@
+/**
+ * Hostile input, one class per test: each gives its clear exit code and one line, and nothing is
+ * recorded as tfjs behaviour. Keep adding to this file.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { classifyResult } from '../../../src/engine/expectations/classify';
+import type { CliIo } from '../../../src/surfaces/cli/io';
+import { main } from '../../../src/surfaces/cli/main';
+import { resultRecord } from '../../helpers/fixtures';
+import { suiteResult } from '../../helpers/suite-result';
+
+function captureIo(): CliIo & { out: string; err: string } {
+  const io = { out: '', err: '', isTty: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
+  return io;
+}
+
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const io = captureIo();
+  const code = await main(['node', 'bn-suite', ...args], io);
+  return { code, out: io.out, err: io.err };
+}
+
+let tmp: string;
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bn-suite-hostile-'));
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('numeric flags', () => {
+  test.each([['1e9'], ['0'], ['-3'], ['2.5'], ['10001'], ['ten'], ['']])('--runs %p is a usage error naming the bound', async (runs) => {
+    const { code, err } = await cli('run', '--runs', runs, '--out', path.join(tmp, 'never'));
+    expect(code).toBe(2);
+    expect(err).toBe(`bn-suite: --runs '${runs}': expected an integer from 1 to 10000\n`);
+    expect(fs.existsSync(path.join(tmp, 'never'))).toBe(false);
+  });
+});
+
+describe('destinations are checked before the run', () => {
+  test('--out that is an existing file: exit 2, one line, the file untouched', async () => {
+    const file = path.join(tmp, 'a-file');
+    fs.writeFileSync(file, 'keep me');
+    const { code, err, out } = await cli('run', '--scenario', 'oracle/affine', '--runs', '1', '--backend', 'cpu', '--out', file);
+    expect(code).toBe(2);
+    expect(err).toBe(`bn-suite: --out '${file}' is a file, not a folder\n`);
+    expect(out).toBe('');
+    expect(fs.readFileSync(file, 'utf8')).toBe('keep me');
+  });
+
+  test('--out below a file cannot be created: exit 2 with the reason', async () => {
+    const file = path.join(tmp, 'another-file');
+    fs.writeFileSync(file, '');
+    const { code, err } = await cli('run', '--scenario', 'oracle/affine', '--runs', '1', '--backend', 'cpu', '--out', path.join(file, 'reports'));
+    expect(code).toBe(2);
+    expect(err).toBe(`bn-suite: --out '${path.join(file, 'reports')}' cannot be written: ENOTDIR\n`);
+  });
+});
+
+describe('merge refuses a partial or doubled set of shards', () => {
+  const write = (name: string, shard: { index: number; count: number } | null): string => {
+    const file = path.join(tmp, `${name}.json`);
+    const record = resultRecord({ scenario: `s-${name}` });
+    fs.writeFileSync(file, JSON.stringify(suiteResult([record], { shard })));
+    return file;
+  };
+
+  test('shards 1/3 and 3/3 are not a whole run', async () => {
+    const { code, err } = await cli('merge', write('one-of-three', { index: 1, count: 3 }), write('three-of-three', { index: 3, count: 3 }), '--out', path.join(tmp, 'm1'));
+    expect(code).toBe(2);
+    expect(err).toBe('bn-suite: merge: shard 2/3 missing; a merge needs every shard of the run\n');
+    expect(fs.existsSync(path.join(tmp, 'm1'))).toBe(false);
+  });
+
+  test('the same shard twice', async () => {
+    const a = write('first-of-two-a', { index: 1, count: 2 });
+    const b = write('first-of-two-b', { index: 1, count: 2 });
+    const { code, err } = await cli('merge', a, b, '--out', path.join(tmp, 'm2'));
+    expect(code).toBe(2);
+    expect(err).toBe(`bn-suite: merge: shard 1/2 given twice (${a} and ${b})\n`);
+  });
+
+  test('shards of different counts, and a whole run among shards', async () => {
+    const half = write('half', { index: 1, count: 2 });
+    const third = write('third', { index: 2, count: 3 });
+    expect((await cli('merge', half, third, '--out', path.join(tmp, 'm3'))).err).toBe(`bn-suite: merge: ${third} is shard 2/3 but ${half} is one of 2\n`);
+    const whole = write('whole', null);
+    expect((await cli('merge', whole, half, '--out', path.join(tmp, 'm4'))).err).toBe(`bn-suite: merge: ${whole} is a whole run but ${half} is shard 1/2; merge shards of one run only\n`);
+  });
+
+  test('all shards of a run merge', async () => {
+    const { code } = await cli('merge', write('a-of-two', { index: 1, count: 2 }), write('b-of-two', { index: 2, count: 2 }), '--out', path.join(tmp, 'm5'));
+    expect(code).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(tmp, 'm5', 'results.json'), 'utf8')).results).toHaveLength(2);
+  });
+});
+
+describe('a run with one backend', () => {
+  test('a cross-backend check that cannot be observed is not-observable, not an unexpected failure', () => {
+    const result = resultRecord({ invariant: 'backend-parity', status: 'unsupported', summary: 'backend-parity needs at least two available backends', evidence: { kernel: null, backend: 'cpu', message: 'x' } });
+    expect(classifyResult(result, []).outcome).toBe('not-observable');
+    // A kernel the backend lacks stays unexpected until a known issue lists it.
+    const kernel = { ...result, evidence: { kernel: 'Conv2DBackpropFilter', backend: 'wasm', message: 'x' } };
+    expect(classifyResult(kernel, []).outcome).toBe('unexpected-fail');
+  });
+
+  test('bn-suite run --backend cpu on backend-parity exits 0 and says why it did not compare', async () => {
+    const out = path.join(tmp, 'cpu-only');
+    const { code, err } = await cli('run', '--scenario', 'backend-parity', '--backend', 'cpu', '--runs', '1', '--out', out);
+    expect(code).toBe(0);
+    expect(err).toMatch(/n\/a {2}backend-parity @ cpu: unsupported/);
+    const [record] = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')).results;
+    expect(record).toMatchObject({ status: 'unsupported', outcome: 'not-observable' });
+    expect(record.summary).toMatch(/needs at least two available backends; only 'cpu' is in this run/);
+  });
+});
