@@ -4,25 +4,32 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import type { SuiteResult } from '../../src/results/schema';
+import { reportFigures, resultTableScenarios, svgTexts } from '../helpers/report-html';
 
 const root = path.resolve(__dirname, '../..');
 
 /**
  * The MNIST transfer scenarios run through the compiled CLI (the same runner as everywhere else) in
  * a child process: tfjs's cpu kernels run several times slower inside jest's module sandbox, and
- * these scenarios train real models. The pre-trained bases are cached in the repository's
- * .bn-suite-cache, so only the first run on a machine pays for pre-training.
+ * these scenarios train real models. The child runs in a fresh temporary folder, so its
+ * pre-trained-base cache (`.bn-suite-cache`, relative to the working directory) starts empty: the
+ * run pre-trains every base itself and neither reads nor writes the repository's cache.
  */
 describe('shipped scenarios: MNIST transfer learning (through bn-suite run)', () => {
   let suite: SuiteResult;
   let exitCode: number;
   let stdout: string;
+  let work: string;
+  let cacheEntries: string[];
+  let html: string;
 
   beforeAll(async () => {
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bn-suite-mnist-'));
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'bn-suite-mnist-'));
+    const out = path.join(work, 'out');
     try {
+      // The CLI has no --cache flag: the working directory decides where the cache lives.
       const run = await promisify(execFile)(process.execPath, [path.join(root, 'dist/cli.js'), 'run', '--scenario', 'mnist/**', '--out', out], {
-        cwd: root,
+        cwd: work,
         maxBuffer: 16 * 1024 * 1024,
       });
       exitCode = 0;
@@ -33,8 +40,22 @@ describe('shipped scenarios: MNIST transfer learning (through bn-suite run)', ()
       stdout = `${failed.stdout ?? ''}\n${failed.stderr ?? ''}`;
     }
     suite = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as SuiteResult;
-    fs.rmSync(out, { recursive: true, force: true });
+    html = fs.existsSync(path.join(out, 'index.html')) ? fs.readFileSync(path.join(out, 'index.html'), 'utf8') : '';
+    const cacheDir = path.join(work, '.bn-suite-cache');
+    cacheEntries = fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir) : [];
   }, 180_000);
+
+  afterAll(() => {
+    if (work !== undefined) fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  test('the run pre-trained its bases into the fresh cache in its working directory', () => {
+    const transfer = suite.results.filter((r) => r.status !== 'unsupported' && r.status !== 'error');
+    const cacheStatuses = new Set(transfer.map((r) => (r.evidence as { cache?: string }).cache));
+    // A base cached by an earlier run would make every result a hit.
+    expect(cacheStatuses).toContain('miss');
+    expect(cacheEntries.length).toBeGreaterThan(0);
+  });
 
   test('the run is as expected (exit 0): the collapse is a known issue, the control passes', () => {
     if (exitCode !== 0) throw new Error(`bn-suite run exited ${exitCode}:\n${stdout}`);
@@ -46,6 +67,30 @@ describe('shipped scenarios: MNIST transfer learning (through bn-suite run)', ()
     const scenarios = new Set(suite.results.map((r) => r.scenario));
     expect(scenarios.size).toBeGreaterThanOrEqual(4);
     expect(suite.results).toHaveLength(scenarios.size * backends.length);
+  });
+
+  test('index.html charts this run: the parity heatmap, the drift and the accuracy charts are SVGs naming its scenarios', () => {
+    expect(html).not.toContain('Chart not rendered');
+    const figures = reportFigures(html);
+    expect(figures.map((f) => [f.id, f.svg !== null])).toEqual([
+      ['chart-parity', true],
+      ['chart-drift', true],
+      ['chart-accuracy', true],
+    ]);
+    const [parity, drift, accuracy] = figures.map((f) => svgTexts(f.svg ?? ''));
+    const scenarios = [...new Set(suite.results.map((r) => r.scenario))].sort();
+    expect(parity).toEqual(expect.arrayContaining(['Backend parity: verdict per scenario and backend', ...scenarios]));
+    // The line charts have a row per (scenario, backend) with the evidence they plot.
+    for (const [texts, title, field] of [
+      [drift, 'Moving-statistic drift of each BN layer over training steps', 'drift'],
+      [accuracy, 'Accuracy per epoch: BN in training mode vs inference mode', 'variants'],
+    ] as const) {
+      expect(texts).toContain(title);
+      const plotted = suite.results.filter((r) => r.evidence?.[field] !== undefined);
+      expect(plotted.length).toBeGreaterThan(0);
+      for (const r of plotted) expect([r.scenario, r.backend, texts.some((t) => t.includes(r.scenario) && t.includes(r.backend))]).toEqual([r.scenario, r.backend, true]);
+    }
+    expect([...new Set(resultTableScenarios(html))].sort()).toEqual(scenarios);
   });
 
   test('the control (base in inference mode) has no mode gap; the shifted frozen base does', () => {

@@ -4,7 +4,7 @@ import type { CaseSpec } from './case-spec';
 import { verdictFromError, type CaseVerdict } from './verdict';
 
 /**
- * Checks one invariant on one case under the case's seed. Never throws: a throw becomes an
+ * Checks one invariant on one case under the case's seed. A throw of tfjs becomes an
  * `error` or `unsupported` verdict, and the active backend is restored whatever the check did.
  */
 export async function checkCase(invariant: Invariant, spec: CaseSpec, context: InvariantContext): Promise<CaseVerdict> {

@@ -42,7 +42,9 @@ export interface PropertyOutcome {
 /**
  * Checks an invariant over cases drawn from the constraints. A failing or erroring case makes the
  * property fail (and fast-check shrinks it); unsupported cases are counted and skipped, and when
- * every case is unsupported the property is unsupported. Never throws.
+ * every case is unsupported the property is unsupported.
+ *
+ * @throws HarnessFault or UsageError from a case: bn-suite's fault or bad input, never a verdict
  */
 export async function runProperty(
   invariant: Invariant,
@@ -55,10 +57,20 @@ export async function runProperty(
   let unsupported: CaseVerdict | null = null;
   let shrinking = false;
   let lastFailure: { spec: CaseSpec; verdict: CaseVerdict } | null = null;
+  // A fault of bn-suite's (or bad input) ends the property: it is rethrown after fast-check returns,
+  // never shrunk or counted as a failing case of tfjs.
+  let abort: unknown = undefined;
 
   const property = fc.asyncProperty(caseArbitrary(constraints), async (spec) => {
+    if (abort !== undefined) return true;
     if (!shrinking) casesRun++;
-    const verdict = await checkCase(invariant, spec, context);
+    let verdict: CaseVerdict;
+    try {
+      verdict = await checkCase(invariant, spec, context);
+    } catch (error) {
+      abort = error;
+      return true;
+    }
     if (verdict.status === 'unsupported') {
       if (!shrinking) unsupportedCases++;
       unsupported ??= verdict;
@@ -78,6 +90,7 @@ export async function runProperty(
     endOnFailure: options.shrink === false,
   });
 
+  if (abort !== undefined) throw abort;
   const base = { casesRun, unsupportedCases, shrinks: details.numShrinks, unsupported, seed: options.seed };
   if (!details.failed) {
     const allUnsupported = casesRun > 0 && unsupportedCases === casesRun;

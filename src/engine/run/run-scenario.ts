@@ -65,7 +65,7 @@ async function runOnce(scenario: FixedScenario, context: InvariantContext, optio
 
 /**
  * Runs one scenario on the active backend and returns its result: a property scenario through
- * fast-check, a steps scenario once. Never throws and never prints.
+ * fast-check, a steps scenario once. Never prints; throws only HarnessFault (a bn-suite fault) or UsageError (bad input), never for tfjs behaviour.
  */
 export async function runScenario(
   scenario: Scenario,

@@ -1,4 +1,6 @@
+import { UsageError } from '../errors';
 import type { Evidence } from '../invariants/types';
+import { errorOrigin, innermostFrame } from './error-origin';
 
 /** Verdict statuses, in the issue's words: holds, violated, threw, or needs a kernel the backend lacks. */
 export const VERDICT_STATUSES = ['pass', 'fail', 'error', 'unsupported'] as const;
@@ -31,9 +33,24 @@ export class UnsupportedCaseError extends Error {
 const MISSING_KERNEL = /Kernel '([^']+)' not registered for backend '([^']+)'/;
 
 /**
+ * bn-suite's own code threw while running a case: a bug of ours (or a tfjs API we rely on that the
+ * tfjs in use lacks). The run stops with exit 3 and records no verdict for it.
+ */
+export class HarnessFault extends Error {
+  override name = 'HarnessFault';
+  constructor(override readonly cause: unknown) {
+    const message = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    super(`bn-suite's own code failed, not tfjs: ${message.split('\n')[0]} (at ${innermostFrame(cause) ?? 'an unknown place'})`);
+    if (cause instanceof Error && cause.stack !== undefined) this.stack = `${this.name}: ${this.message}\ncaused by ${cause.stack}`;
+  }
+}
+
+/**
  * Turns what a check threw into a verdict. A kernel the backend lacks is `unsupported` (naming the
  * kernel) rather than an error: the behaviour cannot be observed there, which is a fact to report,
  * not a fault of the suite or of BN.
+ *
+ * @throws UsageError as is, and HarnessFault for anything bn-suite's own code threw: neither is a verdict
  */
 export function verdictFromError(error: unknown): CaseVerdict {
   const message = error instanceof Error ? error.message : String(error);
@@ -42,6 +59,9 @@ export function verdictFromError(error: unknown): CaseVerdict {
   if (missing !== null) {
     return { status: 'unsupported', summary: `kernel ${missing[1]} is not available on ${missing[2]}`, evidence: { kernel: missing[1], backend: missing[2], message } };
   }
+  // Input errors and bn-suite's own faults are never a statement about tfjs.
+  if (error instanceof UsageError || error instanceof HarnessFault) throw error;
+  if (errorOrigin(error) !== 'tfjs') throw new HarnessFault(error);
   const errorName = error instanceof Error ? error.name : typeof error;
   return { status: 'error', summary: `${errorName}: ${message.split('\n')[0]}`, evidence: { message, errorName } };
 }

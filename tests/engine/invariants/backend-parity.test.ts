@@ -6,6 +6,7 @@ import type { Snapshot } from '../../../src/engine/snapshot/snapshot';
 import { tf } from '../../../src/hosts/node/tfjs';
 import { describeEachBackend, invariantContext } from '../../helpers/backends';
 import { caseSpec } from '../../helpers/fixtures';
+import { expectJsonSafe } from '../../helpers/json-safe';
 
 /** Backends that load in this process and that BN_BACKENDS selects (synchronous, for test declaration). */
 const selectable: BackendName[] = selectBackends(
@@ -44,7 +45,7 @@ describeEachBackend('backend-parity', (backend: BackendName) => {
       expect(report.predictionsMaxAbsDiff).toBeLessThan(1e-5);
       expect(typeof report.worstWeight.name).toBe('string');
     }
-    expect(() => JSON.stringify(outcome.evidence)).not.toThrow();
+    expectJsonSafe(outcome.evidence);
   });
 
   test('throws "needs at least two" when no other backend is available', async () => {
@@ -116,6 +117,20 @@ describe('compareBackendRuns', () => {
     expect(report.predictions.maxAbsDiff).toBeCloseTo(0.1, 6);
     expect(report.failingWeights).toEqual(['head/bias']);
     expect(report.worstWeight).toMatchObject({ name: 'head/bias', maxAbsDiff: null, comparison: 'absent on wasm' });
+    expectJsonSafe(report);
+  });
+
+  test('a NaN or infinity on one side fails with a null maxAbsDiff, so the report survives JSON', () => {
+    const other: BackendRun = {
+      predictions: { shape: [2, 2], values: Float32Array.from([0.25, NaN, 0.5, 0.5]) },
+      weights: snapshot({ 'bn/moving_mean': [1, Infinity, 3], 'head/bias': [0.1, -0.1] }),
+    };
+    const report = compareBackendRuns(spec, 'wasm', reference, other);
+    expect(report.ok).toBe(false);
+    expect(report.predictions).toMatchObject({ ok: false, maxAbsDiff: null, firstDifferingIndex: 1 });
+    expect(report.failingWeights).toEqual(['bn/moving_mean']);
+    expect(report.worstWeight).toMatchObject({ name: 'bn/moving_mean', ok: false, maxAbsDiff: null, firstDifferingIndex: 1 });
+    expectJsonSafe(report);
   });
 
   test('the tolerance grows linearly with the SGD steps and bounds the longest reduction', () => {

@@ -5,6 +5,7 @@ import { bnInput, disposeCase, prepareCase } from '../../../src/engine/run/case-
 import { tf } from '../../../src/hosts/node/tfjs';
 import { describeEachBackend, invariantContext } from '../../helpers/backends';
 import { caseSpec } from '../../helpers/fixtures';
+import { expectJsonSafe } from '../../helpers/json-safe';
 
 describeEachBackend('oracle-agreement', (backend: BackendName) => {
   const context = invariantContext(backend);
@@ -29,7 +30,7 @@ describeEachBackend('oracle-agreement', (backend: BackendName) => {
       ['moving_mean', true],
       ['moving_variance', true],
     ]);
-    expect(() => JSON.stringify(outcome.evidence)).not.toThrow();
+    expectJsonSafe(outcome.evidence);
   });
 
   // Measured on tfjs 4.22, cpu and wasm: with the channel axis not last, the layer reshapes its
@@ -51,6 +52,8 @@ describeEachBackend('oracle-agreement', (backend: BackendName) => {
     const parts = outcome.evidence.parts as { part: string; firstIndex: number }[];
     expect(parts.filter((p) => p.firstIndex >= 0).map((p) => p.firstIndex)).toEqual([1, 1]);
     if (outcome.status === 'fail') expect(outcome.summary).toMatch(/^inference: values differ at .*; training: values differ at /);
+    // A failing verdict's evidence is what the report shows: it must survive JSON too.
+    expectJsonSafe(outcome.evidence);
   });
 
   // tfjs 4.22 reads this.beta / this.gamma unconditionally in training mode: the check must not hide it.

@@ -86,7 +86,18 @@ describe('captureSnapshot on a real tfjs model', () => {
     const mean = diff.moved[0];
     expect(mean.count).toBe(3);
     expect(mean.before).toBe(0);
-    expect(mean.after).not.toBe(0);
+    // From 0, one update with the default momentum 0.99 gives 0.01 x the batch mean of BN's input
+    // (the dense layer's output, which a training-mode pass leaves alone), in float32.
+    const batchMeanTensor = tf.tidy(() => tf.mean(model.layers[0].apply(x) as tf.Tensor, 0));
+    const batchMean = Array.from(batchMeanTensor.dataSync());
+    batchMeanTensor.dispose();
+    const expected = batchMean.map((m) => 0.01 * m);
+    expect(batchMean.every((m) => m !== 0)).toBe(true);
+    expect(mean.firstIndex).toBe(0);
+    expect(mean.changed).toBe(3);
+    expect(mean.after).toBeCloseTo(expected[0], 6);
+    expect(mean.maxAbsDiff).toBeCloseTo(Math.max(...expected.map(Math.abs)), 6);
+    expect(mean.maxRelDiff).toBe(1);
     const onlyStats = diffSnapshots(before, captureSnapshot(model), (n) => weightKind(n).startsWith('moving_'));
     expect(onlyStats.unchanged).toEqual([]);
     expect(onlyStats.moved).toHaveLength(2);
@@ -238,8 +249,16 @@ describe('diffSnapshots', () => {
       const m = d.moved[0];
       expect(m).toMatchObject({ name, firstIndex: index, changed: 1, count: s.weights[name].values.length });
       expect(Object.is(m.before, old)).toBe(true);
-      expect(Object.is(m.after, Math.fround(replacement))).toBe(true);
-      expect(m.maxAbsDiff).toBeGreaterThanOrEqual(0);
+      const stored = Math.fround(replacement);
+      expect(Object.is(m.after, stored)).toBe(true);
+      // Only one element changed, so the maxima are that element's differences (as WeightDiff defines
+      // them): Infinity when exactly one side is NaN; +Infinity vs -Infinity has relative diff Infinity.
+      const oneNaN = Number.isNaN(old) !== Number.isNaN(stored);
+      const abs = oneNaN ? Infinity : Math.abs(stored - old);
+      const scale = Math.max(Math.abs(old), Math.abs(stored));
+      const rel = oneNaN || !Number.isFinite(scale) ? Infinity : scale === 0 ? 0 : abs / scale;
+      expect(m.maxAbsDiff).toBe(abs);
+      expect(m.maxRelDiff).toBe(rel);
       expect(d.unchanged).toEqual(names.filter((n) => n !== name));
     },
   );

@@ -114,3 +114,4 @@ describe('a run with one backend', () => {
     expect(record.summary).toMatch(/needs at least two available backends; only 'cpu' is in this run/);
   });
 });
+

@@ -6,6 +6,7 @@ import type { CliIo } from '../../../src/surfaces/cli/io';
 import { main } from '../../../src/surfaces/cli/main';
 import { parseKnownIssues } from '../../../src/surfaces/inputs/known-issues-file';
 import { BN_SUITE_VERSION } from '../../../src/engine/version';
+import { reportFigures, resultTableScenarios, svgTexts } from '../../helpers/report-html';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const CLI = path.join(ROOT, 'dist/cli.js');
@@ -64,6 +65,11 @@ describe('bn-suite run (in-process)', () => {
     expect(first.err).toMatch(/\[1\/1\] ok\s+oracle\/affine @ cpu: pass/);
     // Only the reports, no leftover temporary files.
     expect(fs.readdirSync(first.dir).sort()).toEqual(['index.html', 'junit.xml', 'results.json', 'summary.md']);
+    // Under jest vega cannot load, so the charts themselves are checked on the compiled bin's run
+    // below; the page still has its three figures and a row per result.
+    const html = fs.readFileSync(path.join(first.dir, 'index.html'), 'utf8');
+    expect(reportFigures(html).map((f) => f.id)).toEqual(['chart-parity', 'chart-drift', 'chart-accuracy']);
+    expect(resultTableScenarios(html)).toEqual(['oracle/affine']);
   });
 
   describe('bad input exits 2, names the problem on stderr and writes no report', () => {
@@ -113,7 +119,7 @@ describe('bn-suite run (in-process)', () => {
       ['unknown scenario selector', () => ['--scenario', 'nonsense', '--runs', '1', '--backend', 'cpu'], /--scenario 'nonsense' matches no scenario id, glob or tag; ids: .*oracle\/affine/],
       ['bad --shard (k > n)', () => [...CHEAP, '--shard', '3/2'], /--shard '3\/2': expected k\/n/],
       ['bad --shard (not k/n)', () => [...CHEAP, '--shard', 'half'], /--shard 'half'/],
-      ['bad --runs (0)', () => ['--scenario', 'oracle/affine', '--runs', '0', '--backend', 'cpu'], /--runs '0': expected a positive integer/],
+      ['bad --runs (0)', () => ['--scenario', 'oracle/affine', '--runs', '0', '--backend', 'cpu'], /--runs '0': expected an integer from 1 to 10000/],
       ['bad --runs (fraction)', () => ['--scenario', 'oracle/affine', '--runs', '1.5', '--backend', 'cpu'], /--runs '1\.5'/],
       ['bad --seed', () => [...CHEAP, '--seed', 'lucky'], /--seed 'lucky': expected an integer or "random"/],
       ['--scenarios at an empty folder', () => [...CHEAP, '--scenarios', emptyFolder()], /tags\.yaml: tag vocabulary not found/],
@@ -223,13 +229,32 @@ describe('bn-suite run (compiled bin)', () => {
     expect(printed.summary).toMatchObject({ results: 1, asExpected: true });
     expect(child.stdout).not.toContain('Hi, looks like');
     expect(fs.existsSync(path.join(out, 'results.json'))).toBe(true);
+
+    // Outside jest vega loads, so index.html holds real charts. This run has no transfer results:
+    // the parity heatmap is an SVG naming the scenario and backend; drift and accuracy are notes.
+    expect(child.stderr).not.toMatch(/WARN|vega/i);
+    const html = fs.readFileSync(path.join(out, 'index.html'), 'utf8');
+    expect(html).not.toContain('Chart not rendered');
+    const figures = reportFigures(html);
+    expect(figures.map((f) => [f.id, f.svg !== null])).toEqual([
+      ['chart-parity', true],
+      ['chart-drift', false],
+      ['chart-accuracy', false],
+    ]);
+    const parity = figures[0].svg ?? '';
+    expect(parity).toMatch(/^<svg\b[^>]*\brole="img" aria-label="Backend parity">/);
+    expect(svgTexts(parity)).toEqual(expect.arrayContaining(['Backend parity: verdict per scenario and backend', 'oracle/affine', 'cpu']));
+    expect(figures[1].caption).toMatch(/^Moving-statistic drift: No result in this run records moving-statistic drift/);
+    expect(figures[2].caption).toMatch(/^Training-mode vs inference-mode accuracy: No result in this run records per-epoch accuracies/);
+    expect(resultTableScenarios(html)).toEqual(printed.results.map((r: { scenario: string }) => r.scenario));
+    expect(resultTableScenarios(html)).toEqual(['oracle/affine']);
   });
 
   test('a usage error exits 2 with the message on stderr and writes nothing', () => {
     const out = freshDir('bin');
     const child = spawnSync(process.execPath, [CLI, 'run', '--scenario', 'oracle/affine', '--runs', 'many', '--backend', 'cpu', '--out', out], { encoding: 'utf8' });
     expect(child.status).toBe(2);
-    expect(child.stderr).toContain("bn-suite: --runs 'many': expected a positive integer");
+    expect(child.stderr).toContain("bn-suite: --runs 'many': expected an integer from 1 to 10000");
     expect(child.stdout).toBe('');
     expect(fs.existsSync(out)).toBe(false);
   });

@@ -6,6 +6,7 @@ import { escapeHtml, htmlPage, renderHtmlReport, textWidth, type ChartFigure } f
 import type { ResultRecord, SuiteResult } from '../../../src/results/schema';
 import { resultRecord } from '../../helpers/fixtures';
 import { suiteResult } from '../../helpers/suite-result';
+import { reportFigures, resultTableScenarios, svgTexts } from '../../helpers/report-html';
 
 /**
  * index.html renders its charts with vega, which is ESM with top-level await: jest's CommonJS
@@ -85,7 +86,20 @@ describe('index.html from the compiled CLI', () => {
   test('the page has the charts as inline SVG, and loads nothing: no script, no external resource', () => {
     const html = fs.readFileSync(path.join(out, 'index.html'), 'utf8');
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
-    expect(html).toContain('<svg');
+    // No transfer scenario ran: the parity heatmap is the one chart, with a row per scenario;
+    // drift and accuracy are notes saying why they are absent.
+    const figures = reportFigures(html);
+    expect(figures.map((f) => [f.id, f.svg !== null])).toEqual([
+      ['chart-parity', true],
+      ['chart-drift', false],
+      ['chart-accuracy', false],
+    ]);
+    const parityTexts = svgTexts(figures[0].svg ?? '');
+    expect(parityTexts).toEqual(expect.arrayContaining(['Backend parity: verdict per scenario and backend', 'oracle/affine', 'mode-switch', 'cpu']));
+    expect(figures[1].caption).toMatch(/^Moving-statistic drift: .*no drift chart/);
+    expect(figures[2].caption).toMatch(/^Training-mode vs inference-mode accuracy: .*no accuracy chart/);
+    expect(html.match(/<svg\b/g)).toHaveLength(1);
+    expect(resultTableScenarios(html)).toEqual(['mode-switch', 'oracle/affine']);
     expect(html).not.toContain('<script');
     expect(html).not.toContain('Chart not rendered');
     expect(resourceLoads(html)).toEqual([]);

@@ -100,16 +100,16 @@ describeEachBackend('runTransferScenario (MNIST, quick profile)', (backend: Back
       expect(layer.mean[47]).toBeGreaterThan(layer.mean[0]);
     }
 
+    // tfjs's frozen base drifts its moving statistics, so with seed 1 the frozen variant ends with a
+    // gap (2.8 points on cpu and wasm, tfjs 4.22: 70.0% vs 67.2%): with maxGapPoints 0 the verdict is
+    // 'fail', with a summary built from the final epoch's numbers.
     const frozen = variants.frozen;
-    if (frozen.gapPoints[2] === 0) {
-      expect(cold.status).toBe('pass');
-    } else {
-      const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
-      expect(cold).toMatchObject({
-        status: 'fail',
-        summary: `frozen base: training-mode accuracy ${pct(frozen.trainingModeAccuracy[2])} vs inference-mode ${pct(frozen.inferenceModeAccuracy[2])} (gap ${frozen.gapPoints[2].toFixed(1)} points > 0) after 3 epochs`,
-      });
-    }
+    expect(frozen.gapPoints[2]).toBeGreaterThan(0);
+    const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+    expect(cold).toMatchObject({
+      status: 'fail',
+      summary: `frozen base: training-mode accuracy ${pct(frozen.trainingModeAccuracy[2])} vs inference-mode ${pct(frozen.inferenceModeAccuracy[2])} (gap ${frozen.gapPoints[2].toFixed(1)} points > 0) after 3 epochs`,
+    });
     expect((await readdir(cacheDir)).length).toBe(1);
   });
 
