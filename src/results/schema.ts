@@ -99,6 +99,7 @@ const knownIssue = z.object({
   issue: z.string(),
   reason: z.string(),
   outcomes: z.array(z.enum(['fail', 'error', 'unsupported'])),
+  message: z.string().optional(),
 }) satisfies z.ZodType<KnownIssue>;
 
 const backendStatus = z.discriminatedUnion('available', [

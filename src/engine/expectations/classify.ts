@@ -39,8 +39,15 @@ export function classifyResult(result: ScenarioResult, knownIssues: readonly Kno
   let outcome: Outcome;
   if (result.status === 'pass') outcome = knownIssue === null ? 'pass' : 'unexpected-pass';
   else if (knownIssue === null && result.status === 'unsupported' && result.evidence.kernel === null) outcome = 'not-observable';
-  else outcome = knownIssue !== null && (knownIssue.outcomes as string[]).includes(result.status) ? 'expected-fail' : 'unexpected-fail';
+  else outcome = knownIssue !== null && (knownIssue.outcomes as string[]).includes(result.status) && messageMatches(result, knownIssue) ? 'expected-fail' : 'unexpected-fail';
   return { result, outcome, knownIssue };
+}
+
+/** An `error` result matches an entry only when its thrown message matches the entry's pattern. */
+function messageMatches(result: ScenarioResult, knownIssue: KnownIssue): boolean {
+  if (result.status !== 'error' || knownIssue.message === undefined) return true;
+  const thrown = typeof result.evidence.message === 'string' ? result.evidence.message : result.summary;
+  return new RegExp(knownIssue.message).test(thrown);
 }
 
 /** True when the outcome is what the expectations allow. */

@@ -10,8 +10,31 @@ const knownIssueSchema = z
     issue: z.union([z.url(), z.literal('unreported')]),
     reason: z.string().regex(/\S/, 'must not be blank'),
     outcomes: z.array(z.enum(['fail', 'error', 'unsupported'])).min(1),
+    /**
+     * For `error` outcomes: a regular expression the thrown message must match. Another throw in a
+     * listed scenario is a different problem, so it is an unexpected error.
+     */
+    message: z
+      .string()
+      .min(1)
+      .refine((pattern) => isRegExp(pattern), 'must be a valid regular expression')
+      .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((entry, ctx) => {
+    if (entry.outcomes.includes('error') && entry.message === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['message'], message: 'an entry whose outcomes include error needs a message pattern (a regular expression the thrown message must match)' });
+    }
+  });
+
+function isRegExp(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** The schema of a known-issues file. */
 export const knownIssuesFileSchema = z.object({ 'known-issues': z.array(knownIssueSchema) }).strict();

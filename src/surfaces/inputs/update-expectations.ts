@@ -31,6 +31,7 @@ export function updatedKnownIssues(existing: readonly KnownIssue[], results: rea
       issue: previous?.issue ?? 'unreported',
       reason: previous?.reason ?? first.summary,
       outcomes: [...new Set(group.map((r) => r.status as 'fail' | 'error' | 'unsupported'))],
+      ...errorPattern(group, previous),
     });
   }
   return [...kept, ...fresh];
@@ -44,4 +45,12 @@ export function knownIssuesYaml(entries: readonly KnownIssue[]): string {
     '# edit issue and reason by hand.',
   ].join('\n');
   return `${header}\n${stringify({ 'known-issues': entries }, { lineWidth: 120 })}`;
+}
+
+/** The message pattern of an entry with errors: the previous one while it still matches, else the first thrown line, escaped. */
+function errorPattern(group: readonly ResultRecord[], previous: KnownIssue | undefined): { message?: string } {
+  const messages = group.filter((r) => r.status === 'error').map((r) => (typeof r.evidence.message === 'string' ? r.evidence.message : r.summary));
+  if (messages.length === 0) return {};
+  if (previous?.message !== undefined && messages.every((m) => new RegExp(previous.message as string).test(m))) return { message: previous.message };
+  return { message: messages[0].split('\n')[0].replace(/[.*+?^${}()|[\]\\]/g, '\\$&') };
 }

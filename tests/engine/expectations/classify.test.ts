@@ -1,6 +1,8 @@
 import { classifyResult, isAsExpected, matchKnownIssue, type Outcome } from '../../../src/engine/expectations/classify';
 import type { KnownIssue } from '../../../src/engine/expectations/known-issues';
 import type { ScenarioResult } from '../../../src/engine/run/run-scenario';
+import { parseKnownIssues } from '../../../src/surfaces/inputs/known-issues-file';
+import { resultRecord } from '../../helpers/fixtures';
 
 function result(overrides: Partial<ScenarioResult> = {}): ScenarioResult {
   return {
@@ -102,5 +104,22 @@ describe('isAsExpected', () => {
     ['unexpected-pass', false],
   ])('%s -> %s', (outcome, expected) => {
     expect(isAsExpected(outcome)).toBe(expected);
+  });
+});
+
+describe('error outcomes match only the listed message', () => {
+  const entry: KnownIssue = { scenario: 'oracle/no-center', invariant: 'oracle-agreement', issue: 'unreported', reason: 'r', outcomes: ['error'], message: "reading 'read'" };
+  const errored = (message: string) =>
+    resultRecord({ scenario: 'oracle/no-center', invariant: 'oracle-agreement', status: 'error', summary: `TypeError: ${message}`, evidence: { message, errorName: 'TypeError' } });
+
+  test('the listed throw is expected; another throw in the same scenario is unexpected', () => {
+    expect(classifyResult(errored("Cannot read properties of undefined (reading 'read')"), [entry]).outcome).toBe('expected-fail');
+    expect(classifyResult(errored('Size(2) must match the product of shape 1,1,1'), [entry]).outcome).toBe('unexpected-fail');
+  });
+
+  test('a known-issues file with an error outcome and no message pattern is refused at load time', () => {
+    const text = 'known-issues:\n  - scenario: a\n    invariant: determinism\n    issue: unreported\n    reason: r\n    outcomes: [error]\n';
+    expect(() => parseKnownIssues(text, 'k.yaml')).toThrow(/k\.yaml:2:\d+: known-issues\.0\.message: an entry whose outcomes include error needs a message pattern/);
+    expect(() => parseKnownIssues(`${text}    message: "(unclosed"\n`, 'k.yaml')).toThrow(/message: must be a valid regular expression/);
   });
 });

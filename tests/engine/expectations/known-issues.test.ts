@@ -22,6 +22,7 @@ const GOOD = `known-issues:
     issue: https://github.com/tensorflow/tfjs/issues/8474
     reason: no Conv2DBackpropFilter on wasm
     outcomes: [unsupported, error]
+    message: not registered for backend
 `;
 
 function parseError(text: string): DataFileError {
@@ -46,6 +47,7 @@ describe('parseKnownIssues', () => {
         issue: 'https://github.com/tensorflow/tfjs/issues/8474',
         reason: 'no Conv2DBackpropFilter on wasm',
         outcomes: ['unsupported', 'error'],
+        message: 'not registered for backend',
       },
     ]);
   });

@@ -22,10 +22,21 @@ const fitIssue: KnownIssue = {
 const notRun: KnownIssue = { scenario: 'round-trip/frozen-base', invariant: 'round-trip', issue: 'unreported', reason: 'config drops trainable', outcomes: ['fail'] };
 
 describe('updatedKnownIssues', () => {
+  test('an error entry keeps its message pattern while it matches, and escapes a new one', () => {
+    const listed: KnownIssue = { ...fitIssue, outcomes: ['error'], message: 'Grads\\(\\) expects' };
+    const matching = [record('frozen-moving-stats/fit', 'frozen-moving-stats', 'cpu', 'error', 'x')].map((r) => ({ ...r, evidence: { message: 'variableGrads() expects at least one' } }));
+    expect(updatedKnownIssues([listed], matching, ['cpu'])[0].message).toBe('Grads\\(\\) expects');
+    const other = [{ ...matching[0], evidence: { message: 'Size(2) must match (a.b)' } }];
+    const [entry] = updatedKnownIssues([listed], other, ['cpu']);
+    expect(entry.message).toBe('Size\\(2\\) must match \\(a\\.b\\)');
+    expect(new RegExp(entry.message as string).test('Size(2) must match (a.b)')).toBe(true);
+  });
+
   test('keeps issue and reason of an existing entry, and lists the statuses seen', () => {
     const results = [record('frozen-moving-stats/fit', 'frozen-moving-stats', 'cpu', 'fail'), record('frozen-moving-stats/fit', 'frozen-moving-stats', 'wasm', 'error')];
     const [entry] = updatedKnownIssues([fitIssue], results, ['cpu', 'wasm']);
-    expect(entry).toEqual({ ...fitIssue, outcomes: ['fail', 'error'] });
+    // The new error outcome gets the thrown line as its message pattern, regex-escaped.
+    expect(entry).toEqual({ ...fitIssue, outcomes: ['fail', 'error'], message: 'frozen-moving-stats/fit error' });
     expect(entry).not.toHaveProperty('backend');
   });
 
@@ -78,7 +89,7 @@ describe('updatedKnownIssues', () => {
 
 describe('knownIssuesYaml', () => {
   test('starts with the explanatory header and round-trips through parseKnownIssues', () => {
-    const wasmOnly: KnownIssue = { scenario: 'conv-training', invariant: 'frozen-gamma-beta', backend: ['wasm'], issue: 'unreported', reason: 'no kernel', outcomes: ['unsupported', 'error'] };
+    const wasmOnly: KnownIssue = { scenario: 'conv-training', invariant: 'frozen-gamma-beta', backend: ['wasm'], issue: 'unreported', reason: 'no kernel', outcomes: ['unsupported', 'error'], message: 'no kernel' };
     const text = knownIssuesYaml([fitIssue, wasmOnly]);
     expect(text.startsWith('# Known issues')).toBe(true);
     expect(parseKnownIssues(text, 'out.yaml')).toEqual([fitIssue, wasmOnly]);
@@ -108,6 +119,9 @@ describe('knownIssuesYaml', () => {
       outcomes: fc.uniqueArray(fc.constantFrom<'fail' | 'error' | 'unsupported'>('fail', 'error', 'unsupported'), { minLength: 1 }),
     },
     { requiredKeys: ['scenario', 'invariant', 'issue', 'reason', 'outcomes'] },
+  ).chain((entry) =>
+    // An entry with an error outcome needs its message pattern (any valid regular expression).
+    entry.outcomes.includes('error') ? fc.constantFrom('boom', "reading 'read'", 'Size\\(\\d+\\)', '^a: b #c$').map((message) => ({ ...entry, message })) : fc.constant(entry),
   );
 
   fcTest.prop([fc.array(entryArbitrary, { maxLength: 4 })], { numRuns: 150 })('any valid entries round-trip', (entries) => {
