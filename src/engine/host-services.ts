@@ -59,6 +59,8 @@ export interface HostServices {
   activate(backend: BackendName): Promise<void>;
   /** The tfjs package versions the engine runs on. */
   tfjs: TfjsVersions;
+  /** A content hash of the tfjs code in use, or null where the host cannot read it; part of cache keys. */
+  tfjsFingerprint: string | null;
   /** A persistent store for round trips, or null where the host has none. */
   modelStore: ModelStore | null;
   /** The pre-trained-base cache. */

@@ -45,7 +45,7 @@ type FixedRunner<S extends FixedScenario> = (scenario: S, context: InvariantCont
 const FIXED_RUNNERS: { [K in FixedScenario['kind']]: FixedRunner<Extract<FixedScenario, { kind: K }>> } = {
   steps: (scenario, context) => runStepsScenario(scenario, context.host.modelStore),
   transfer: (scenario, context, options) =>
-    runTransferScenario({ ...scenario, profile: options.profile ?? scenario.profile }, { cache: context.host.modelCache, tfjs: context.host.tfjs }),
+    runTransferScenario({ ...scenario, profile: options.profile ?? scenario.profile }, { cache: context.host.modelCache, tfjs: context.host.tfjs, tfjsFingerprint: context.host.tfjsFingerprint }),
 };
 
 function runFixed<S extends FixedScenario>(scenario: S, context: InvariantContext, options: PropertyRunOptions): Promise<CheckOutcome> {

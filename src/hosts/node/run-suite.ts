@@ -32,6 +32,8 @@ export interface SuiteOptions {
   profile?: 'quick' | 'full';
   /** Folder of the pre-trained-base cache of transfer scenarios. */
   cacheDir?: string;
+  /** Told in one line about problems that do not stop the run (an unusable cache folder). */
+  onWarning?: (message: string) => void;
   /** Where the engine runs (default: this process, on the host project's tfjs). */
   host?: Host;
   onProgress?: (event: ProgressEvent) => void;
@@ -45,7 +47,9 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
   const startedAt = new Date();
   const started = performance.now();
   const jobs = planJobs(options);
-  const host = options.host ?? inProcessHost(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {});
+  const host =
+    options.host ??
+    inProcessHost({ ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}), ...(options.onWarning !== undefined ? { onWarning: options.onWarning } : {}) });
   const records: ResultRecord[] = [];
   await host.run(jobs, (event) => {
     const base = { total: jobs.length, scenario: event.job.scenario.id, backend: event.job.backend };

@@ -2,6 +2,9 @@
  * The Node host's tfjs: the host project's own `@tensorflow/tfjs-core` and `-layers` (peer
  * dependencies), bound into the engine on first use.
  */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { TfjsVersions } from '../../engine/tfjs';
 import { bindTfjs, isTfjsBound, tf, tfl } from '../../engine/tfjs';
 
@@ -41,6 +44,33 @@ export function tfjsVersions(): TfjsVersions {
     if (version !== undefined) versions[name] = version;
   }
   return versions;
+}
+
+let fingerprint: string | undefined;
+
+/**
+ * A content hash of the tfjs code in use: the entry bundles of every installed tfjs package and the
+ * wasm binaries. Two builds of one version (a maintainer's patched tfjs) differ here while their
+ * version strings agree. Computed once per process (a few MB of reading).
+ */
+export function tfjsFingerprint(): string {
+  if (fingerprint !== undefined) return fingerprint;
+  const hash = createHash('sha256');
+  for (const name of ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node']) {
+    let entry: string;
+    try {
+      entry = require.resolve(name);
+    } catch {
+      continue;
+    }
+    const files = [entry, ...fs.readdirSync(path.dirname(entry)).filter((f) => f.endsWith('.wasm')).sort().map((f) => path.join(path.dirname(entry), f))];
+    for (const file of files) {
+      hash.update(`${name}:${path.basename(file)}\0`);
+      hash.update(fs.readFileSync(file));
+    }
+  }
+  fingerprint = hash.digest('hex').slice(0, 16);
+  return fingerprint;
 }
 
 export { tf, tfl };

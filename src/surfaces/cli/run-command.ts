@@ -157,6 +157,7 @@ export async function runCommand(flags: RunFlags, io: CliIo, env: NodeJS.Process
     shard,
     ...(profile !== undefined ? { profile } : {}),
     onProgress: progressReporter(io),
+    onWarning: (message) => io.stderr(`warning: ${message}\n`),
   });
 
   await writeReports(outDir, suite);

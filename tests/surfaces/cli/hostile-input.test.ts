@@ -2,6 +2,7 @@
  * Hostile input, one class per test: each gives its clear exit code and one line, and nothing is
  * recorded as tfjs behaviour. Keep adding to this file.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -115,3 +116,23 @@ describe('a run with one backend', () => {
   });
 });
 
+
+describe('a broken cache folder is a warning, never a verdict', () => {
+  test('.bn-suite-cache that is a plain file: one warning line, the run goes on without the cache, exit 0', () => {
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'bn-suite-broken-cache-'));
+    try {
+      fs.writeFileSync(path.join(cwd, '.bn-suite-cache'), 'not a folder');
+      // The compiled CLI in a child process: tfjs trains several times faster outside jest's sandbox.
+      const cli = path.resolve(__dirname, '../../../dist/cli.js');
+      const child = spawnSync(process.execPath, [cli, 'run', '--scenario', 'mnist/mlp-control', '--backend', 'wasm', '--out', path.join(cwd, 'out')], { cwd, encoding: 'utf8' });
+      expect(child.stderr).toContain("warning: the pre-trained-base cache '.bn-suite-cache' cannot be used (EEXIST): running without it\n");
+      expect(child.status).toBe(0);
+      const [record] = JSON.parse(fs.readFileSync(path.join(cwd, 'out', 'results.json'), 'utf8')).results;
+      expect(record).toMatchObject({ scenario: 'mnist/mlp-control', status: 'pass' });
+      expect(record.evidence.cache).toBe('uncached');
+      expect(fs.readFileSync(path.join(cwd, '.bn-suite-cache'), 'utf8')).toBe('not a folder');
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

@@ -32,6 +32,8 @@ export interface TransferRunOptions {
   cache: ModelCache;
   /** The tfjs versions in use: part of the cache key. */
   tfjs: TfjsVersions;
+  /** A content hash of the tfjs code in use (null: unknown): part of the cache key, so another build of the same version never reuses a base. */
+  tfjsFingerprint?: string | null;
 }
 
 /** What pre-training records next to the cached base. */
@@ -236,10 +238,11 @@ async function fineTune(spec: TransferSpec, base: LayersModel, variant: Transfer
 export const PRETRAIN_RECIPE = 1;
 
 /** Everything the pre-trained base depends on, for the cache key. */
-export function baseKeyParts(spec: TransferSpec, backend: string, versions: TfjsVersions): Record<string, unknown> {
+export function baseKeyParts(spec: TransferSpec, backend: string, versions: TfjsVersions, fingerprint: string | null = null): Record<string, unknown> {
   return {
     recipe: PRETRAIN_RECIPE,
     tfjs: { core: versions['@tensorflow/tfjs-core'], layers: versions['@tensorflow/tfjs-layers'] },
+    tfjsBuild: fingerprint,
     backend,
     backendVersion: backend === 'cpu' ? versions['@tensorflow/tfjs-backend-cpu'] : backend === 'wasm' ? versions['@tensorflow/tfjs-backend-wasm'] : versions['@tensorflow/tfjs-node'],
     seed: spec.seed,
@@ -269,7 +272,7 @@ export async function runTransferScenario(spec: TransferSpec, options: TransferR
 
   const baseStarted = performance.now();
   const cached = await options.cache.ensure<PretrainMetadata>({
-    keyParts: baseKeyParts(spec, tf.getBackend(), options.tfjs),
+    keyParts: baseKeyParts(spec, tf.getBackend(), options.tfjs, options.tfjsFingerprint ?? null),
     build: () => pretrain(spec, data),
     isMetadata: isPretrainMetadata,
   });
