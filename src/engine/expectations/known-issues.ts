@@ -37,7 +37,23 @@ function isRegExp(pattern: string): boolean {
 }
 
 /** The schema of a known-issues file. */
-export const knownIssuesFileSchema = z.object({ 'known-issues': z.array(knownIssueSchema) }).strict();
+export const knownIssuesFileSchema = z
+  .object({
+    'known-issues': z.array(knownIssueSchema).superRefine((entries, ctx) => {
+      // Two entries for one (scenario, invariant, backend) would make the first one win silently.
+      entries.forEach((entry, i) => {
+        const earlier = entries.findIndex(
+          (other, j) =>
+            j < i &&
+            other.scenario === entry.scenario &&
+            other.invariant === entry.invariant &&
+            (other.backend === undefined || entry.backend === undefined || other.backend.some((b) => entry.backend?.includes(b))),
+        );
+        if (earlier >= 0) ctx.addIssue({ code: 'custom', path: [i], message: `duplicate entry: entry ${earlier + 1} already covers ${entry.scenario} / ${entry.invariant}${entry.backend ? ` on ${entry.backend.join(', ')}` : ''}` });
+      });
+    }),
+  })
+  .strict();
 
 /** One known issue: a (scenario, invariant[, backends]) whose listed non-pass outcomes are expected. */
 export type KnownIssue = z.infer<typeof knownIssueSchema>;

@@ -110,7 +110,13 @@ export function parseYamlWithSchema<S extends z.ZodType>(text: string, file: str
       }),
     );
   }
-  const data = document.toJS();
+  let data: unknown;
+  try {
+    // The yaml library refuses documents whose aliases expand too far (a "billion laughs" bomb).
+    data = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    throw new DataFileError([{ file, line: 1, column: 1, path: '(yaml)', message: `refused: ${(error as Error).message} (more than ${MAX_ALIAS_COUNT} alias expansions)` }]);
+  }
   const parsed = schema.safeParse(data);
   if (parsed.success) return parsed.data;
   const located = (node: unknown, shownPath: readonly Key[], message: string): FileProblem => {
@@ -134,13 +140,42 @@ export function parseYamlWithSchema<S extends z.ZodType>(text: string, file: str
   throw new DataFileError(problems);
 }
 
-/** Reads a file and validates it with {@link parseYamlWithSchema}; an unreadable file is a usage error. */
-export function readYamlWithSchema<S extends z.ZodType>(file: string, schema: S): z.infer<S> {
-  let text: string;
+/** Alias expansions a data file may use; scenario files need a handful at most. */
+export const MAX_ALIAS_COUNT = 100;
+
+/**
+ * Reads a data file as UTF-8, refusing invalid UTF-8 (which Node would silently turn into U+FFFD)
+ * with the line and column of the first bad byte. An unreadable file is a usage error.
+ */
+export function readUtf8File(file: string): string {
+  let bytes: Buffer;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    bytes = fs.readFileSync(file);
   } catch (error) {
     throw new UsageError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
-  return parseYamlWithSchema(text, file, schema);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    // Locate the first byte that does not decode: the longest valid prefix ends there.
+    let low = 0;
+    let high = bytes.length;
+    while (low < high) {
+      const mid = Math.ceil((low + high) / 2);
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid));
+        low = mid;
+      } catch {
+        high = mid - 1;
+      }
+    }
+    const prefix = bytes.subarray(0, low).toString('utf8');
+    const lines = prefix.split('\n');
+    throw new DataFileError([{ file, line: lines.length, column: lines[lines.length - 1].length + 1, path: '(file)', message: `invalid UTF-8 (byte 0x${bytes[low].toString(16).padStart(2, '0')} at offset ${low})` }]);
+  }
+}
+
+/** Reads a file and validates it with {@link parseYamlWithSchema}; an unreadable file is a usage error. */
+export function readYamlWithSchema<S extends z.ZodType>(file: string, schema: S): z.infer<S> {
+  return parseYamlWithSchema(readUtf8File(file), file, schema);
 }

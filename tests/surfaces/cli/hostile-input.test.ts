@@ -136,3 +136,34 @@ describe('a broken cache folder is a warning, never a verdict', () => {
     }
   }, 120_000);
 });
+
+describe('data files are checked when they load: exit 2 with file:line:column, nothing written', () => {
+  const runWith = async (name: string, content: string | Buffer) => {
+    const file = path.join(tmp, name);
+    fs.writeFileSync(file, content);
+    const out = path.join(tmp, `out-${name}`);
+    const result = await cli('run', '--expectations', file, '--backend', 'cpu', '--out', out);
+    expect(fs.existsSync(out)).toBe(false);
+    return { ...result, file };
+  };
+  const entry = (backend = '') => `  - scenario: mode-switch\n    invariant: mode-switch\n${backend}    issue: unreported\n    reason: r\n    outcomes: [fail]\n`;
+
+  test('duplicate known-issue entries', async () => {
+    const { code, err, file } = await runWith('dup.yaml', `known-issues:\n${entry()}${entry("    backend: [cpu]\n")}`);
+    expect(code).toBe(2);
+    expect(err).toContain(`${file}:7:5: known-issues.1: duplicate entry: entry 1 already covers mode-switch / mode-switch on cpu`);
+  });
+
+  test('invalid UTF-8 is refused with the place of the first bad byte', async () => {
+    const { code, err, file } = await runWith('latin1.yaml', Buffer.concat([Buffer.from(`known-issues:\n  - scenario: mode-switch\n    reason: caf`), Buffer.from([0xe9]), Buffer.from('\n')]));
+    expect(code).toBe(2);
+    expect(err).toBe(`bn-suite: ${file}:3:16: (file): invalid UTF-8 (byte 0xe9 at offset 55)\n`);
+  });
+
+  test('a YAML alias bomb is refused as input, not a crash', async () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefgh'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefgh'[i]}`).join(', ')}]`), 'known-issues: []', ''].join('\n');
+    const { code, err, file } = await runWith('bomb.yaml', bomb);
+    expect(code).toBe(2);
+    expect(err).toMatch(new RegExp(`^bn-suite: ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:1:1: \\(yaml\\): refused: .*alias.* \\(more than 100 alias expansions\\)\n$`, 'i'));
+  });
+});
