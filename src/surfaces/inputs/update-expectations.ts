@@ -1,17 +1,22 @@
 import { stringify } from 'yaml';
 import type { ResultRecord } from '../../results/schema';
 import type { KnownIssue } from '../../engine/expectations/known-issues';
+import { BACKEND_NAMES, type BackendName } from '../../engine/backends';
 
 /**
  * Known issues rewritten from a run: one entry per (scenario, invariant) that did not pass, keeping
- * the issue URL and reason of an existing entry, naming the backends only when not all of the run's
- * backends showed it, and listing the statuses seen. Entries for scenarios the run did not cover are
- * kept as they were.
+ * the issue URL, reason and message pattern of an existing entry and listing the statuses seen.
+ * Only what the run observed changes: an existing entry keeps the backends the run did not use
+ * (it is never widened to all backends, and no other backend's entry is dropped); a new entry names
+ * its backends only when not all of the run's backends showed it. Entries for scenarios the run did
+ * not cover are kept as they were.
  */
 export function updatedKnownIssues(existing: readonly KnownIssue[], results: readonly ResultRecord[], runBackends: readonly string[]): KnownIssue[] {
-  // An entry is re-derived only when the run covered it: its scenario ran on one of its backends.
   const ran = new Set(results.map((r) => `${r.scenario}\u0000${r.backend}`));
-  const kept = existing.filter((entry) => !(entry.backend ?? runBackends).some((b) => ran.has(`${entry.scenario}\u0000${b}`)));
+  const coveredBackends = (entry: KnownIssue): readonly BackendName[] => entry.backend ?? BACKEND_NAMES;
+  // An entry is re-derived only when the run covered it: its scenario ran on one of its backends.
+  const covered = (entry: KnownIssue) => coveredBackends(entry).some((b) => ran.has(`${entry.scenario}\u0000${b}`));
+  const kept = existing.filter((entry) => !covered(entry));
   const groups = new Map<string, ResultRecord[]>();
   for (const r of results) {
     if (r.status === 'pass') continue;
@@ -22,19 +27,37 @@ export function updatedKnownIssues(existing: readonly KnownIssue[], results: rea
   for (const group of groups.values()) {
     const first = group[0];
     const previous = existing.find((e) => e.scenario === first.scenario && e.invariant === first.invariant);
-    const backends = [...new Set(group.map((r) => r.backend))];
-    const allBackends = runBackends.every((b) => backends.includes(b as ResultRecord['backend']));
+    const failing = [...new Set(group.map((r) => r.backend))];
+    let backend: BackendName[] | undefined;
+    if (previous === undefined) {
+      backend = runBackends.every((b) => failing.includes(b as BackendName)) ? undefined : failing;
+    } else {
+      // What the run did not look at stays as the entry had it.
+      const untouched = coveredBackends(previous).filter((b) => !runBackends.includes(b));
+      const union = BACKEND_NAMES.filter((b) => failing.includes(b) || untouched.includes(b));
+      backend = previous.backend === undefined && union.length === BACKEND_NAMES.length ? undefined : union;
+    }
     fresh.push({
       scenario: first.scenario,
       invariant: first.invariant,
-      ...(allBackends ? {} : { backend: backends }),
+      ...(backend !== undefined ? { backend } : {}),
       issue: previous?.issue ?? 'unreported',
       reason: previous?.reason ?? first.summary,
-      outcomes: [...new Set(group.map((r) => r.status as 'fail' | 'error' | 'unsupported'))],
+      outcomes: [...new Set([...group.map((r) => r.status as 'fail' | 'error' | 'unsupported'), ...(previous !== undefined && untouchedOf(previous, runBackends).length > 0 ? previous.outcomes : [])])],
       ...errorPattern(group, previous),
     });
   }
+  // A covered entry whose run backends all passed still speaks for the backends the run did not use.
+  for (const entry of existing) {
+    if (!covered(entry) || groups.has(`${entry.scenario}\u0000${entry.invariant}`)) continue;
+    const untouched = untouchedOf(entry, runBackends);
+    if (untouched.length > 0) fresh.push({ ...entry, backend: untouched });
+  }
   return [...kept, ...fresh];
+}
+
+function untouchedOf(entry: KnownIssue, runBackends: readonly string[]): BackendName[] {
+  return (entry.backend ?? BACKEND_NAMES).filter((b) => !runBackends.includes(b));
 }
 
 /** The known-issues file text for a list of entries. */

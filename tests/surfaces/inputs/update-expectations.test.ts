@@ -45,16 +45,25 @@ describe('updatedKnownIssues', () => {
     expect(entries).toEqual([{ scenario: 'oracle/affine', invariant: 'oracle-agreement', issue: 'unreported', reason: 'max diff 3', outcomes: ['fail'] }]);
   });
 
-  test('narrows the backend list to the backends that did not pass', () => {
+  test('narrows the backend list to the backends that did not pass, keeping the backends the run did not use', () => {
     const results = [record('frozen-moving-stats/fit', 'frozen-moving-stats', 'cpu', 'pass'), record('frozen-moving-stats/fit', 'frozen-moving-stats', 'wasm', 'fail')];
     const [entry] = updatedKnownIssues([fitIssue], results, ['cpu', 'wasm']);
-    expect(entry.backend).toEqual(['wasm']);
+    // The entry covered every backend; tensorflow did not run, so nothing was learned about it.
+    expect(entry.backend).toEqual(['wasm', 'tensorflow']);
     expect(entry.reason).toBe('hand-written reason');
   });
 
-  test('drops entries of scenarios that ran and passed everywhere', () => {
-    const results = [record('frozen-moving-stats/fit', 'frozen-moving-stats', 'cpu', 'pass')];
-    expect(updatedKnownIssues([fitIssue], results, ['cpu'])).toEqual([]);
+  test('drops entries of scenarios that ran and passed on every backend they name', () => {
+    const results = (['cpu', 'wasm', 'tensorflow'] as const).map((b) => record('frozen-moving-stats/fit', 'frozen-moving-stats', b, 'pass'));
+    expect(updatedKnownIssues([fitIssue], results, ['cpu', 'wasm', 'tensorflow'])).toEqual([]);
+  });
+
+  test('a run on a subset of backends never widens an entry nor drops another backend\'s part', () => {
+    const cpuOnly: KnownIssue = { ...fitIssue, backend: ['cpu'] };
+    // cpu still fails: the entry stays cpu-only (the old code widened it to all backends).
+    expect(updatedKnownIssues([cpuOnly], [record('frozen-moving-stats/fit', 'frozen-moving-stats', 'cpu', 'fail')], ['cpu'])).toEqual([cpuOnly]);
+    // cpu passes now: the entry keeps the backends the run did not look at.
+    expect(updatedKnownIssues([fitIssue], [record('frozen-moving-stats/fit', 'frozen-moving-stats', 'cpu', 'pass')], ['cpu'])).toEqual([{ ...fitIssue, backend: ['wasm', 'tensorflow'] }]);
   });
 
   test('keeps entries of scenarios the run did not cover, unchanged', () => {
@@ -65,8 +74,6 @@ describe('updatedKnownIssues', () => {
     expect(entries.find((e) => e.scenario === 'round-trip/frozen-base')).toBe(notRun);
   });
 
-  // KNOWN BUG (see report): an entry restricted to a backend the run did not use (conv-training
-  // on wasm, updated from a cpu-only run) is dropped although nothing was learned about it.
   test('keeps entries whose backends were not part of the run', () => {
     const wasmOnly: KnownIssue = { scenario: 'conv-training', invariant: 'frozen-gamma-beta', backend: ['wasm'], issue: 'unreported', reason: 'no kernel', outcomes: ['unsupported'] };
     const entries = updatedKnownIssues([wasmOnly], [record('conv-training', 'frozen-gamma-beta', 'cpu', 'pass')], ['cpu']);
