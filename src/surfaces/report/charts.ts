@@ -1,3 +1,4 @@
+import type { VariantAccuracy } from '../../results/evidence';
 import type { ResultRecord, SuiteResult } from '../../results/schema';
 
 /**
@@ -291,12 +292,7 @@ export function driftChartSpec(suite: SuiteResult): VegaLiteSpec | null {
   };
 }
 
-/** Per-epoch accuracies of one model variant (e.g. frozen BN, or the control). */
-export interface VariantAccuracy {
-  trainingModeAccuracy: number[];
-  inferenceModeAccuracy: number[];
-  gapPoints: number[];
-}
+export type { VariantAccuracy };
 
 /** One (result, variant) of the MNIST accuracy evidence. */
 export interface AccuracyRow {

@@ -1,3 +1,4 @@
+import { transferAccuracyOf } from '../../results/evidence';
 import type { Outcome } from '../../engine/expectations/classify';
 import { CONTRACTS } from '../../engine/contracts/contracts';
 import type { SuiteResult } from '../../results/schema';
@@ -26,11 +27,6 @@ export function conformanceMarkdown(suite: SuiteResult): string {
   return [header, rule, ...rows, '', `Closest contract: **${best}** (${scores}).`].join('\n');
 }
 
-interface VariantAccuracy {
-  trainingModeAccuracy: number[];
-  inferenceModeAccuracy: number[];
-  gapPoints: number[];
-}
 
 function percent(fraction: number | undefined): string {
   return fraction === undefined ? '-' : `${(fraction * 100).toFixed(1)}%`;
@@ -43,12 +39,11 @@ function percent(fraction: number | undefined): string {
  */
 export function accuracyTableMarkdown(suite: SuiteResult): string {
   const rows = suite.results.flatMap((r) => {
-    const variants = (r.evidence as { variants?: { frozen?: VariantAccuracy; control?: VariantAccuracy } }).variants;
-    if (variants?.frozen === undefined) return [];
+    const accuracy = transferAccuracyOf(r);
+    if (accuracy === null) return [];
     const last = (values: number[] | undefined) => values?.[values.length - 1];
-    const frozen = variants.frozen;
-    const control = variants.control;
-    const seed = (r.evidence as { seed?: number }).seed ?? r.seed;
+    const { frozen, control } = accuracy.variants;
+    const seed = accuracy.seed ?? r.seed;
     return [
       `| ${r.scenario} | ${r.backend} | ${seed} | ${percent(last(frozen.trainingModeAccuracy))} | ${percent(last(frozen.inferenceModeAccuracy))} | ${last(frozen.gapPoints)?.toFixed(1) ?? '-'} | ${percent(last(control?.inferenceModeAccuracy))} | ${last(control?.gapPoints)?.toFixed(1) ?? '-'} | ${r.status} |`,
     ];
