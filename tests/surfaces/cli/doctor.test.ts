@@ -1,12 +1,7 @@
+import { captureIo } from '../../helpers/cli';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { main } from '../../../src/surfaces/cli/main';
-import type { CliIo } from '../../../src/surfaces/cli/io';
-
-function captureIo(): CliIo & { out: string; err: string } {
-  const io = { out: '', err: '', isTty: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
-  return io;
-}
 
 describe('bn-suite doctor', () => {
   test('--json reports versions and every backend with availability and reasons; exit 0', async () => {

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { CliIo } from '../../../src/surfaces/cli/io';
+import { captureIo } from '../../helpers/cli';
 import { main } from '../../../src/surfaces/cli/main';
 
 jest.mock('../../../src/engine/snapshot/snapshot', () => ({
@@ -19,7 +19,7 @@ jest.mock('../../../src/engine/snapshot/snapshot', () => ({
 test('a throw in the snapshot code: exit 3, named as ours, no results written', async () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bn-suite-harness-fault-'));
   try {
-    const io = { out: '', err: '', isTty: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) } satisfies CliIo & { out: string; err: string };
+    const io = captureIo();
     const code = await main(['node', 'bn-suite', 'run', '--scenario', 'frozen-gamma-beta', '--backend', 'cpu', '--runs', '2', '--out', out], io);
     expect(code).toBe(3);
     expect(io.err).toMatch(/internal error \(please report\): HarnessFault: bn-suite's own code failed, not tfjs: Error: injected fault in captureSnapshot \(at captureSnapshot /);

@@ -2,20 +2,15 @@
  * Hostile input, one class per test: each gives its clear exit code and one line, and nothing is
  * recorded as tfjs behaviour. Keep adding to this file.
  */
+import { captureIo } from '../../helpers/cli';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { classifyResult } from '../../../src/engine/expectations/classify';
-import type { CliIo } from '../../../src/surfaces/cli/io';
 import { main } from '../../../src/surfaces/cli/main';
 import { resultRecord } from '../../helpers/fixtures';
 import { suiteResult } from '../../helpers/suite-result';
-
-function captureIo(): CliIo & { out: string; err: string } {
-  const io = { out: '', err: '', isTty: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
-  return io;
-}
 
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const io = captureIo();

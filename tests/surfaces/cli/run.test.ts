@@ -1,8 +1,8 @@
+import { captureIo } from '../../helpers/cli';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { CliIo } from '../../../src/surfaces/cli/io';
 import { main } from '../../../src/surfaces/cli/main';
 import { parseKnownIssues } from '../../../src/surfaces/inputs/known-issues-file';
 import { BN_SUITE_VERSION } from '../../../src/engine/version';
@@ -11,11 +11,6 @@ import { reportFigures, resultTableScenarios, svgTexts } from '../../helpers/rep
 const ROOT = path.resolve(__dirname, '../../..');
 const CLI = path.join(ROOT, 'dist/cli.js');
 const CHEAP = ['--scenario', 'oracle/affine', '--runs', '1', '--backend', 'cpu'];
-
-function captureIo(): CliIo & { out: string; err: string } {
-  const io = { out: '', err: '', isTty: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
-  return io;
-}
 
 let tmp: string;
 beforeAll(() => {

@@ -1,13 +1,8 @@
+import { captureIo } from '../../helpers/cli';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { CliIo } from '../../../src/surfaces/cli/io';
 import { main } from '../../../src/surfaces/cli/main';
-
-function captureIo(): CliIo & { out: string; err: string } {
-  const io = { out: '', err: '', isTty: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
-  return io;
-}
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const io = captureIo();
