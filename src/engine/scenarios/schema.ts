@@ -5,7 +5,20 @@ import { ENTRY_POINTS } from '../run/case-spec';
 import { stepSchema, stepsDataSchema, stepsModelSchema } from '../kinds/steps/schema';
 import { transferFields } from '../kinds/transfer/schema';
 
-const range = z.object({ min: z.number(), max: z.number() }).strict();
+/**
+ * A `vary` range within what bn-suite can generate and tfjs can run: bounds named in the message,
+ * min <= max, integers where the quantity counts something. Checked when the file loads (exit 2 with
+ * file:line:column), never half-way through a run.
+ */
+function range(lowest: number, highest: number, options: { integer?: boolean; exclusiveLow?: boolean } = {}) {
+  const number = options.integer === true ? z.number().int() : z.number();
+  const low = options.exclusiveLow === true ? number.gt(lowest, `must be above ${lowest}`) : number.min(lowest, `must be at least ${lowest}`);
+  const value = low.max(highest, `must be at most ${highest}`);
+  return z
+    .object({ min: value, max: value })
+    .strict()
+    .refine((r) => r.min <= r.max, { message: 'min must not exceed max', path: ['max'] });
+}
 
 /** What a scenario lets the property engine vary (every field optional, narrowing the defaults). */
 export const varySchema = z
@@ -18,16 +31,18 @@ export const varySchema = z
     center: z.array(z.boolean()).min(1),
     scale: z.array(z.boolean()).min(1),
     axisPlacement: z.array(z.enum(['last', 'non-last'])).min(1),
-    spatial: range,
-    channels: range,
-    batch: range,
-    steps: range,
-    momentum: range,
-    epsilon: range,
-    dataMean: range,
-    dataScale: range,
-    classes: range,
-    learningRate: range,
+    spatial: range(1, 16, { integer: true }),
+    channels: range(1, 64, { integer: true }),
+    batch: range(1, 1024, { integer: true }),
+    steps: range(1, 100, { integer: true }),
+    // Momentum 1 would freeze the statistics by definition; above it, the average diverges.
+    momentum: range(0, 1),
+    epsilon: range(0, 1, { exclusiveLow: true }),
+    dataMean: range(-1e6, 1e6),
+    dataScale: range(0, 1e4),
+    // 0 classes: no classification head (regression on the features).
+    classes: range(0, 16, { integer: true }),
+    learningRate: range(0, 10, { exclusiveLow: true }),
   })
   .partial()
   .strict();

@@ -162,3 +162,27 @@ describe('data files are checked when they load: exit 2 with file:line:column, n
     expect(err).toMatch(new RegExp(`^bn-suite: ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:1:1: \\(yaml\\): refused: .*alias.* \\(more than 100 alias expansions\\)\n$`, 'i'));
   });
 });
+
+describe('vary ranges are checked when the scenario loads', () => {
+  const folder = (vary: string) => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'vary-'));
+    fs.copyFileSync(path.resolve(__dirname, '../../../scenarios/tags.yaml'), path.join(dir, 'tags.yaml'));
+    fs.writeFileSync(
+      path.join(dir, 'p.yaml'),
+      `id: p\nkind: property\ndescription: d\nprovenance: test\ntags: [frozen]\ninvariant: mode-switch\nvary:\n${vary}`,
+    );
+    return dir;
+  };
+  test.each([
+    ['  batch: { min: -5, max: 0 }\n', /p\.yaml:8:17: vary\.batch\.min: must be at least 1 \(found -5\)/],
+    ['  momentum: { min: 0.5, max: 1.5 }\n', /p\.yaml:8:\d+: vary\.momentum\.max: must be at most 1 \(found 1\.5\)/],
+    ['  steps: { min: 3, max: 2 }\n', /p\.yaml:8:\d+: vary\.steps\.max: min must not exceed max/],
+    ['  batch: { min: 1.5, max: 4 }\n', /p\.yaml:8:17: vary\.batch\.min: .*expected int/],
+  ])('%p: exit 2 at file:line:column, nothing written', async (vary, message) => {
+    const out = path.join(tmp, `vary-out-${Math.random().toString(36).slice(2)}`);
+    const { code, err } = await cli('run', '--scenarios', folder(vary), '--expectations', path.join(folder('  steps: { min: 1, max: 1 }\n'), 'none.yaml'), '--backend', 'cpu', '--out', out);
+    expect(code).toBe(2);
+    expect(err).toMatch(message);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+});
