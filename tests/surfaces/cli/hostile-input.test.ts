@@ -186,3 +186,29 @@ describe('vary ranges are checked when the scenario loads', () => {
     expect(fs.existsSync(out)).toBe(false);
   });
 });
+
+describe('write errors on stdout end the run cleanly (compiled CLI)', () => {
+  const cli = path.resolve(__dirname, '../../../dist/cli.js');
+  const args = (out: string) => [cli, 'run', '--scenario', 'oracle/affine', '--backend', 'cpu', '--runs', '1', '--json', '--out', out];
+
+  test('stdout on a full disk (/dev/full): exit 3 with one line, no stack trace', () => {
+    const full = fs.openSync('/dev/full', 'w');
+    try {
+      const child = spawnSync(process.execPath, args(path.join(tmp, 'full-out')), { stdio: ['ignore', full, 'pipe'], encoding: 'utf8' });
+      expect(child.status).toBe(3);
+      expect(child.stderr).toMatch(/bn-suite: cannot write to stdout \(ENOSPC\)\n$/);
+      expect(child.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      fs.closeSync(full);
+    }
+  });
+
+  test('a reader that closes the pipe early: the run keeps its own exit code', () => {
+    // pipefail: the pipeline's status is the CLI's own unless it is 0.
+    const command = `set -o pipefail; "${process.execPath}" ${args(path.join(tmp, 'pipe-out')).map((a) => `'${a}'`).join(' ')} | head -c 10 >/dev/null`;
+    const child = spawnSync('bash', ['-c', command], { encoding: 'utf8' });
+    expect(child.stderr).not.toMatch(/EPIPE|\n\s+at /);
+    expect(child.status).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(tmp, 'pipe-out', 'results.json'), 'utf8')).summary.asExpected).toBe(true);
+  });
+});
