@@ -74,7 +74,24 @@ export const stepsScenarioSchema = z
     data: stepsDataSchema,
     steps: z.array(stepSchema).min(1),
   })
-  .strict();
+  .strict()
+  .superRefine((scenario, ctx) => {
+    const rank = scenario.model.inputShape.length + 1;
+    const axis = scenario.model.bn.axis;
+    if (axis < -rank || axis >= rank) {
+      ctx.addIssue({ code: 'custom', path: ['model', 'bn', 'axis'], message: `axis ${axis} is outside the input's rank ${rank} ([batch, ...inputShape]); allowed: ${-rank} to ${rank - 1}` });
+    }
+    const elements = scenario.data.batch * scenario.model.inputShape.reduce((a, b) => a * b, 1);
+    if (elements > MAX_TENSOR_ELEMENTS) {
+      ctx.addIssue({ code: 'custom', path: ['model', 'inputShape'], message: `[batch, ...inputShape] has ${elements} elements; the limit per tensor is ${MAX_TENSOR_ELEMENTS}` });
+    }
+  });
+
+/**
+ * Elements one input tensor of a steps scenario may have (16 Mi, 64 MiB of float32): larger
+ * programs are refused when the file loads rather than failing inside tfjs as a "verdict".
+ */
+export const MAX_TENSOR_ELEMENTS = 16 * 1024 * 1024;
 
 /** A transfer-learning scenario on real data: pre-train a base with BN, freeze it, fine-tune a new head (`kind: transfer`). */
 export const transferScenarioSchema = z.object({ ...common, ...transferFields }).strict();

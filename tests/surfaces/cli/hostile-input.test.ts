@@ -212,3 +212,25 @@ describe('write errors on stdout end the run cleanly (compiled CLI)', () => {
     expect(JSON.parse(fs.readFileSync(path.join(tmp, 'pipe-out', 'results.json'), 'utf8')).summary.asExpected).toBe(true);
   });
 });
+
+describe('steps scenarios: axis against rank and tensor sizes are checked when the file loads', () => {
+  const folder = (model: string, batch = 2) => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'steps-'));
+    fs.copyFileSync(path.resolve(__dirname, '../../../scenarios/tags.yaml'), path.join(dir, 'tags.yaml'));
+    fs.writeFileSync(
+      path.join(dir, 's.yaml'),
+      `id: s\nkind: steps\ndescription: d\nprovenance: test\ntags: [frozen]\ninvariant: frozen-moving-stats\nmodel: ${model}\ndata: { batch: ${batch}, x: { fill: 1 } }\nsteps:\n  - callBn: { training: true }\n`,
+    );
+    return dir;
+  };
+  test.each([
+    ['{ inputShape: [3], bn: { axis: 2 } }', 2, /s\.yaml:7:\d+: model\.bn\.axis: axis 2 is outside the input's rank 2 \(\[batch, \.\.\.inputShape\]\); allowed: -2 to 1/],
+    ['{ inputShape: [100000, 100000] }', 2, /s\.yaml:7:\d+: model\.inputShape: \[batch, \.\.\.inputShape\] has 20000000000 elements; the limit per tensor is 16777216/],
+  ])('%s: exit 2, nothing written', async (model, batch, message) => {
+    const out = path.join(tmp, `steps-out-${Math.random().toString(36).slice(2)}`);
+    const { code, err } = await cli('run', '--scenarios', folder(model, batch), '--backend', 'cpu', '--out', out);
+    expect(code).toBe(2);
+    expect(err).toMatch(message);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+});
