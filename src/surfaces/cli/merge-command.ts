@@ -3,7 +3,8 @@ import { readResultsFile } from '../../results/read';
 import { mergeResults } from '../../results/merge';
 import { EXIT, type ExitCode } from './exit-codes';
 import type { CliIo } from './io';
-import { summaryLine, writeReports } from './run-command';
+import { writeReports } from '../report/write-reports';
+import { summaryLine } from './run-command';
 
 /** `bn-suite merge`: shards' results.json into one; exit code as for a run of the whole. */
 export async function mergeCommand(files: readonly string[], out: string, io: CliIo): Promise<ExitCode> {

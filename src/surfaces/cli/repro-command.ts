@@ -1,19 +1,13 @@
 import { matchKnownIssue } from '../../engine/expectations/classify';
 import * as path from 'node:path';
-import { activateBackend } from '../../hosts/node/backends';
 import { UsageError } from '../../engine/errors';
-import { type KnownIssue } from '../../engine/expectations/known-issues';
 import { loadKnownIssues } from '../inputs/known-issues-file';
 import { replayFailure } from '../repro/replay';
 import { seconds } from '../repro/render-issue';
 import { hasReproTemplate } from '../repro/render-script';
 import { formatVerification } from '../repro/verify';
 import { createRepro, reproDirFor, type ReproReport } from '../repro/write-repro';
-import type { SuiteResult } from '../../results/schema';
-import type { LoadedScenario } from '../../engine/scenarios/types';
 import { tf } from '../../hosts/node/tfjs';
-import type { BackendName } from '../../engine/backends';
-import type { InvariantId } from '../../engine/invariants/types';
 import { EXIT, type ExitCode } from './exit-codes';
 import type { CliIo } from './io';
 import { SHIPPED_EXPECTATIONS, SHIPPED_SCENARIOS } from '../paths';
@@ -98,40 +92,3 @@ export async function reproCommand(token: string | undefined, flags: ReproFlags,
   return verification?.reproduces ? EXIT.ok : EXIT.unexpected;
 }
 
-/**
- * For `bn-suite run --repro`: writes a repro folder under `root` for every failing result whose
- * invariant has a template, and returns the folders written. A result that cannot be turned into a
- * repro (a steps scenario, a harness problem) is reported on stderr and skipped: never fatal.
- */
-export async function writeRunRepros(
-  suite: SuiteResult,
-  root: string,
-  scenarios: readonly LoadedScenario[],
-  knownIssues: readonly KnownIssue[],
-  io: CliIo,
-): Promise<string[]> {
-  const written: string[] = [];
-  for (const result of suite.results) {
-    if (result.status !== 'fail' || !hasReproTemplate(result.invariant)) continue;
-    const label = `${result.scenario} (${result.invariant}) @ ${result.backend}`;
-    try {
-      if (result.counterexample === null) throw new UsageError('a steps scenario has no generated case; repro works on property scenarios');
-      const scenario = scenarios.find((s) => s.scenario.id === result.scenario)?.scenario;
-      await activateBackend(result.backend);
-      const report = await createRepro({
-        scenario: { id: result.scenario, description: scenario?.description ?? '', invariant: result.invariant },
-        backend: result.backend,
-        counterexample: result.counterexample,
-        outDir: reproDirFor(root, result.scenario, result.backend),
-        replayToken: result.replay,
-        knownIssue: matchKnownIssue(result, knownIssues),
-      });
-      written.push(report.dir);
-      io.stderr(`repro ${label}: ${path.relative(process.cwd(), report.dir) || '.'} (${report.verification !== null ? formatVerification(report.verification) : 'not verified'})\n`);
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      io.stderr(`repro ${label}: not written: ${message}\n`);
-    }
-  }
-  return written;
-}

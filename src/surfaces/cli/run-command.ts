@@ -2,14 +2,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BACKEND_NAMES } from '../../engine/backends';
 import { probeBackends, selectBackends } from '../../hosts/node/backends';
-import { HarnessError, UsageError } from '../../engine/errors';
+import { UsageError } from '../../engine/errors';
 import { loadKnownIssues } from '../inputs/known-issues-file';
 import { knownIssuesYaml, updatedKnownIssues } from '../inputs/update-expectations';
 import { writeFileAtomic } from '../../hosts/node/atomic-write';
 import { compareWithBaseline, formatBaselineComparison } from '../report/baseline';
-import { renderHtmlReport } from '../report/html';
-import { junitXml } from '../report/junit';
-import { accuracyTableMarkdown, conformanceMarkdown, summaryMarkdown } from '../report/markdown';
+import { accuracyTableMarkdown, conformanceMarkdown } from '../report/markdown';
+import { writeReports } from '../report/write-reports';
 import { readResultsFile } from '../../results/read';
 import { runSuite } from '../../hosts/node/run-suite';
 import { type SuiteResult } from '../../results/schema';
@@ -21,7 +20,8 @@ import type { CliIo } from './io';
 import { MAX_RUNS, parsePositiveInt, parseSeed, parseShard } from './parse-options';
 import { SHIPPED_EXPECTATIONS, SHIPPED_SCENARIOS } from '../paths';
 import { progressReporter } from './progress';
-import { writeRunRepros } from './repro-command';
+import { writeRunRepros } from '../repro/run-repros';
+import { formatVerification } from '../repro/verify';
 
 /** Flags of `bn-suite run`, as commander hands them over. */
 export interface RunFlags {
@@ -46,29 +46,6 @@ export { DEFAULT_RUNS, DEFAULT_SEED };
 
 function timestampFolder(now: Date): string {
   return now.toISOString().replace(/:/g, '-').replace(/\.(\d+)Z$/, '.$1Z');
-}
-
-/**
- * Writes results.json (the master), summary.md, junit.xml and index.html into `dir`, each
- * atomically. results.json goes first: a failure to render a derived report never loses it.
- */
-export async function writeReports(dir: string, suite: SuiteResult): Promise<void> {
-  const files: Array<[string, () => string | Promise<string>]> = [
-    ['results.json', () => `${JSON.stringify(suite, null, 2)}\n`],
-    ['summary.md', () => summaryMarkdown(suite)],
-    ['junit.xml', () => junitXml(suite)],
-    ['index.html', () => renderHtmlReport(suite)],
-  ];
-  for (const [name, render] of files) {
-    const content = await render();
-    const file = path.join(dir, name);
-    try {
-      writeFileAtomic(file, content);
-    } catch (error) {
-      // The atomic write leaves the previous file (or none), never a half one.
-      throw new HarnessError(`cannot write ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-    }
-  }
 }
 
 /**
@@ -162,7 +139,12 @@ export async function runCommand(flags: RunFlags, io: CliIo, env: NodeJS.Process
 
   await writeReports(outDir, suite);
   if (flags.out === undefined) pointLatest(reportsRoot, outDir);
-  if (flags.repro) await writeRunRepros(suite, path.join(outDir, 'repros'), allScenarios, knownIssues, io);
+  if (flags.repro) {
+    for (const repro of await writeRunRepros(suite, path.join(outDir, 'repros'), allScenarios, knownIssues)) {
+      if (repro.written) io.stderr(`repro ${repro.label}: ${path.relative(process.cwd(), repro.dir) || '.'} (${repro.verification !== null ? formatVerification(repro.verification) : 'not verified'})\n`);
+      else io.stderr(`repro ${repro.label}: not written: ${repro.reason}\n`);
+    }
+  }
 
   if (flags.updateExpectations) {
     const entries = updatedKnownIssues(knownIssues, suite.results, selected);

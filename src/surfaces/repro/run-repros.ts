@@ -1,0 +1,44 @@
+import { matchKnownIssue } from '../../engine/expectations/classify';
+import { UsageError } from '../../engine/errors';
+import type { KnownIssue } from '../../engine/expectations/known-issues';
+import type { LoadedScenario } from '../../engine/scenarios/types';
+import { activateBackend } from '../../hosts/node/backends';
+import type { SuiteResult } from '../../results/schema';
+import { hasReproTemplate } from './render-script';
+import type { Verification } from './verify';
+import { createRepro, reproDirFor } from './write-repro';
+
+/** What became of one failing result's repro. */
+export type RunRepro =
+  | { label: string; written: true; dir: string; verification: Verification | null }
+  | { label: string; written: false; reason: string };
+
+/**
+ * Writes a verified repro for every failing result of a run whose invariant has a template, into
+ * `root/<scenario>-<backend>/`. A result that cannot be turned into a repro (a steps scenario, a
+ * harness problem) is reported in the returned list and skipped: never fatal. Never prints.
+ */
+export async function writeRunRepros(suite: SuiteResult, root: string, scenarios: readonly LoadedScenario[], knownIssues: readonly KnownIssue[]): Promise<RunRepro[]> {
+  const repros: RunRepro[] = [];
+  for (const result of suite.results) {
+    if (result.status !== 'fail' || !hasReproTemplate(result.invariant)) continue;
+    const label = `${result.scenario} (${result.invariant}) @ ${result.backend}`;
+    try {
+      if (result.counterexample === null) throw new UsageError('a steps scenario has no generated case; repro works on property scenarios');
+      const scenario = scenarios.find((s) => s.scenario.id === result.scenario)?.scenario;
+      await activateBackend(result.backend);
+      const report = await createRepro({
+        scenario: { id: result.scenario, description: scenario?.description ?? '', invariant: result.invariant },
+        backend: result.backend,
+        counterexample: result.counterexample,
+        outDir: reproDirFor(root, result.scenario, result.backend),
+        replayToken: result.replay,
+        knownIssue: matchKnownIssue(result, knownIssues),
+      });
+      repros.push({ label, written: true, dir: report.dir, verification: report.verification });
+    } catch (error) {
+      repros.push({ label, written: false, reason: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return repros;
+}
