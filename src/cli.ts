@@ -2,6 +2,7 @@
 import { main } from './surfaces/cli/main';
 import { processIo } from './surfaces/cli/io';
 import { EXIT } from './surfaces/cli/exit-codes';
+import { bindNodeTfjs } from './hosts/node/tfjs';
 
 // A write error on stdout or stderr must not surface as an unhandled 'error' event (which
 // tfjs-wasm's uncaughtException handler turns into exit 7). A closed pipe (`| head`) is the
@@ -20,6 +21,9 @@ for (const [name, stream] of [['stdout', process.stdout], ['stderr', process.std
     process.exit(EXIT.harness);
   });
 }
+
+// The CLI is a Node host: its engine runs on the project's tfjs.
+bindNodeTfjs();
 
 void main(process.argv, processIo).then((code) => {
   process.exitCode = code;

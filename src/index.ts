@@ -9,6 +9,11 @@
  * @packageDocumentation
  */
 
+import { bindNodeTfjs } from './hosts/node/tfjs';
+
+// In Node the library runs on the project's tfjs (peer dependencies) unless bindTfjs says otherwise.
+bindNodeTfjs();
+
 // Running scenarios.
 /** Runs scenarios on the host project's tfjs and returns the results document. */
 export { runScenarios, type RunScenariosOptions } from './surfaces/library/run-scenarios';

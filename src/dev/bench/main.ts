@@ -8,6 +8,7 @@
  *
  * @packageDocumentation
  */
+import { bindNodeTfjs } from '../../hosts/node/tfjs';
 import { DEFAULT_SEED } from '../../engine/defaults';
 import { nodeInvariantContext } from '../../hosts/node/services';
 import * as os from 'node:os';
@@ -172,6 +173,7 @@ async function main(): Promise<void> {
     return;
   }
   const { options } = parsed;
+  bindNodeTfjs();
   silenceTfjsBanner();
   const log = (line: string) => process.stderr.write(`${line}\n`);
 
