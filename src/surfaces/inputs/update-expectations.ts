@@ -28,12 +28,12 @@ export function updatedKnownIssues(existing: readonly KnownIssue[], results: rea
     const first = group[0];
     const previous = existing.find((e) => e.scenario === first.scenario && e.invariant === first.invariant);
     const failing = [...new Set(group.map((r) => r.backend))];
+    // What the run did not look at stays as the entry had it.
+    const untouched = previous === undefined ? [] : untouchedOf(previous, runBackends);
     let backend: BackendName[] | undefined;
     if (previous === undefined) {
       backend = runBackends.every((b) => failing.includes(b as BackendName)) ? undefined : failing;
     } else {
-      // What the run did not look at stays as the entry had it.
-      const untouched = coveredBackends(previous).filter((b) => !runBackends.includes(b));
       const union = BACKEND_NAMES.filter((b) => failing.includes(b) || untouched.includes(b));
       backend = previous.backend === undefined && union.length === BACKEND_NAMES.length ? undefined : union;
     }
@@ -43,7 +43,7 @@ export function updatedKnownIssues(existing: readonly KnownIssue[], results: rea
       ...(backend !== undefined ? { backend } : {}),
       issue: previous?.issue ?? 'unreported',
       reason: previous?.reason ?? first.summary,
-      outcomes: [...new Set([...group.map((r) => r.status as 'fail' | 'error' | 'unsupported'), ...(previous !== undefined && untouchedOf(previous, runBackends).length > 0 ? previous.outcomes : [])])],
+      outcomes: [...new Set([...group.map((r) => r.status as 'fail' | 'error' | 'unsupported'), ...(previous !== undefined && untouched.length > 0 ? previous.outcomes : [])])],
       ...errorPattern(group, previous),
     });
   }

@@ -2,20 +2,17 @@
  * Hostile input, one class per test: each gives its clear exit code and one line, and nothing is
  * recorded as tfjs behaviour. Keep adding to this file.
  */
-import { captureIo } from '../../helpers/cli';
+import { runCli } from '../../helpers/cli';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { classifyResult } from '../../../src/engine/expectations/classify';
-import { main } from '../../../src/surfaces/cli/main';
 import { resultRecord } from '../../helpers/fixtures';
 import { suiteResult } from '../../helpers/suite-result';
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const io = captureIo();
-  const code = await main(['node', 'bn-suite', ...args], io);
-  return { code, out: io.out, err: io.err };
+function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return runCli(args);
 }
 
 let tmp: string;

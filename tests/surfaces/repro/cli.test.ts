@@ -1,13 +1,10 @@
-import { captureIo } from '../../helpers/cli';
+import { runCli } from '../../helpers/cli';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { main } from '../../../src/surfaces/cli/main';
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const io = captureIo();
-  const code = await main(['node', 'bn-suite', ...args], io);
-  return { code, out: io.out, err: io.err };
+function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return runCli(args);
 }
 
 let tmp: string;
