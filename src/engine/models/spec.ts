@@ -70,3 +70,18 @@ export const TFJS_BN_DEFAULTS: BnLayerSpec = {
   movingMeanInit: 0,
   movingVarianceInit: 1,
 };
+
+/**
+ * The snapshot keys of the weights a model built from `spec` has (see `buildModel`), in build
+ * order, known without building it: lets a scenario that names a weight be checked when it loads.
+ * A test builds every architecture and compares.
+ */
+export function weightNamesOf(spec: Pick<ModelSpec, 'architecture' | 'classes'> & { bn: Pick<BnLayerSpec, 'center' | 'scale'> }): string[] {
+  const names: string[] = [];
+  if (spec.architecture !== 'bn-only') names.push(`${LAYER_NAMES.features}/kernel`, `${LAYER_NAMES.features}/bias`);
+  if (spec.bn.scale) names.push(`${LAYER_NAMES.bn}/gamma`);
+  if (spec.bn.center) names.push(`${LAYER_NAMES.bn}/beta`);
+  names.push(`${LAYER_NAMES.bn}/moving_mean`, `${LAYER_NAMES.bn}/moving_variance`);
+  if (spec.classes > 0) names.push(`${LAYER_NAMES.head}/kernel`, `${LAYER_NAMES.head}/bias`);
+  return names;
+}

@@ -193,6 +193,33 @@ export function batchMoments(x: DenseArray, axis: number): { mean: Float64Array;
 }
 
 /**
+ * Per-channel largest finite |x|, over every axis except `axis`. The float32 rounding error of a batch
+ * mean is bounded by the size of the terms summed, not by the mean itself, so this is what the
+ * conditioning-aware tolerances (`trainingModeTolerance` in compare.ts) scale with.
+ *
+ * @throws RangeError on a shape/values mismatch or an invalid axis.
+ */
+export function channelMaxAbs(x: DenseArray, axis: number): Float64Array {
+  const { outer, channels, inner } = channelLayoutOf(x, axis, 'channelMaxAbs', 'x');
+  const result = new Float64Array(channels);
+  const values = x.values;
+  for (let c = 0; c < channels; c++) {
+    let largest = 0;
+    for (let o = 0; o < outer; o++) {
+      const base = (o * channels + c) * inner;
+      for (let i = 0; i < inner; i++) {
+        const magnitude = Math.abs(values[base + i]);
+        // Non-finite inputs are skipped: their outputs fail any comparison anyway, and a tolerance
+        // must stay finite to be a tolerance.
+        if (Number.isFinite(magnitude) && magnitude > largest) largest = magnitude;
+      }
+    }
+    result[c] = largest;
+  }
+  return result;
+}
+
+/**
  * What a batch-normalization layer outputs in training mode: normalized with the batch's own
  * statistics, `y = γ·(x - μ)/sqrt(σ² + ε) + β`.
  *

@@ -183,6 +183,102 @@ export function float32Tolerance(opts: { reductionSize: number; magnitude: numbe
   return { rtol, atol: rtol * Math.max(1, magnitude) };
 }
 
+/** One channel of a batch, as far as the float32 rounding of its batch statistics goes. */
+export interface ChannelConditioning {
+  /** Largest finite |x| in the channel: a float32 sum's rounding error scales with its terms. */
+  maxAbsInput: number;
+  /** The channel's float64 (biased) batch variance σ². */
+  variance: number;
+  /** |γ| of the channel (1 without scale): it multiplies every error of the normalized value. */
+  gain: number;
+}
+
+/**
+ * Bound on |μ̂ - μ|, the error of a batch mean that a float32 kernel computes by summing N terms
+ * of size at most `maxAbsInput` and dividing by N.
+ *
+ * Recursive summation in any order errs by at most (N-1)·u·Σ|xᵢ| (Higham §4.2), and the division
+ * adds u·|μ|; both together stay below N·u·max|x|. The factor 2 covers kernels that multiply by a
+ * rounded 1/N or cast on the way. A bound, not an estimate: the typical error is one ulp of
+ * max|x|, but constant data (every term rounding the same way) can approach it.
+ */
+export function float32MeanErrorBound(reductionSize: number, maxAbsInput: number): number {
+  return 2 * reductionSize * FLOAT32_UNIT_ROUNDOFF * maxAbsInput;
+}
+
+/**
+ * How far the batch mean's rounding can move a normalized value: max over channels of
+ * `gain · |μ̂ - μ| / sqrt(σ² + ε)`. About 1e-6 for well-scaled data; 1 or more means float32 cannot
+ * resolve the training-mode output at all (a shift of a thousand with no variance and ε = 1e-5).
+ */
+export function normalizedMeanError(opts: { reductionSize: number; epsilon: number; channels: readonly ChannelConditioning[] }): number {
+  let worst = 0;
+  for (const channel of opts.channels) {
+    const error = (channel.gain * float32MeanErrorBound(opts.reductionSize, channel.maxAbsInput)) / Math.sqrt(channel.variance + opts.epsilon);
+    if (error > worst) worst = error;
+  }
+  return worst;
+}
+
+/** A tolerance and the conditioning it was derived from, kept for the evidence. */
+export interface ConditionedTolerance extends Tolerance {
+  /** {@link normalizedMeanError} of the case: how ill-conditioned its normalization is. */
+  normalizedMeanError: number;
+}
+
+/**
+ * Tolerance for a float32 training-mode BN output `y = γ·(x - μ̂)/sqrt(σ̂² + ε) + β` against the
+ * float64 oracle, aware of how ill-conditioned the batch is.
+ *
+ * {@link float32Tolerance} bounds errors relative to the size of the values involved. Training
+ * mode adds one that it cannot see: the batch mean μ̂ carries an absolute error δ up to
+ * {@link float32MeanErrorBound} (proportional to max|x|, not to the spread of x), and the output
+ * divides it by sqrt(σ² + ε). Data with a large offset and little variance amplifies δ by up to
+ * 1/sqrt(ε): constant data at -1000, 52 rows and ε = 1e-5 turn one ulp of the mean (6e-5) into
+ * 0.012 in the output. Per channel, with e = |γ|·δ/sqrt(σ² + ε):
+ *
+ * - first order, x - μ̂ is off by δ: the output is off by e;
+ * - second order, the computed variance is the mean of (x - μ̂)², which is σ² + δ² (the deviations
+ *   sum to zero), so 1/sqrt(σ̂² + ε) is off by a relative ½·(δ/sqrt(σ² + ε))²; it multiplies
+ *   |γ·x̂|, and |x̂| <= sqrt(N) for normalized data (Σx̂² = N·σ²/(σ² + ε) <= N).
+ *
+ * The mean's term is e_c = |γ|·(r + min(1, ½·r²)·sqrt(N)) with r = δ/sqrt(σ² + ε) (the relative
+ * error of 1/sqrt cannot exceed 1, since σ̂² >= σ²), and the atol is the larger of today's and the
+ * worst channel's e_c. Not their sum: for well-scaled data max|x|/sqrt(σ² + ε) is about max|x̂|, so
+ * e_c is the share of today's 8·N·u·max|y| that the mean already takes (a quarter of it), and adding
+ * it would loosen the tolerance exactly where semantic faults are caught. Once e_c is larger, it
+ * dominates every other rounding error, and its factor 2 in δ covers them. The rtol is unchanged.
+ * Result: nothing changes for well-scaled data; the tolerance opens up only where float32 itself
+ * cannot answer (r >= 1 means the output is not resolved at all).
+ */
+export function trainingModeTolerance(opts: { reductionSize: number; magnitude: number; epsilon: number; channels: readonly ChannelConditioning[] }): ConditionedTolerance {
+  const base = float32Tolerance(opts);
+  let added = 0;
+  for (const channel of opts.channels) {
+    const relative = float32MeanErrorBound(opts.reductionSize, channel.maxAbsInput) / Math.sqrt(channel.variance + opts.epsilon);
+    // σ̂² >= σ², so the computed 1/sqrt(σ̂² + ε) is never off by more than all of itself: min(1, …).
+    const term = channel.gain * (relative + Math.min(1, 0.5 * relative * relative) * Math.sqrt(opts.reductionSize));
+    if (term > added) added = term;
+  }
+  return { rtol: base.rtol, atol: Math.max(base.atol, added), normalizedMeanError: normalizedMeanError(opts) };
+}
+
+/**
+ * Tolerance for a float32 moving variance after training-mode calls, against the float64 oracle.
+ * The batch variance tfjs feeds into the update is the mean of (x - μ̂)², that is σ² + δ² with δ the
+ * mean's rounding error ({@link trainingModeTolerance}); δ² is absolute and invisible to
+ * {@link float32Tolerance} when σ² is small, so the worst channel's bound on δ² is added to the atol.
+ */
+export function movingVarianceTolerance(opts: { reductionSize: number; magnitude: number; epsilon: number; channels: readonly ChannelConditioning[] }): ConditionedTolerance {
+  const base = float32Tolerance(opts);
+  let added = 0;
+  for (const channel of opts.channels) {
+    const meanError = float32MeanErrorBound(opts.reductionSize, channel.maxAbsInput);
+    if (meanError * meanError > added) added = meanError * meanError;
+  }
+  return { rtol: base.rtol, atol: base.atol + added, normalizedMeanError: normalizedMeanError(opts) };
+}
+
 /** Enough significant digits to tell two float32 values apart. */
 function formatValue(value: number): string {
   return String(Number(value.toPrecision(9)));

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { BACKEND_NAMES } from '../backends';
 import { INVARIANT_IDS } from '../invariants/types';
 import { ENTRY_POINTS } from '../run/case-spec';
+import { checkStepReferences } from '../kinds/steps/references';
 import { stepSchema, stepsDataSchema, stepsModelSchema } from '../kinds/steps/schema';
 import { transferFields } from '../kinds/transfer/schema';
 
@@ -85,6 +86,7 @@ export const stepsScenarioSchema = z
     if (elements > MAX_TENSOR_ELEMENTS) {
       ctx.addIssue({ code: 'custom', path: ['model', 'inputShape'], message: `[batch, ...inputShape] has ${elements} elements; the limit per tensor is ${MAX_TENSOR_ELEMENTS}` });
     }
+    for (const issue of checkStepReferences(scenario.model, scenario.data, scenario.steps)) ctx.addIssue({ code: 'custom', ...issue });
   });
 
 /**

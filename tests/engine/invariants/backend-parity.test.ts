@@ -1,6 +1,14 @@
 import { activateBackend, probeBackend, probeBackendModule, selectBackends } from '../../../src/hosts/node/backends';
 import { BACKEND_NAMES, type BackendName } from '../../../src/engine/backends';
-import { backendParity, compareBackendRuns, parityReductionSize, parityTolerance, type BackendRun } from '../../../src/engine/invariants/backend-parity';
+import {
+  backendParity,
+  compareBackendRuns,
+  inferenceAmplification,
+  parityReductionSize,
+  parityTolerance,
+  predictionsTolerance,
+  type BackendRun,
+} from '../../../src/engine/invariants/backend-parity';
 import type { InvariantContext } from '../../../src/engine/invariants/types';
 import type { Snapshot } from '../../../src/engine/snapshot/snapshot';
 import { tf } from '../../../src/hosts/node/tfjs';
@@ -139,5 +147,39 @@ describe('compareBackendRuns', () => {
     const nineSteps = parityTolerance({ ...spec, steps: 9 }, 2);
     expect(nineSteps.rtol / oneStep.rtol).toBeCloseTo(5, 12);
     expect(nineSteps.atol).toBeCloseTo(2 * nineSteps.rtol, 12);
+  });
+
+  describe('predictions after training, through an inference-mode BN', () => {
+    // Shrunk by `bn-suite run --scenario backend-parity --runs 50` on tfjs 4.22: zero input, dense
+    // model, momentum 0, ε = 1e-5, one fit step at learning rate 0.1. The moving variance ends near
+    // 0, so the BN divides input differences by sqrt(ε): a Dense bias 3e-6 apart (within its
+    // tolerance) gave softmax predictions 4.2e-4 apart.
+    const shrunk = caseSpec({ architecture: 'dense', inputShape: [1], bn: { axis: 1, momentum: 0, epsilon: 1e-5 } });
+    const shrunkSpec = { ...shrunk, model: { ...shrunk.model, hiddenUnits: 1 }, data: { batch: 3, mean: 0, scale: 0, seed: 0 }, freeze: 'bn' as const, entryPoint: 'fit' as const, steps: 1, learningRate: 0.1 };
+    const trained = (movingVariance: number) =>
+      snapshot({ 'features/bias': [1.2e-6], 'bn/gamma': [1], 'bn/beta': [0], 'bn/moving_mean': [0], 'bn/moving_variance': [movingVariance], 'head/bias': [0, 0] });
+    const run = (predictions: number[], movingVariance: number): BackendRun => ({ predictions: { shape: [3, 2], values: Float32Array.from(predictions) }, weights: trained(movingVariance) });
+    const cpu = [0.64555788, 0.35444212, 0.64555788, 0.35444212, 0.64555788, 0.35444212];
+    const wasm = [0.64514035, 0.35485965, 0.64514035, 0.35485965, 0.64514035, 0.35485965];
+
+    test('reads |γ|/sqrt(v + ε) and |moving mean| from the weights', () => {
+      expect(inferenceAmplification(trained(0), 1e-5)).toEqual({ gain: 1 / Math.sqrt(1e-5), meanMagnitude: 0 });
+      // A healthy variance amplifies nothing: the gain never goes below 1.
+      expect(inferenceAmplification(trained(4), 1e-5).gain).toBe(1);
+      // Per channel, |γ| paired with its own variance: max(3/sqrt(1), 1/sqrt(0.02)).
+      const twoChannels = inferenceAmplification(snapshot({ 'a/gamma': [-3, 1], 'a/moving_mean': [5, -7], 'a/moving_variance': [0.99, 0.01], 'b/kernel': [9] }), 0.01);
+      expect(twoChannels.gain).toBeCloseTo(1 / Math.sqrt(0.02), 6);
+      expect(twoChannels.meanMagnitude).toBe(7);
+      expect(inferenceAmplification(snapshot({ 'a/kernel': [1] }), 1e-3)).toEqual({ gain: 1, meanMagnitude: 0 });
+    });
+
+    test('a healthy moving variance keeps the plain tolerance', () => {
+      expect(predictionsTolerance(shrunkSpec, 0.65, inferenceAmplification(trained(1), 1e-5))).toEqual(parityTolerance(shrunkSpec, 0.65));
+    });
+
+    test('the shrunk zero-variance case passes, and the same difference fails with a healthy variance', () => {
+      expect(compareBackendRuns(shrunkSpec, 'wasm', run(cpu, 3e-12), run(wasm, 3e-12)).predictions.ok).toBe(true);
+      expect(compareBackendRuns(shrunkSpec, 'wasm', run(cpu, 1), run(wasm, 1)).predictions.ok).toBe(false);
+    });
   });
 });

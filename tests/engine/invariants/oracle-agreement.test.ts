@@ -1,11 +1,13 @@
+import { fc, test as propTest } from '@fast-check/jest';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { BackendName } from '../../../src/engine/backends';
 import { checkBnAgainstOracle, oracleAgreement } from '../../../src/engine/invariants/oracle-agreement';
 import { bnInput, disposeCase, prepareCase } from '../../../src/engine/run/case-run';
-import { tf } from '../../../src/hosts/node/tfjs';
+import { tf, tfl } from '../../../src/hosts/node/tfjs';
 import { describeEachBackend, invariantContext } from '../../helpers/backends';
 import { caseSpec } from '../../helpers/fixtures';
 import { expectJsonSafe } from '../../helpers/json-safe';
+import { testRuns, testSeed } from '../../helpers/settings';
 
 describeEachBackend('oracle-agreement', (backend: BackendName) => {
   const context = invariantContext(backend);
@@ -31,6 +33,51 @@ describeEachBackend('oracle-agreement', (backend: BackendName) => {
       ['moving_variance', true],
     ]);
     expectJsonSafe(outcome.evidence);
+  });
+
+  // Shrunk by `bn-suite run --scenario oracle/affine --runs 100` on tfjs 4.22 before the tolerance
+  // knew about conditioning: constant data, ε = 1e-5; cpu at a shift of -1000 (output 0.0124 off
+  // from one ulp in the mean), wasm at 0.647 (2.7e-5 off against a tolerance of 1e-5).
+  test.each([
+    ['constant data at -1000, 52 rows (cpu false alarm)', { batch: 52, mean: -1000, scale: 0, seed: 0 }, 0],
+    ['constant data at 0.647, 6 rows (wasm false alarm)', { batch: 6, mean: 0.64737, scale: 0, seed: 0 }, 112749],
+  ])('passes the ill-conditioned case that was a false alarm: %s', async (_title, data, modelSeed) => {
+    const spec = caseSpec({ architecture: 'bn-only', inputShape: [1, 1, 1], bn: { axis: 3, momentum: 0, epsilon: 1e-5 } });
+    const outcome = await oracleAgreement.check({ ...spec, model: { ...spec.model, seed: modelSeed }, data, freeze: 'none', entryPoint: 'layerApply', steps: 1 }, context);
+    expect(outcome.status).toBe('pass');
+    const training = (outcome.evidence.parts as { part: string; tolerance: { normalizedMeanError?: number } }[]).find((p) => p.part === 'training');
+    // The evidence says how ill-conditioned the batch was.
+    expect(training?.tolerance.normalizedMeanError).toBeGreaterThan(0);
+  });
+
+  // Extreme batches: constant features, huge offsets, tiny ε, batch 1. Each one is checked by tfjs
+  // itself against the oracle; the tolerance must cover float32's real rounding on all of them.
+  const extremeBatch = fc.record({
+    rows: fc.integer({ min: 1, max: 64 }),
+    channels: fc.integer({ min: 1, max: 3 }),
+    offset: fc.oneof(fc.constantFrom(0, -1000, 1000, 1e5, -1e6), fc.double({ min: -1e6, max: 1e6, noNaN: true })),
+    spread: fc.constantFrom(0, 1e-6, 1e-3, 1, 100),
+    epsilon: fc.constantFrom(1e-8, 1e-6, 1e-5, 1e-3, 0.1),
+    momentum: fc.constantFrom(0, 0.5, 0.99),
+    gamma: fc.double({ min: -4, max: 4, noNaN: true }),
+    calls: fc.integer({ min: 1, max: 3 }),
+    noise: fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: 1, maxLength: 64 * 3 }),
+  });
+  propTest.prop([extremeBatch], { numRuns: Math.max(50, testRuns() * 10), seed: testSeed() })('agrees with the oracle on extreme batches', (b) => {
+    const before = tf.memory().numTensors;
+    const values = Array.from({ length: b.rows * b.channels }, (_, i) => b.offset + b.spread * b.noise[i % b.noise.length]);
+    const input = tf.tensor2d(values, [b.rows, b.channels]);
+    const bn = tfl.layers.batchNormalization({ axis: -1, epsilon: b.epsilon, momentum: b.momentum, gammaInitializer: tfl.initializers.constant({ value: b.gamma }) });
+    try {
+      // One inference call builds the layer (and lets dispose release its weights); it moves nothing.
+      tf.dispose(tf.tidy(() => bn.apply(input, { training: false }) as Tensor));
+      const parts = checkBnAgainstOracle(bn, input, { axis: -1, epsilon: b.epsilon, momentum: b.momentum, center: true, scale: true }, b.calls);
+      expect(parts.filter((p) => !p.ok).map((p) => `${p.part}: ${p.comparison}`)).toEqual([]);
+    } finally {
+      input.dispose();
+      bn.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   // Measured on tfjs 4.22, cpu and wasm: with the channel axis not last, the layer reshapes its

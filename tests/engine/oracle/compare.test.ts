@@ -1,6 +1,15 @@
 import { describe, expect } from '@jest/globals';
 import { fc, test } from '@fast-check/jest';
-import { type Comparison, compareArrays, float32Tolerance, formatComparison } from '../../../src/engine/oracle/compare';
+import {
+  type Comparison,
+  compareArrays,
+  float32MeanErrorBound,
+  float32Tolerance,
+  formatComparison,
+  movingVarianceTolerance,
+  normalizedMeanError,
+  trainingModeTolerance,
+} from '../../../src/engine/oracle/compare';
 import { type DenseArray, sizeOf, unravelIndex } from '../../../src/engine/oracle/dense-array';
 
 const exact = { atol: 0, rtol: 0 };
@@ -188,5 +197,78 @@ describe('compareArrays properties', () => {
     } else {
       expect(c.ok || c.kind === 'values').toBe(true);
     }
+  });
+});
+
+describe('trainingModeTolerance (conditioning-aware)', () => {
+  const wellScaled = { maxAbsInput: 3, variance: 1, gain: 1 };
+
+  test('changes nothing for well-scaled data, so semantic faults stay visible', () => {
+    const opts = { reductionSize: 64, magnitude: 3, epsilon: 1e-3, channels: [wellScaled, wellScaled] };
+    const base = float32Tolerance(opts);
+    const conditioned = trainingModeTolerance(opts);
+    expect(conditioned.rtol).toBe(base.rtol);
+    // The mean's rounding at this scale is already inside the plain float32 tolerance.
+    expect(conditioned.atol).toBe(base.atol);
+    expect(conditioned.normalizedMeanError).toBeLessThan(1e-4);
+  });
+
+  // The case shrinking found on tfjs 4.22 cpu with `run --scenario oracle/affine --runs 100`:
+  // 52 rows of constant data at -1000, ε = 1e-5; tfjs's mean was one ulp (6.1e-5) off and the
+  // training-mode output 0.0124 off (γ ≈ 0.64), against a plain float32 tolerance of 2.5e-5.
+  test('covers the shrunk constant-data case that was a false alarm', () => {
+    const opts = { reductionSize: 52, magnitude: 0.23, epsilon: 1e-5, channels: [{ maxAbsInput: 1000, variance: 0, gain: 0.64 }] };
+    expect(float32Tolerance(opts).atol).toBeLessThan(0.0124);
+    const tolerance = trainingModeTolerance(opts);
+    expect(tolerance.atol).toBeGreaterThan(0.0124);
+    // One ulp of the mean amplified by γ/sqrt(ε) must be inside the bound, with room.
+    expect(tolerance.atol).toBeGreaterThan((0.64 * 2 ** -14) / Math.sqrt(1e-5));
+    expect(tolerance.normalizedMeanError).toBeGreaterThan(1);
+  });
+
+  test('the mean error bound covers the worst float32 mean of constant data', () => {
+    // Summing the same float32 value left to right: every partial sum rounds the same way.
+    for (const [value, n] of [[-1000.1, 52], [0.1, 1000], [123456.7, 7], [1e-3, 4096]] as const) {
+      const x = Math.fround(value);
+      let sum = Math.fround(0);
+      for (let i = 0; i < n; i++) sum = Math.fround(sum + x);
+      const mean = Math.fround(sum / n);
+      expect(Math.abs(mean - x)).toBeLessThanOrEqual(float32MeanErrorBound(n, Math.abs(x)));
+    }
+  });
+
+  test.prop([
+    fc.integer({ min: 1, max: 4096 }),
+    fc.double({ min: 0, max: 1e6, noNaN: true }),
+    fc.double({ min: 0, max: 1e4, noNaN: true }),
+    fc.double({ min: 1e-8, max: 0.1, noNaN: true }),
+    fc.double({ min: 0, max: 10, noNaN: true }),
+  ])('never tighter than float32Tolerance, finite, and growing as the batch loses variance', (n, maxAbsInput, variance, epsilon, gain) => {
+    const opts = { reductionSize: n, magnitude: 1, epsilon, channels: [{ maxAbsInput, variance, gain }] };
+    const base = float32Tolerance(opts);
+    const t = trainingModeTolerance(opts);
+    expect(Number.isFinite(t.atol)).toBe(true);
+    expect(t.atol).toBeGreaterThanOrEqual(base.atol);
+    expect(t.rtol).toBe(base.rtol);
+    const lessVariance = trainingModeTolerance({ ...opts, channels: [{ maxAbsInput, variance: variance / 2, gain }] });
+    expect(lessVariance.atol).toBeGreaterThanOrEqual(t.atol);
+    expect(normalizedMeanError(opts)).toBe(t.normalizedMeanError);
+  });
+
+  test('the worst channel decides', () => {
+    const bad = { maxAbsInput: 1000, variance: 0, gain: 1 };
+    const opts = { reductionSize: 8, magnitude: 1, epsilon: 1e-5 };
+    expect(trainingModeTolerance({ ...opts, channels: [wellScaled, bad] }).atol).toBe(trainingModeTolerance({ ...opts, channels: [bad] }).atol);
+  });
+});
+
+describe('movingVarianceTolerance', () => {
+  test('adds the square of the mean error bound, which matters only when the variance is tiny', () => {
+    const channels = [{ maxAbsInput: 1e5, variance: 0, gain: 1 }];
+    const opts = { reductionSize: 100, magnitude: 0, epsilon: 1e-5, channels };
+    const added = movingVarianceTolerance(opts).atol - float32Tolerance(opts).atol;
+    expect(added).toBeCloseTo(float32MeanErrorBound(100, 1e5) ** 2, 12);
+    const small = movingVarianceTolerance({ ...opts, channels: [{ maxAbsInput: 3, variance: 1, gain: 1 }] });
+    expect(small.atol - float32Tolerance(opts).atol).toBeLessThan(1e-3 * float32Tolerance(opts).atol);
   });
 });

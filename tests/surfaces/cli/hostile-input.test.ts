@@ -231,3 +231,27 @@ describe('steps scenarios: axis against rank and tensor sizes are checked when t
     expect(fs.existsSync(out)).toBe(false);
   });
 });
+
+describe('steps scenarios: names, weights and targets a step refers to are checked when the file loads', () => {
+  const folder = (data: string, steps: string) => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'refs-'));
+    fs.copyFileSync(path.resolve(__dirname, '../../../scenarios/tags.yaml'), path.join(dir, 'tags.yaml'));
+    fs.writeFileSync(
+      path.join(dir, 's.yaml'),
+      `id: s\nkind: steps\ndescription: d\nprovenance: test\ntags: [frozen]\ninvariant: frozen-moving-stats\nmodel: { inputShape: [3] }\ndata: ${data}\nsteps:\n${steps}`,
+    );
+    return dir;
+  };
+  test.each([
+    ['a snapshot never taken', '  - snapshot: { as: before }\n  - expectUnchanged: { since: befor, kinds: [moving_mean] }\n', /s\.yaml:11:\d+: steps\.1\.expectUnchanged\.since: no snapshot named 'befor' is made by an earlier step; defined so far: before/],
+    ['an output read before it is made', '  - expectClose: { a: out, b: input }\n  - predict: { as: out }\n', /s\.yaml:10:\d+: steps\.0\.expectClose\.a: no output named 'out' is made by an earlier step; defined so far: none/],
+    ['a weight the model lacks', '  - expectWeight: { weight: bn/moving_man, fill: 0 }\n', /s\.yaml:10:\d+: steps\.0\.expectWeight\.weight: the model has no weight 'bn\/moving_man'; allowed: bn\/gamma, bn\/beta, bn\/moving_mean, bn\/moving_variance/],
+    ['fit without targets', '  - compile: { loss: meanSquaredError }\n  - fit: {}\n', /s\.yaml:11:\d+: steps\.1\.fit: fit needs targets; add data\.y/],
+  ])('%s: exit 2 naming file:line, nothing written', async (_title, steps, message) => {
+    const out = path.join(tmp, `refs-out-${Math.random().toString(36).slice(2)}`);
+    const { code, err } = await cli('run', '--scenarios', folder('{ batch: 2, x: { fill: 1 } }', steps), '--backend', 'cpu', '--out', out);
+    expect(code).toBe(2);
+    expect(err).toMatch(message);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+});
