@@ -21,16 +21,18 @@ export interface ClassifiedResult {
   knownIssue: KnownIssue | null;
 }
 
-/** The known issue that covers a result (scenario + invariant, and the backend when the entry names backends). */
+/**
+ * The known issue that covers a result (scenario + invariant, and the backend when the entry names
+ * backends). The caller passes only the entries about the run's tfjs version. When two entries
+ * cover the result, the one with a `tfjs` range wins over the one without (a version-specific
+ * exception to a general entry); the file check refuses any other overlap, so the choice is never
+ * an accident of order.
+ */
 export function matchKnownIssue(result: Pick<ScenarioResult, 'scenario' | 'invariant' | 'backend'>, knownIssues: readonly KnownIssue[]): KnownIssue | null {
-  return (
-    knownIssues.find(
-      (entry) =>
-        entry.scenario === result.scenario &&
-        entry.invariant === result.invariant &&
-        (entry.backend === undefined || entry.backend.includes(result.backend)),
-    ) ?? null
+  const covering = knownIssues.filter(
+    (entry) => entry.scenario === result.scenario && entry.invariant === result.invariant && (entry.backend === undefined || entry.backend.includes(result.backend)),
   );
+  return covering.find((entry) => entry.tfjs !== undefined) ?? covering[0] ?? null;
 }
 
 /** Classifies one result against the known issues. */

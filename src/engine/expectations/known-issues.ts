@@ -1,3 +1,4 @@
+import semver from 'semver';
 import { z } from 'zod';
 import { BACKEND_NAMES } from '../backends';
 import { INVARIANT_IDS } from '../invariants/types';
@@ -18,6 +19,16 @@ const knownIssueSchema = z
       .string()
       .min(1)
       .refine((pattern) => isRegExp(pattern), 'must be a valid regular expression')
+      .optional(),
+    /**
+     * The tfjs-core versions the entry is about, as a semver range (`">=1.0.0 <4.23.0"`); absent
+     * means every version. Outside its range an entry is neither applied nor stale, so one file
+     * serves every tfjs a project runs.
+     */
+    tfjs: z
+      .string()
+      .min(1)
+      .refine((range) => semver.validRange(range) !== null, 'must be a semver range such as ">=3.0.0 <4.0.0" or "4.22.x"')
       .optional(),
   })
   .strict()
@@ -47,9 +58,15 @@ export const knownIssuesFileSchema = z
             j < i &&
             other.scenario === entry.scenario &&
             other.invariant === entry.invariant &&
-            (other.backend === undefined || entry.backend === undefined || other.backend.some((b) => entry.backend?.includes(b))),
+            (other.backend === undefined || entry.backend === undefined || other.backend.some((b) => entry.backend?.includes(b))) &&
+            // A ranged entry may refine an unranged one (it wins where both apply); two of a kind may not overlap.
+            (other.tfjs === undefined) === (entry.tfjs === undefined) &&
+            rangesOverlap(other.tfjs, entry.tfjs),
         );
-        if (earlier >= 0) ctx.addIssue({ code: 'custom', path: [i], message: `duplicate entry: entry ${earlier + 1} already covers ${entry.scenario} / ${entry.invariant}${entry.backend ? ` on ${entry.backend.join(', ')}` : ''}` });
+        if (earlier >= 0) {
+          const where = `${entry.backend ? ` on ${entry.backend.join(', ')}` : ''}${entry.tfjs ? ` for tfjs ${entry.tfjs}` : ''}`;
+          ctx.addIssue({ code: 'custom', path: [i], message: `duplicate entry: entry ${earlier + 1} already covers ${entry.scenario} / ${entry.invariant}${where}` });
+        }
       });
     }),
   })
@@ -57,3 +74,28 @@ export const knownIssuesFileSchema = z
 
 /** One known issue: a (scenario, invariant[, backends]) whose listed non-pass outcomes are expected. */
 export type KnownIssue = z.infer<typeof knownIssueSchema>;
+
+/** Options for every range check: a release candidate such as 4.23.0-rc.0 is inside ">=4.0.0". */
+const RANGE_OPTIONS = { includePrerelease: true } as const;
+
+/** True when two optional tfjs ranges share a version (an absent range is every version). */
+function rangesOverlap(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return true;
+  // Invalid ranges are reported by the entry's own check; here they must not throw.
+  if (semver.validRange(a) === null || semver.validRange(b) === null) return false;
+  return semver.intersects(a, b, RANGE_OPTIONS);
+}
+
+/** True when `entry` is about `tfjsVersion` (the tfjs-core version of the run). */
+export function appliesToTfjs(entry: Pick<KnownIssue, 'tfjs'>, tfjsVersion: string): boolean {
+  if (entry.tfjs === undefined) return true;
+  const version = semver.coerce(tfjsVersion, { includePrerelease: true });
+  // A version string semver cannot read (a local build's "0.0.0-dev"?) is outside every range.
+  if (version === null) return false;
+  return semver.satisfies(semver.valid(tfjsVersion) ?? version, entry.tfjs, RANGE_OPTIONS);
+}
+
+/** The entries about `tfjsVersion`: what a run on that version classifies against. */
+export function knownIssuesForTfjs(entries: readonly KnownIssue[], tfjsVersion: string): KnownIssue[] {
+  return entries.filter((entry) => appliesToTfjs(entry, tfjsVersion));
+}

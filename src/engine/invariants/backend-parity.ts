@@ -1,4 +1,4 @@
-import { UnsupportedCaseError } from '../run/verdict';
+import { raisedOnBackend, UnsupportedCaseError } from '../run/verdict';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { BackendName } from '../backends';
 import { withSeed } from '../determinism/with-seed';
@@ -237,7 +237,13 @@ export const backendParity = defineInvariant({
       const reference = await runCase(spec);
       for (const backend of others) {
         await switchTo(backend);
-        const other = await runCase(spec);
+        let other: BackendRun;
+        try {
+          other = await runCase(spec);
+        } catch (error) {
+          // The verdict is made back on the reference backend: say where this was raised.
+          throw raisedOnBackend(error, backend);
+        }
         reports.push(compareBackendRuns(spec, backend, reference, other));
       }
     } finally {

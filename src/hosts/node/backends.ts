@@ -1,12 +1,14 @@
-import { bindNodeTfjs, tf } from './tfjs';
+import { bindNodeTfjs, requireTfjsPackage, tf } from './tfjs';
 import { silenceTfjsBanner } from '../../engine/tfjs';
 import { UsageError } from '../../engine/errors';
 import { classifyLoadError } from './classify-load-error';
 import { BACKEND_NAMES, BACKEND_PACKAGES, type BackendName, type BackendStatus, type ModuleLoader } from '../../engine/backends';
 
-/** Loads packages with Node's own require, resolved from bn-suite's location (the host's node_modules). */
-// A non-literal specifier keeps the type checker from requiring tfjs-node's types where it is absent.
-export const nodeRequireLoader: ModuleLoader = (specifier) => require(specifier);
+/**
+ * Loads packages from this process's tfjs source: bn-suite's location (the host's node_modules), or
+ * the version folder of a matrix child process.
+ */
+export const nodeRequireLoader: ModuleLoader = (specifier) => requireTfjsPackage(specifier);
 
 function versionOf(loader: ModuleLoader, packageName: string): string | undefined {
   try {
@@ -14,6 +16,51 @@ function versionOf(loader: ModuleLoader, packageName: string): string | undefine
   } catch {
     return undefined;
   }
+}
+
+/** Process events whose handlers a backend's emscripten glue installs, and which then exit the process (code 7). */
+const CRASH_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
+
+/**
+ * Runs a backend's loading or initialisation so that it cannot take the process down, and undoes
+ * the two things old tfjs-backend-wasm glue (1.x to 3.x emscripten) does to a Node process:
+ * - it calls the global `fetch` with a file path when one exists (Node >= 18 has one), which fails
+ *   with "Failed to parse URL"; hidden while the backend loads, the glue reads the file with `fs`;
+ * - it installs `uncaughtException` / `unhandledRejection` handlers that end the process with exit
+ *   code 7 on any later error, bn-suite's or tfjs's; those are removed again.
+ * Exported for tests.
+ */
+export function guardBackendLoading<T>(load: () => T): T {
+  // Typed loosely: Node's overloads do not accept a union of event names.
+  const events = process as unknown as { listeners(event: string): unknown[]; removeListener(event: string, listener: unknown): void };
+  const before = new Map(CRASH_EVENTS.map((event) => [event, new Set(events.listeners(event))]));
+  const restore = () => {
+    for (const event of CRASH_EVENTS) {
+      for (const listener of events.listeners(event)) if (!before.get(event)?.has(listener)) events.removeListener(event, listener);
+    }
+  };
+  const fetchDescriptor = Object.getOwnPropertyDescriptor(globalThis, 'fetch');
+  if (fetchDescriptor?.configurable === true) delete (globalThis as { fetch?: unknown }).fetch;
+  const putFetchBack = () => {
+    if (fetchDescriptor?.configurable === true) Object.defineProperty(globalThis, 'fetch', fetchDescriptor);
+  };
+  let result: T;
+  try {
+    result = load();
+  } catch (error) {
+    putFetchBack();
+    restore();
+    throw error;
+  }
+  if (result instanceof Promise) {
+    return result.finally(() => {
+      putFetchBack();
+      restore();
+    }) as T;
+  }
+  putFetchBack();
+  restore();
+  return result;
 }
 
 /**
@@ -27,8 +74,10 @@ export function probeBackendModule(name: BackendName, loader: ModuleLoader = nod
   const packageName = BACKEND_PACKAGES[name];
   const version = versionOf(loader, packageName);
   try {
-    loader(packageName);
+    guardBackendLoading(() => loader(packageName));
   } catch (error) {
+    // tfjs 1.x has no tfjs-backend-cpu package: its cpu backend lives in tfjs-core and registers itself.
+    if (name === 'cpu' && tf.findBackendFactory('cpu') != null) return { name, available: true, packageName: '@tensorflow/tfjs-core', version: tf.version_core };
     return { name, available: false, packageName, version, ...classifyLoadError(packageName, error) };
   }
   if (tf.findBackendFactory(name) == null) {
@@ -55,7 +104,7 @@ export async function probeBackend(name: BackendName, loader: ModuleLoader = nod
   try {
     silenceTfjsBanner();
     const previous = safeCurrentBackend();
-    const initialized = await tf.setBackend(name);
+    const initialized = await guardBackendLoading(() => tf.setBackend(name));
     if (previous !== undefined && previous !== name) await tf.setBackend(previous);
     if (!initialized) {
       return { name, available: false, packageName, version, kind: 'init-failed', reason: `the '${name}' backend failed to initialize` };

@@ -12,7 +12,6 @@ import { readFile, stat } from 'node:fs/promises';
 import { writeFileAtomicAsync } from './atomic-write';
 import { basename, join } from 'node:path';
 import type { io } from '@tensorflow/tfjs-core';
-import { tf } from './tfjs';
 
 /** File name of the topology and weights manifest. */
 export const MODEL_JSON = 'model.json';
@@ -49,7 +48,7 @@ export function fileSaveHandler(dir: string): io.IOHandler {
       if (artifacts.modelTopology instanceof ArrayBuffer) {
         throw new Error('fileSaveHandler: the model topology is binary (a GraphDef); only JSON topologies are supported');
       }
-      const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? new ArrayBuffer(0)));
+      const weights = joinWeightData(artifacts.weightData);
       const manifest: io.WeightsManifestConfig = [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs ?? [] }];
       // The same fields as tfjs-core's getModelJSONForModelArtifacts (not exported from tf.io).
       const modelJson: io.ModelJSON = {
@@ -67,7 +66,15 @@ export function fileSaveHandler(dir: string): io.IOHandler {
 
       await writeFileAtomicAsync(join(dir, WEIGHTS_BIN), weights);
       await writeFileAtomicAsync(join(dir, MODEL_JSON), JSON.stringify(modelJson));
-      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+      return {
+        modelArtifactsInfo: {
+          dateSaved: new Date(),
+          modelTopologyType: 'JSON',
+          modelTopologyBytes: Buffer.byteLength(JSON.stringify(modelJson.modelTopology), 'utf8'),
+          weightSpecsBytes: Buffer.byteLength(JSON.stringify(manifest[0].weights), 'utf8'),
+          weightDataBytes: weights.byteLength,
+        },
+      };
     },
   };
 }
@@ -112,7 +119,7 @@ export function fileLoadHandler(dir: string): io.IOHandler {
       if (modelJson === null || typeof modelJson !== 'object' || modelJson.modelTopology == null) {
         throw new Error(`fileLoadHandler: ${jsonPath} has no modelTopology`);
       }
-      return tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
+      const [weightSpecs, weightData] = await (async (manifest: io.WeightsManifestConfig): Promise<[io.WeightsManifestEntry[], ArrayBuffer]> => {
         const specs: io.WeightsManifestEntry[] = [];
         const chunks: Buffer[] = [];
         for (const group of manifest) {
@@ -134,7 +141,32 @@ export function fileLoadHandler(dir: string): io.IOHandler {
         const data = new ArrayBuffer(joined.byteLength);
         new Uint8Array(data).set(joined);
         return [specs, data];
-      });
+      })(modelJson.weightsManifest ?? []);
+      // Built here rather than with tf.io.getModelArtifactsForJSON, which tfjs before 3.x lacks.
+      const artifacts: io.ModelArtifacts = { modelTopology: modelJson.modelTopology, format: modelJson.format, generatedBy: modelJson.generatedBy, convertedBy: modelJson.convertedBy, weightSpecs, weightData };
+      if (modelJson.trainingConfig != null) artifacts.trainingConfig = modelJson.trainingConfig;
+      if (modelJson.userDefinedMetadata != null) artifacts.userDefinedMetadata = modelJson.userDefinedMetadata;
+      if (modelJson.signature != null) artifacts.signature = modelJson.signature;
+      if (modelJson.modelInitializer != null) artifacts.modelInitializer = modelJson.modelInitializer;
+      if (modelJson.initializerSignature != null) artifacts.initializerSignature = modelJson.initializerSignature;
+      return artifacts;
     },
   };
+}
+
+/**
+ * The weight bytes of saved artifacts as one array. tfjs >= 4.10 may hand them over as a list of
+ * buffers (with tf.io.CompositeArrayBuffer to join them, absent before); older tfjs as one buffer.
+ * Joined here without tfjs, so one handler serves every version.
+ */
+export function joinWeightData(weightData: ArrayBuffer | ArrayBuffer[] | undefined): Uint8Array {
+  if (weightData === undefined) return new Uint8Array(0);
+  const buffers = Array.isArray(weightData) ? weightData : [weightData];
+  const joined = new Uint8Array(buffers.reduce((total, buffer) => total + buffer.byteLength, 0));
+  let offset = 0;
+  for (const buffer of buffers) {
+    joined.set(new Uint8Array(buffer), offset);
+    offset += buffer.byteLength;
+  }
+  return joined;
 }

@@ -1,5 +1,6 @@
 import type { BackendName, BackendStatus } from '../../engine/backends';
-import type { KnownIssue } from '../../engine/expectations/known-issues';
+import type { TfjsVersions } from '../../engine/tfjs';
+import { knownIssuesForTfjs, type KnownIssue } from '../../engine/expectations/known-issues';
 import type { LoadedScenario } from '../../engine/scenarios/types';
 import type { ResultRecord, Shard, SuiteResult } from '../../results/schema';
 import { assembleSuiteResult, planJobs, toResultRecord } from '../../results/suite';
@@ -36,6 +37,8 @@ export interface SuiteOptions {
   onWarning?: (message: string) => void;
   /** Where the engine runs (default: this process, on the host project's tfjs). */
   host?: Host;
+  /** The tfjs versions `host` runs on (default: this process's, which is right for the in-process host). */
+  tfjs?: TfjsVersions;
   onProgress?: (event: ProgressEvent) => void;
 }
 
@@ -50,6 +53,9 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
   const host =
     options.host ??
     inProcessHost({ ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}), ...(options.onWarning !== undefined ? { onWarning: options.onWarning } : {}) });
+  const tfjs = options.tfjs ?? tfjsVersions();
+  // Entries about other tfjs versions are neither applied nor stale here.
+  const knownIssues = knownIssuesForTfjs(options.knownIssues, tfjs['@tensorflow/tfjs-core']);
   const records: ResultRecord[] = [];
   await host.run(jobs, (event) => {
     const base = { total: jobs.length, scenario: event.job.scenario.id, backend: event.job.backend };
@@ -57,15 +63,15 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
       options.onProgress?.({ phase: 'start', done: event.index, ...base });
       return;
     }
-    const record = toResultRecord(event.result, event.job.scenario.tags, options.knownIssues);
+    const record = toResultRecord(event.result, event.job.scenario.tags, knownIssues);
     records.push(record);
     options.onProgress?.({ phase: 'done', done: event.index + 1, ...base, result: record });
   });
   return assembleSuiteResult(records, {
     jobs,
-    knownIssues: options.knownIssues,
+    knownIssues,
     backendStatuses: options.backendStatuses,
-    tfjs: tfjsVersions(),
+    tfjs,
     node: process.versions.node,
     platform: `${process.platform}/${process.arch}`,
     seed: options.seed,

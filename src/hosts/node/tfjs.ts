@@ -1,21 +1,55 @@
 /**
- * The Node host's tfjs: the host project's own `@tensorflow/tfjs-core` and `-layers` (peer
- * dependencies), bound into the engine on first use.
+ * The Node host's tfjs: by default the host project's own `@tensorflow/tfjs-core` and `-layers`
+ * (peer dependencies), bound into the engine on first use; in a matrix child process, the copy
+ * installed in that version's folder ({@link useTfjsFrom}).
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { TfjsVersions } from '../../engine/tfjs';
 import { bindTfjs, isTfjsBound, tf, tfl } from '../../engine/tfjs';
 
 /**
- * Binds the tfjs that Node resolves from bn-suite's location (the host project's) into the
- * engine, once. Idempotent.
+ * Where this process takes tfjs packages from: a `require` whose resolution starts at bn-suite's
+ * location (the host project's node_modules), or at a version folder. Every tfjs package the Node
+ * host loads, versions or hashes goes through it, so one process never mixes two tfjs copies.
+ */
+let tfjsRequire: NodeJS.Require = require;
+let tfjsFolder: string | null = null;
+
+/**
+ * Makes this process take every tfjs package from `folder` (a folder with a node_modules that
+ * holds `@tensorflow/tfjs-core` and the rest, as `npm install --prefix folder` leaves it). Must be
+ * called before anything binds tfjs.
+ *
+ * @throws Error when tfjs is already bound (a second tfjs-core in one process shares nothing).
+ */
+export function useTfjsFrom(folder: string): void {
+  if (isTfjsBound()) throw new Error('useTfjsFrom: tfjs is already bound in this process');
+  tfjsFolder = path.resolve(folder);
+  // createRequire resolves like a module inside `folder`: its node_modules first.
+  tfjsRequire = createRequire(path.join(tfjsFolder, 'package.json'));
+}
+
+/** The folder set by {@link useTfjsFrom}, or null for the host project's tfjs. */
+export function tfjsSourceFolder(): string | null {
+  return tfjsFolder;
+}
+
+/** Loads a package from the tfjs source of this process. */
+export function requireTfjsPackage(specifier: string): unknown {
+  return tfjsRequire(specifier);
+}
+
+/**
+ * Binds the tfjs of this process's source (the host project's unless {@link useTfjsFrom} said
+ * otherwise) into the engine, once. Idempotent.
  */
 export function bindNodeTfjs(): void {
   if (isTfjsBound()) return;
   // Loaded here, not at module load, so that importing the library costs nothing until it runs.
-  bindTfjs({ tf: require('@tensorflow/tfjs-core'), tfl: require('@tensorflow/tfjs-layers') });
+  bindTfjs({ tf: tfjsRequire('@tensorflow/tfjs-core') as never, tfl: tfjsRequire('@tensorflow/tfjs-layers') as never });
 }
 
 /**
@@ -25,7 +59,7 @@ export function bindNodeTfjs(): void {
 export function installedVersion(packageName: string): string | undefined {
   try {
     // Resolving package.json (not the entry point) is cheap and has no side effects.
-    const manifest = require(`${packageName}/package.json`) as { version?: string };
+    const manifest = tfjsRequire(`${packageName}/package.json`) as { version?: string };
     return manifest.version;
   } catch {
     return undefined;
@@ -59,11 +93,14 @@ export function tfjsFingerprint(): string {
   for (const name of ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node']) {
     let entry: string;
     try {
-      entry = require.resolve(name);
+      entry = tfjsRequire.resolve(name);
     } catch {
       continue;
     }
-    const files = [entry, ...fs.readdirSync(path.dirname(entry)).filter((f) => f.endsWith('.wasm')).sort().map((f) => path.join(path.dirname(entry), f))];
+    // The wasm binaries sit next to the entry bundle, or in wasm-out/ (tfjs-backend-wasm 1.x).
+    const folders = [path.dirname(entry), path.join(path.dirname(entry), '..', 'wasm-out')].filter((folder) => fs.existsSync(folder));
+    const binaries = folders.flatMap((folder) => fs.readdirSync(folder).filter((f) => f.endsWith('.wasm')).sort().map((f) => path.join(folder, f)));
+    const files = [entry, ...binaries];
     for (const file of files) {
       hash.update(`${name}:${path.basename(file)}\0`);
       hash.update(fs.readFileSync(file));

@@ -147,7 +147,7 @@ export async function runCommand(flags: RunFlags, io: CliIo, env: NodeJS.Process
   }
 
   if (flags.updateExpectations) {
-    const entries = updatedKnownIssues(knownIssues, suite.results, selected);
+    const entries = updatedKnownIssues(knownIssues, suite.results, selected, suite.tfjs['@tensorflow/tfjs-core']);
     writeFileAtomic(expectationsFile, knownIssuesYaml(entries));
     io.stderr(`wrote ${entries.length} known issue(s) to ${expectationsFile}\n`);
   }

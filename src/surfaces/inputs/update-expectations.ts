@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 import type { ResultRecord } from '../../results/schema';
-import type { KnownIssue } from '../../engine/expectations/known-issues';
+import { appliesToTfjs, type KnownIssue } from '../../engine/expectations/known-issues';
 import { BACKEND_NAMES, type BackendName } from '../../engine/backends';
 
 /**
@@ -9,9 +9,12 @@ import { BACKEND_NAMES, type BackendName } from '../../engine/backends';
  * Only what the run observed changes: an existing entry keeps the backends the run did not use
  * (it is never widened to all backends, and no other backend's entry is dropped); a new entry names
  * its backends only when not all of the run's backends showed it. Entries for scenarios the run did
- * not cover are kept as they were.
+ * not cover, and entries whose `tfjs` range leaves out the run's tfjs version, are kept as they were;
+ * a rewritten entry keeps its range.
  */
-export function updatedKnownIssues(existing: readonly KnownIssue[], results: readonly ResultRecord[], runBackends: readonly string[]): KnownIssue[] {
+export function updatedKnownIssues(all: readonly KnownIssue[], results: readonly ResultRecord[], runBackends: readonly string[], tfjsVersion?: string): KnownIssue[] {
+  const otherVersions = tfjsVersion === undefined ? [] : all.filter((entry) => !appliesToTfjs(entry, tfjsVersion));
+  const existing = all.filter((entry) => !otherVersions.includes(entry));
   const ran = new Set(results.map((r) => `${r.scenario}\u0000${r.backend}`));
   const coveredBackends = (entry: KnownIssue): readonly BackendName[] => entry.backend ?? BACKEND_NAMES;
   // An entry is re-derived only when the run covered it: its scenario ran on one of its backends.
@@ -45,6 +48,7 @@ export function updatedKnownIssues(existing: readonly KnownIssue[], results: rea
       reason: previous?.reason ?? first.summary,
       outcomes: [...new Set([...group.map((r) => r.status as 'fail' | 'error' | 'unsupported'), ...(previous !== undefined && untouched.length > 0 ? previous.outcomes : [])])],
       ...errorPattern(group, previous),
+      ...(previous?.tfjs !== undefined ? { tfjs: previous.tfjs } : {}),
     });
   }
   // A covered entry whose run backends all passed still speaks for the backends the run did not use.
@@ -53,7 +57,7 @@ export function updatedKnownIssues(existing: readonly KnownIssue[], results: rea
     const untouched = untouchedOf(entry, runBackends);
     if (untouched.length > 0) fresh.push({ ...entry, backend: untouched });
   }
-  return [...kept, ...fresh];
+  return [...kept, ...fresh, ...otherVersions];
 }
 
 function untouchedOf(entry: KnownIssue, runBackends: readonly string[]): BackendName[] {

@@ -2,6 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BACKEND_NAMES } from '../../../src/engine/backends';
+import { appliesToTfjs, knownIssuesForTfjs } from '../../../src/engine/expectations/known-issues';
+import { matchKnownIssue } from '../../../src/engine/expectations/classify';
 import { DataFileError } from '../../../src/surfaces/inputs/yaml-schema';
 import { UsageError } from '../../../src/engine/errors';
 import { loadKnownIssues, parseKnownIssues } from '../../../src/surfaces/inputs/known-issues-file';
@@ -126,5 +128,55 @@ describe('the shipped expectations/known-issues.yaml', () => {
     expect(() => loadKnownIssues(missing)).toThrow(UsageError);
     expect(() => loadKnownIssues(missing)).toThrow('cannot read (ENOENT)');
     fs.rmSync(path.dirname(missing), { recursive: true, force: true });
+  });
+});
+
+describe('tfjs version ranges', () => {
+  const entry = (extra: string) =>
+    `known-issues:\n  - scenario: oracle/affine\n    invariant: oracle-agreement\n    issue: unreported\n    reason: r\n    outcomes: [fail]\n${extra}`;
+
+  test('an entry applies only inside its range; no range means every version; prereleases count', () => {
+    const [ranged] = parseKnownIssues(entry('    tfjs: ">=1.0.0 <4.23.0"\n'), 'k.yaml');
+    expect(['1.7.4', '3.21.0', '4.22.0'].map((v) => appliesToTfjs(ranged, v))).toEqual([true, true, true]);
+    expect(['4.23.0', '0.15.3'].map((v) => appliesToTfjs(ranged, v))).toEqual([false, false]);
+    const [rc] = parseKnownIssues(entry('    tfjs: ">=4.0.0"\n'), 'k.yaml');
+    expect(appliesToTfjs(rc, '4.23.0-rc.0')).toBe(true);
+    const [unranged] = parseKnownIssues(entry(''), 'k.yaml');
+    expect(appliesToTfjs(unranged, '1.7.4')).toBe(true);
+    expect(knownIssuesForTfjs([ranged, unranged], '4.23.0')).toEqual([unranged]);
+  });
+
+  test('an invalid range is an input error naming file:line', () => {
+    expect(() => parseKnownIssues(entry('    tfjs: "four point two"\n'), 'k.yaml')).toThrow(/k\.yaml:7:11: known-issues\.0\.tfjs: must be a semver range/);
+  });
+
+  test('two entries for one behaviour are fine in disjoint ranges and refused when the ranges overlap', () => {
+    const twice = (a: string, b: string) => `${entry(`    tfjs: "${a}"\n`)}${entry(`    tfjs: "${b}"\n`).replace('known-issues:\n', '')}`;
+    expect(parseKnownIssues(twice('<2.0.0', '>=2.0.0'), 'k.yaml')).toHaveLength(2);
+    expect(() => parseKnownIssues(twice('<3.0.0', '>=2.0.0'), 'k.yaml')).toThrow(/duplicate entry: entry 1 already covers oracle\/affine \/ oracle-agreement for tfjs >=2\.0\.0/);
+  });
+});
+
+describe('a ranged entry refining an unranged one', () => {
+  const text = `known-issues:
+  - scenario: oracle/affine
+    invariant: oracle-agreement
+    issue: unreported
+    reason: everywhere
+    outcomes: [fail]
+  - scenario: oracle/affine
+    invariant: oracle-agreement
+    backend: [wasm]
+    tfjs: "<2.0.0"
+    issue: unreported
+    reason: old wasm lacks a kernel
+    outcomes: [unsupported]
+`;
+  test('is accepted, and wins where both apply', () => {
+    const entries = parseKnownIssues(text, 'k.yaml');
+    const on = (backend: 'cpu' | 'wasm', version: string) => matchKnownIssue({ scenario: 'oracle/affine', invariant: 'oracle-agreement', backend }, knownIssuesForTfjs(entries, version))?.reason;
+    expect(on('wasm', '1.7.4')).toBe('old wasm lacks a kernel');
+    expect(on('cpu', '1.7.4')).toBe('everywhere');
+    expect(on('wasm', '4.22.0')).toBe('everywhere');
   });
 });

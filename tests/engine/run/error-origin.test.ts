@@ -51,6 +51,28 @@ describe('verdictFromError', () => {
     expect(verdictFromError(kernel)).toMatchObject({ status: 'unsupported', evidence: { kernel: 'Conv2DBackpropFilter', backend: 'wasm' } });
   });
 
+  // Seen in a child process on tfjs 2.8.6 wasm (conv training) and 1.7.4 wasm (any broadcasting Div).
+  test("tfjs 2.x's missing-kernel message and a kernel's own 'not yet supported' are unsupported, naming the kernel", () => {
+    const inTfjs = (message: string) => Object.assign(new Error(message), { stack: `Error: ${message}\n    at x (/v/node_modules/@tensorflow/tfjs-core/dist/engine.js:1:1)` });
+    expect(verdictFromError(inTfjs('Error running Conv2DBackpropFilter: Neither modular kernel nor forward func passed'))).toMatchObject({
+      status: 'unsupported',
+      summary: expect.stringMatching(/^kernel Conv2DBackpropFilter is not available on /),
+      evidence: { kernel: 'Conv2DBackpropFilter' },
+    });
+    expect(verdictFromError(inTfjs('Broadcasting along outer dims is not yet supported for Div.'))).toMatchObject({
+      status: 'unsupported',
+      summary: expect.stringMatching(/^kernel Div on .*: Broadcasting along outer dims is not supported$/),
+      evidence: { kernel: 'Div' },
+    });
+    // The same words from bn-suite's own code are still bn-suite's fault.
+    expect(() => verdictFromError(new Error('Broadcasting along outer dims is not yet supported for Div.'))).toThrow(HarnessFault);
+  });
+
+  test('an error verdict records the innermost frame it came from', () => {
+    const verdict = verdictFromError(thrownBy(() => tf.tensor([1, 2], [3])));
+    expect(verdict.status === 'error' && verdict.evidence.at).toMatch(/tfjs-core/);
+  });
+
   test("bn-suite's own throw is a HarnessFault naming where it came from, never a verdict", () => {
     expect(() => verdictFromError(new TypeError('boom'))).toThrow(HarnessFault);
     expect(() => verdictFromError(new TypeError('boom'))).toThrow(/^bn-suite's own code failed, not tfjs: TypeError: boom \(at .*error-origin\.test\.ts/);

@@ -135,3 +135,14 @@ describe('knownIssuesYaml', () => {
     expect(parseKnownIssues(knownIssuesYaml(entries), 'out.yaml')).toEqual(entries);
   });
 });
+
+describe('updatedKnownIssues with tfjs ranges', () => {
+  const base = { scenario: 'frozen-moving-stats/fit', invariant: 'frozen-moving-stats' as const, issue: 'unreported' as const, reason: 'r', outcomes: ['fail' as const] };
+  test('entries about other tfjs versions are kept untouched, and a rewritten entry keeps its range', () => {
+    const old = { ...base, scenario: 'oracle/affine', invariant: 'oracle-agreement' as const, tfjs: '<2.0.0' };
+    const current = { ...base, tfjs: '>=4.0.0' };
+    const entries = updatedKnownIssues([old, current], [record('frozen-moving-stats/fit', 'frozen-moving-stats', 'cpu', 'fail'), record('oracle/affine', 'oracle-agreement', 'cpu', 'pass')], ['cpu'], '4.22.0');
+    expect(entries).toContainEqual(old);
+    expect(entries.find((e) => e.scenario === 'frozen-moving-stats/fit')?.tfjs).toBe('>=4.0.0');
+  });
+});

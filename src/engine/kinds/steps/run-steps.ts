@@ -46,7 +46,8 @@ function targetTensor(data: StepsData, outputShape: number[], seed: number): Ten
   const y = data.y;
   if (y === undefined) return null;
   const size = outputShape.reduce((a, b) => a * b, 1);
-  if ('fill' in y) return tf.fill(outputShape, y.fill);
+  // From values, not tf.fill: data preparation must not depend on a kernel (old wasm's Fill needs a dtype).
+  if ('fill' in y) return tf.tensor(new Float32Array(size).fill(y.fill), outputShape);
   if ('gaussian' in y) {
     return tf.tensor(gaussianBlobs({ shape: outputShape, channelAxis: -1, mean: y.gaussian.mean, scale: y.gaussian.scale, seed: deriveSeed(seed, 'y') }).values, outputShape);
   }
