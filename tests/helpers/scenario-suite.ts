@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import { activateBackend, probeBackendModule } from '../../src/hosts/node/backends';
 import { BACKEND_NAMES } from '../../src/engine/backends';
 import { classifyResult, isAsExpected } from '../../src/engine/expectations/classify';
+import { knownIssuesForTfjs } from '../../src/engine/expectations/known-issues';
+import { tf } from '../../src/hosts/node/tfjs';
 import { loadKnownIssues } from '../../src/surfaces/inputs/known-issues-file';
 import { INVARIANTS } from '../../src/engine/invariants';
 import { formatClassifiedResult } from '../../src/surfaces/report/format-result';
@@ -22,7 +24,8 @@ const root = path.resolve(__dirname, '../..');
 export function describeShippedScenarios(title: string, area: keyof typeof NAMED_AREAS | 'other'): void {
   const seed = testSeed();
   const runs = testRuns();
-  const knownIssues = loadKnownIssues(path.join(root, 'expectations/known-issues.yaml'));
+  // As a run does: only the entries about the tfjs under test.
+  const knownIssues = knownIssuesForTfjs(loadKnownIssues(path.join(root, 'expectations/known-issues.yaml')), tf.version_core);
   const scenarios = scenariosOfArea(loadScenarios(path.join(root, 'scenarios')), area).map((loaded) => loaded.scenario);
   const availableBackends = BACKEND_NAMES.filter((name) => probeBackendModule(name).available);
 

@@ -28,8 +28,29 @@ let tfjsFolder: string | null = null;
 export function useTfjsFrom(folder: string): void {
   if (isTfjsBound()) throw new Error('useTfjsFrom: tfjs is already bound in this process');
   tfjsFolder = path.resolve(folder);
-  // createRequire resolves like a module inside `folder`: its node_modules first.
-  tfjsRequire = createRequire(path.join(tfjsFolder, 'package.json'));
+  tfjsRequire = folderRequire(tfjsFolder);
+}
+
+/**
+ * A require that finds packages in `folder/node_modules` only. Node's own resolution would walk up
+ * into the parent folders: a version folder inside a project (`.bn-suite-cache/tfjs/tfjs-1.7.4`)
+ * that lacks a package (tfjs 1.x has no tfjs-backend-cpu) would then load the project's copy, and
+ * with it a second tfjs-core. Packages inside the folder still resolve each other normally.
+ */
+function folderRequire(folder: string): NodeJS.Require {
+  const base = createRequire(path.join(folder, 'package.json'));
+  const local = (specifier: string): string => {
+    const parts = specifier.split('/');
+    const packageName = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+    const packageDir = path.join(folder, 'node_modules', ...packageName.split('/'));
+    if (!fs.existsSync(packageDir)) {
+      throw Object.assign(new Error(`Cannot find module '${specifier}' in ${path.join(folder, 'node_modules')}`), { code: 'MODULE_NOT_FOUND' });
+    }
+    return path.join(folder, 'node_modules', ...specifier.split('/'));
+  };
+  const load = ((specifier: string) => base(local(specifier))) as NodeJS.Require;
+  load.resolve = ((specifier: string) => base.resolve(local(specifier))) as NodeJS.RequireResolve;
+  return load;
 }
 
 /** The folder set by {@link useTfjsFrom}, or null for the host project's tfjs. */

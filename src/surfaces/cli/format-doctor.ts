@@ -13,5 +13,6 @@ export function formatDoctor(report: DoctorReport): string {
     ),
   ];
   if (report.wasm !== null) lines.push(`wasm     simd=${report.wasm.simd} threads=${report.wasm.threads}`);
+  for (const warning of report.warnings) lines.push(`warning: ${warning}`);
   return lines.join('\n');
 }

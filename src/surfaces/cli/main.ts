@@ -4,6 +4,7 @@ import { HarnessError, UsageError } from '../../engine/errors';
 import { BN_SUITE_VERSION } from '../../engine/version';
 import { EXIT, type ExitCode } from './exit-codes';
 import { formatDoctor } from './format-doctor';
+import { matrixCommand, type MatrixFlags } from './matrix-command';
 import { mergeCommand } from './merge-command';
 import { reproCommand, type ReproFlags } from './repro-command';
 import { runCommand, type RunFlags } from './run-command';
@@ -50,6 +51,24 @@ export async function main(argv: readonly string[], io: CliIo): Promise<ExitCode
     .option('--repro', 'write a standalone repro (repro.mjs, package.json, ISSUE.md) for every failing result into <out>/repros/')
     .action(async (flags: RunFlags) => {
       exitCode = await runCommand(flags, io, process.env);
+    });
+
+  program
+    .command('matrix')
+    .description('Run the scenarios on several tfjs versions side by side (one child process each); --gate: exit 1 when a verdict differs from the first version')
+    .option('--tfjs <list>', 'tfjs versions, comma-separated: exact versions (3.21.0) and/or installed (the project\'s own)')
+    .option('--backend <list>', 'backends to ask each version for: cpu,wasm,tensorflow or all (default all; the unavailable are reported)')
+    .option('--scenario <selector>', 'scenario ids, globs (frozen-moving-stats/*) or tags, comma-separated')
+    .option('--scenarios <dir>', 'scenario folder (default: the shipped scenarios)')
+    .option('--expectations <file>', 'known-issues file (default: the shipped one; entries apply by their tfjs range)')
+    .option('--seed <n>', 'fast-check seed, or "random"')
+    .option('--runs <n>', 'cases per scenario and backend')
+    .option('--out <dir>', 'report folder (default: reports/matrix-<timestamp>/)')
+    .option('--parallel <n>', 'versions run at once (default: the number of cores)')
+    .option('--tfjs-cache <dir>', 'folder of the per-version tfjs installs (default .bn-suite-cache/tfjs)')
+    .option('--gate', 'compare every version with the first one; exit 1 when any behaviour verdict differs')
+    .action(async (flags: MatrixFlags) => {
+      exitCode = await matrixCommand(flags, io);
     });
 
   program

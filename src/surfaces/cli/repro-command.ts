@@ -2,6 +2,7 @@ import { matchKnownIssue } from '../../engine/expectations/classify';
 import * as path from 'node:path';
 import { UsageError } from '../../engine/errors';
 import { loadKnownIssues } from '../inputs/known-issues-file';
+import { knownIssuesForTfjs } from '../../engine/expectations/known-issues';
 import { replayFailure } from '../repro/replay';
 import { seconds } from '../repro/render-issue';
 import { hasReproTemplate } from '../repro/render-script';
@@ -73,7 +74,7 @@ export async function reproCommand(token: string | undefined, flags: ReproFlags,
   if (replay.tokenTfjs !== undefined && replay.tokenTfjs !== tf.version_core) {
     io.stderr(`note: the token came from tfjs ${replay.tokenTfjs}; this is tfjs ${tf.version_core}\n`);
   }
-  const known = matchKnownIssue({ scenario: replay.scenario.id, invariant: replay.scenario.invariant, backend: replay.backend }, knownIssues);
+  const known = matchKnownIssue({ scenario: replay.scenario.id, invariant: replay.scenario.invariant, backend: replay.backend }, knownIssuesForTfjs(knownIssues, tf.version_core));
   const outDir = flags.out !== undefined ? path.resolve(flags.out) : reproDirFor(path.resolve('reports', 'repros'), replay.scenario.id, replay.backend);
   const report = await createRepro({
     scenario: { id: replay.scenario.id, description: replay.scenario.description, invariant: replay.scenario.invariant },

@@ -22,6 +22,8 @@ import { SHIPPED_EXPECTATIONS, SHIPPED_SCENARIOS } from '../paths';
 import { progressReporter } from './progress';
 import { writeRunRepros } from '../repro/run-repros';
 import { formatVerification } from '../repro/verify';
+import { tfjsWarnings } from '../doctor/doctor';
+import { tfjsVersions } from '../../hosts/node/tfjs';
 
 /** Flags of `bn-suite run`, as commander hands them over. */
 export interface RunFlags {
@@ -117,6 +119,7 @@ export async function runCommand(flags: RunFlags, io: CliIo, env: NodeJS.Process
   if (flags.updateExpectations) assertWritableFolder(path.dirname(path.resolve(expectationsFile)), '--expectations folder');
 
   const statuses = await probeBackends();
+  for (const warning of tfjsWarnings(tfjsVersions())) io.stderr(`warning: ${warning}\n`);
   const { selected, unavailable } = selectBackends(flags.backend ?? env.BN_BACKENDS, statuses);
   for (const b of unavailable) io.stderr(`backend ${b.name} unavailable (${b.kind}): ${b.reason}\n`);
   if (selected.length === 0) {

@@ -1,6 +1,6 @@
 import { matchKnownIssue } from '../../engine/expectations/classify';
 import { UsageError } from '../../engine/errors';
-import type { KnownIssue } from '../../engine/expectations/known-issues';
+import { knownIssuesForTfjs, type KnownIssue } from '../../engine/expectations/known-issues';
 import type { LoadedScenario } from '../../engine/scenarios/types';
 import { activateBackend } from '../../hosts/node/backends';
 import type { SuiteResult } from '../../results/schema';
@@ -33,7 +33,7 @@ export async function writeRunRepros(suite: SuiteResult, root: string, scenarios
         counterexample: result.counterexample,
         outDir: reproDirFor(root, result.scenario, result.backend),
         replayToken: result.replay,
-        knownIssue: matchKnownIssue(result, knownIssues),
+        knownIssue: matchKnownIssue(result, knownIssuesForTfjs(knownIssues, suite.tfjs['@tensorflow/tfjs-core'])),
       });
       repros.push({ label, written: true, dir: report.dir, verification: report.verification });
     } catch (error) {

@@ -118,9 +118,12 @@ describe('the shipped expectations/known-issues.yaml', () => {
     }
   });
 
-  test('no two entries cover the same (scenario, invariant, backend)', () => {
-    const keys = loadKnownIssues(file).flatMap((e) => (e.backend ?? BACKEND_NAMES).map((b) => `${e.scenario}|${e.invariant}|${b}`));
-    expect(new Set(keys).size).toBe(keys.length);
+  test('no two entries of a kind (with or without a tfjs range) cover the same (scenario, invariant, backend)', () => {
+    const entries = loadKnownIssues(file);
+    for (const ranged of [false, true]) {
+      const keys = entries.filter((e) => (e.tfjs !== undefined) === ranged).flatMap((e) => (e.backend ?? BACKEND_NAMES).map((b) => `${e.scenario}|${e.invariant}|${b}|${e.tfjs ?? ''}`));
+      expect(new Set(keys).size).toBe(keys.length);
+    }
   });
 
   test('loadKnownIssues on a missing file is a usage error', () => {

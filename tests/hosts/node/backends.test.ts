@@ -1,4 +1,4 @@
-import { probeBackend, selectBackends } from '../../../src/hosts/node/backends';
+import { guardBackendLoading, probeBackend, selectBackends } from '../../../src/hosts/node/backends';
 import type { BackendStatus, ModuleLoader } from '../../../src/engine/backends';
 import { UsageError } from '../../../src/engine/errors';
 
@@ -63,5 +63,40 @@ describe('selectBackends', () => {
 
   test('an unavailable backend asked for by name is a usage error with its reason', () => {
     expect(() => selectBackends('cpu,tensorflow', statuses)).toThrow("backend 'tensorflow' is not available: not installed");
+  });
+});
+
+describe('guardBackendLoading', () => {
+  test('hides the global fetch while a backend loads and removes the crash handlers its glue installs', async () => {
+    const listenersBefore = process.listeners('unhandledRejection').length;
+    let fetchSeen: unknown = 'not called';
+    const handler = () => undefined;
+    await guardBackendLoading(async () => {
+      fetchSeen = (globalThis as { fetch?: unknown }).fetch;
+      process.on('unhandledRejection', handler);
+      process.on('uncaughtException', handler);
+    });
+    expect(fetchSeen).toBeUndefined();
+    expect(typeof globalThis.fetch).toBe('function');
+    expect(process.listeners('unhandledRejection')).toHaveLength(listenersBefore);
+    expect(process.listeners('uncaughtException')).not.toContain(handler);
+  });
+
+  test('puts everything back when loading throws, and keeps handlers that were there before', () => {
+    const mine = () => undefined;
+    process.on('uncaughtException', mine);
+    const before = process.listeners('uncaughtException');
+    try {
+      expect(() =>
+        guardBackendLoading(() => {
+          process.on('uncaughtException', () => undefined);
+          throw new Error('glue failed');
+        }),
+      ).toThrow('glue failed');
+      expect(typeof globalThis.fetch).toBe('function');
+      expect(process.listeners('uncaughtException')).toEqual(before);
+    } finally {
+      process.removeListener('uncaughtException', mine);
+    }
   });
 });

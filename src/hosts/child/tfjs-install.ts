@@ -1,0 +1,88 @@
+/**
+ * Per-version tfjs folders for the matrix: `npm install --prefix` of tfjs-core, -layers,
+ * -backend-cpu (from 2.0; tfjs 1.x carries its cpu backend in core) and -backend-wasm at one exact
+ * version, into a cache folder reused by later runs and verified before use.
+ *
+ * @packageDocumentation
+ */
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import semver from 'semver';
+
+/** The packages a matrix version needs, at `version`. */
+export function tfjsPackagesFor(version: string): string[] {
+  const names = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-wasm'];
+  const parsed = semver.coerce(version);
+  if (parsed === null || semver.gte(parsed, '2.0.0')) names.splice(2, 0, '@tensorflow/tfjs-backend-cpu');
+  return names;
+}
+
+/** An installed version folder, or why there is none. */
+export type TfjsInstall =
+  | { ok: true; version: string; folder: string; reused: boolean; durationMs: number }
+  | { ok: false; version: string; reason: string; durationMs: number };
+
+/** Runs npm; injectable so tests can simulate a registry that fails. */
+export type NpmRunner = (args: readonly string[], cwd: string) => Promise<{ code: number; stderr: string }>;
+
+/** The npm on PATH (npm.cmd on Windows). */
+export const systemNpm: NpmRunner = (args, cwd) =>
+  new Promise((resolve) => {
+    execFile(process.platform === 'win32' ? 'npm.cmd' : 'npm', [...args], { cwd, maxBuffer: 16 * 1024 * 1024 }, (error, _stdout, stderr) => {
+      const code = error === null ? 0 : typeof (error as NodeJS.ErrnoException & { code?: unknown }).code === 'number' ? ((error as unknown as { code: number }).code) : 1;
+      resolve({ code, stderr: String(stderr) });
+    });
+  });
+
+/** Reads back the version of every package in `folder`; null when one is missing or different. */
+function verify(folder: string, version: string): string | null {
+  for (const name of tfjsPackagesFor(version)) {
+    const manifest = path.join(folder, 'node_modules', ...name.split('/'), 'package.json');
+    let found: string | undefined;
+    try {
+      found = (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { version?: string }).version;
+    } catch {
+      return `${name} is missing from ${folder}`;
+    }
+    if (found !== version) return `${name} in ${folder} is ${found ?? 'unversioned'}, not ${version}`;
+  }
+  return null;
+}
+
+/** The last meaningful line of npm's stderr: "npm error 404 No match found for version 9.9.9" and the like. */
+function npmReason(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^npm (warn|notice)/i.test(l));
+  const errors = lines.filter((l) => /^npm error/i.test(l) && !/A complete log|^npm error\s*$/i.test(l));
+  return (errors.slice(0, 2).join(' / ') || lines[lines.length - 1] || 'npm failed without a message').slice(0, 300);
+}
+
+/**
+ * Makes `version` available in `cacheRoot/tfjs-<version>/`: reused when it is there and verifies,
+ * installed otherwise (into a temporary folder renamed into place, so a failed or interrupted
+ * install never leaves a half folder that looks usable). Never throws for a version that cannot be
+ * installed: that is a result with the reason.
+ */
+export async function ensureTfjsInstalled(version: string, cacheRoot: string, npm: NpmRunner = systemNpm): Promise<TfjsInstall> {
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  if (semver.valid(version) === null) return { ok: false, version, reason: `'${version}' is not an exact version (such as 3.21.0)`, durationMs: elapsed() };
+  const folder = path.join(cacheRoot, `tfjs-${version}`);
+  if (fs.existsSync(folder) && verify(folder, version) === null) return { ok: true, version, folder, reused: true, durationMs: elapsed() };
+  fs.mkdirSync(cacheRoot, { recursive: true });
+  const staging = fs.mkdtempSync(path.join(cacheRoot, `.tfjs-${version}-`));
+  try {
+    // A package.json of its own keeps npm from walking up into the user's project.
+    fs.writeFileSync(path.join(staging, 'package.json'), `${JSON.stringify({ name: `bn-suite-tfjs-${version}`, private: true }, null, 2)}\n`);
+    const specs = tfjsPackagesFor(version).map((name) => `${name}@${version}`);
+    const result = await npm(['install', '--prefix', staging, '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel', 'error', ...specs], staging);
+    if (result.code !== 0) return { ok: false, version, reason: `npm install failed: ${npmReason(result.stderr)}`, durationMs: elapsed() };
+    const problem = verify(staging, version);
+    if (problem !== null) return { ok: false, version, reason: `installed but not usable: ${problem}`, durationMs: elapsed() };
+    fs.rmSync(folder, { recursive: true, force: true });
+    fs.renameSync(staging, folder);
+    return { ok: true, version, folder, reused: false, durationMs: elapsed() };
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+}

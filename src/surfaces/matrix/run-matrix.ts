@@ -1,0 +1,130 @@
+/**
+ * `bn-suite matrix` as a library function: the shipped (or given) scenarios on several tfjs
+ * versions side by side, one child process per version, in parallel up to the number of cores.
+ * Returns data; prints nothing.
+ *
+ * @packageDocumentation
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { BACKEND_NAMES, type BackendName } from '../../engine/backends';
+import { HarnessError, UsageError } from '../../engine/errors';
+import type { KnownIssue } from '../../engine/expectations/known-issues';
+import type { LoadedScenario } from '../../engine/scenarios/types';
+import { childProcessHost } from '../../hosts/child/child-process-host';
+import { ensureTfjsInstalled, systemNpm, type NpmRunner } from '../../hosts/child/tfjs-install';
+import { DEFAULT_CACHE_DIR } from '../../hosts/node/base-cache';
+import { runSuite } from '../../hosts/node/run-suite';
+import { MATRIX_FORMAT_VERSION, type MatrixColumn, type MatrixResult } from '../../results/matrix-schema';
+
+/** The column that means "the host project's own tfjs". */
+export const INSTALLED = 'installed';
+
+/** Options of {@link runMatrix}. */
+export interface MatrixOptions {
+  /** Exact versions (`3.21.0`) and/or {@link INSTALLED}, in column order. */
+  versions: readonly string[];
+  /** Backends to ask every version for (default: all known ones; the unavailable are reported). */
+  backends?: readonly BackendName[];
+  scenarios: readonly LoadedScenario[];
+  knownIssues: readonly KnownIssue[];
+  seed: number;
+  runs: number;
+  /** Folder of the per-version tfjs installs (default `.bn-suite-cache/tfjs`). */
+  tfjsCacheDir?: string;
+  /** Folder of the pre-trained-base cache. */
+  cacheDir?: string;
+  /** Versions run at once (default: the number of cores). */
+  parallel?: number;
+  npm?: NpmRunner;
+  onColumn?: (column: MatrixColumn, index: number) => void;
+  onWarning?: (message: string) => void;
+}
+
+/** Refuses an empty or duplicated version list before anything is installed. */
+export function checkVersionList(versions: readonly string[]): void {
+  if (versions.length === 0) throw new UsageError('--tfjs: give at least one version (e.g. 3.21.0,4.22.0,installed)');
+  const seen = new Set<string>();
+  for (const version of versions) {
+    if (seen.has(version)) throw new UsageError(`--tfjs: ${version} is listed twice`);
+    seen.add(version);
+  }
+}
+
+/** npm's words for a version or package that does not exist: the user's input, not our environment. */
+const UNKNOWN_VERSION = /E404|ETARGET|No matching version|is not in this registry|not an exact version/i;
+
+async function runColumn(requested: string, options: MatrixOptions): Promise<MatrixColumn> {
+  const started = performance.now();
+  let folder = '';
+  let install: { reused: boolean; durationMs: number } | null = null;
+  if (requested !== INSTALLED) {
+    const installed = await ensureTfjsInstalled(requested, options.tfjsCacheDir ?? path.join(DEFAULT_CACHE_DIR, 'tfjs'), options.npm ?? systemNpm);
+    if (!installed.ok) return { requested, status: 'not-installed', reason: installed.reason, unknownVersion: UNKNOWN_VERSION.test(installed.reason) };
+    folder = installed.folder;
+    install = { reused: installed.reused, durationMs: installed.durationMs };
+  }
+  const host = childProcessHost({
+    tfjsFolder: folder,
+    ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+    ...(options.onWarning !== undefined ? { onWarning: (message) => options.onWarning?.(`${requested}: ${message}`) } : {}),
+  });
+  try {
+    const probe = await host.probe(options.backends ?? BACKEND_NAMES);
+    const available = probe.statuses.filter((s) => s.available).map((s) => s.name);
+    if (available.length === 0) {
+      return { requested, status: 'harness-failed', reason: `no backend loads on this version: ${probe.statuses.map((s) => (s.available ? s.name : `${s.name}: ${s.reason}`)).join('; ')}` };
+    }
+    const suite = await runSuite({
+      scenarios: options.scenarios,
+      backends: available,
+      backendStatuses: probe.statuses,
+      knownIssues: options.knownIssues,
+      seed: options.seed,
+      runs: options.runs,
+      host,
+      tfjs: probe.tfjs,
+    });
+    return { requested, status: 'ran', install, wallMs: Math.round(performance.now() - started), suite };
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    if (error instanceof HarnessError) return { requested, status: 'harness-failed', reason: error.message.split('\n')[0] };
+    throw error;
+  } finally {
+    await host.close();
+  }
+}
+
+/**
+ * Runs the scenarios on every requested tfjs version. A version that cannot be installed or whose
+ * child process fails is a column with its reason; the others still run.
+ *
+ * @throws UsageError for an empty or duplicated version list
+ */
+export async function runMatrix(options: MatrixOptions): Promise<MatrixResult> {
+  checkVersionList(options.versions);
+  const startedAt = new Date();
+  const started = performance.now();
+  const parallel = Math.max(1, Math.min(options.parallel ?? os.availableParallelism(), options.versions.length));
+  const columns: MatrixColumn[] = new Array(options.versions.length);
+  let next = 0;
+  // A fixed pool of workers, each taking the next version: at most `parallel` child processes at once.
+  const worker = async () => {
+    while (next < options.versions.length) {
+      const index = next++;
+      columns[index] = await runColumn(options.versions[index], options);
+      options.onColumn?.(columns[index], index);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return {
+    format: 'bn-suite-matrix',
+    formatVersion: MATRIX_FORMAT_VERSION,
+    seed: options.seed,
+    runs: options.runs,
+    startedAt: startedAt.toISOString(),
+    durationMs: Math.round(performance.now() - started),
+    parallel,
+    columns,
+  };
+}

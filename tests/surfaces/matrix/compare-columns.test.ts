@@ -1,0 +1,66 @@
+import type { MatrixColumn } from '../../../src/results/matrix-schema';
+import { matrixRows, verdictChanges, verdictKey } from '../../../src/surfaces/matrix/compare-columns';
+import { matrixMarkdown, matrixHtml } from '../../../src/surfaces/matrix/matrix-report';
+import { resultRecord } from '../../helpers/fixtures';
+import { suiteResult } from '../../helpers/suite-result';
+
+const ran = (requested: string, records: Parameters<typeof resultRecord>[0][]): MatrixColumn => ({
+  requested,
+  status: 'ran',
+  install: null,
+  wallMs: 1000,
+  suite: suiteResult(records.map((r) => resultRecord(r)), { tfjs: { '@tensorflow/tfjs-core': requested, '@tensorflow/tfjs-layers': requested } }),
+});
+const matrix = (columns: MatrixColumn[]) => ({ format: 'bn-suite-matrix' as const, formatVersion: 1 as const, seed: 1, runs: 1, startedAt: '2026-01-01T00:00:00.000Z', durationMs: 1, parallel: 2, columns });
+
+describe('verdictKey', () => {
+  test('errors compare by their first line, unsupported by the kernel, the rest by status', () => {
+    expect(verdictKey({ status: 'error', evidence: { message: 'boom\nat x' }, summary: 's' })).toBe('error: boom');
+    expect(verdictKey({ status: 'unsupported', evidence: { kernel: 'MaxPoolGrad' }, summary: 's' })).toBe('unsupported: MaxPoolGrad');
+    // A failure's numbers are evidence, not the verdict.
+    expect(verdictKey({ status: 'fail', evidence: { diff: 1 }, summary: 'a' })).toBe(verdictKey({ status: 'fail', evidence: { diff: 2 }, summary: 'b' }));
+  });
+});
+
+describe('matrixRows and verdictChanges', () => {
+  const old = ran('3.21.0', [
+    { scenario: 'a', status: 'fail', outcome: 'expected-fail' },
+    { scenario: 'b', status: 'pass' },
+    { scenario: 'c', status: 'error', evidence: { message: 'one' }, outcome: 'expected-fail' },
+    { scenario: 'd', status: 'pass' },
+    { scenario: 'e', status: 'unsupported', evidence: { kernel: 'MaxPoolGrad' }, outcome: 'expected-fail' },
+  ]);
+  const next = ran('4.22.0', [
+    { scenario: 'a', status: 'pass' },
+    { scenario: 'b', status: 'fail', outcome: 'unexpected-fail' },
+    { scenario: 'c', status: 'error', evidence: { message: 'two' }, outcome: 'unexpected-fail' },
+    { scenario: 'd', status: 'pass' },
+    { scenario: 'e', status: 'unsupported', evidence: { kernel: 'Conv2DBackpropFilter' }, outcome: 'expected-fail' },
+    { scenario: 'f', status: 'pass' },
+  ]);
+
+  test('each change is named: fixed, broken, different error, changed, appeared', () => {
+    const changes = verdictChanges(matrix([old, next]), 0, 1);
+    expect(changes.map((c) => [c.scenario, c.kind])).toEqual([
+      ['a', 'fixed'],
+      ['b', 'broken'],
+      ['c', 'different-error'],
+      ['e', 'changed'],
+      ['f', 'appeared'],
+    ]);
+    expect(verdictChanges(matrix([old, old]), 0, 1)).toEqual([]);
+  });
+
+  test('rows that differ are marked; a column that did not run is left out of the comparison', () => {
+    const failed: MatrixColumn = { requested: '9.9.9', status: 'not-installed', reason: 'npm error 404', unknownVersion: true };
+    const rows = matrixRows(matrix([old, failed, old]));
+    expect(rows.every((r) => !r.differs)).toBe(true);
+    expect(rows[0].cells[1]).toBeNull();
+    const reports = matrix([old, next, failed]);
+    expect(matrixMarkdown(reports)).toMatch(/\*\*5 row\(s\) differ between versions\*\*/);
+    expect(matrixMarkdown(reports)).toMatch(/- \*\*9\.9\.9\*\*: not-installed: npm error 404/);
+    const html = matrixHtml(reports);
+    expect(html).not.toMatch(/<script|https?:\/\//);
+    expect(html.match(/class="differs"/g)).toHaveLength(5);
+  });
+});
