@@ -1,4 +1,5 @@
 import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs-core';
+import { preparing } from './preparation';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { gaussianBlobs, oneHot } from '../data/generators';
 import { createRng, deriveSeed } from '../data/rng';
@@ -41,16 +42,18 @@ export function prepareCase(spec: CaseSpec): CaseRun {
     scale: spec.data.scale,
     seed: deriveSeed(spec.data.seed, 'x'),
   });
-  const x = tf.tensor(batch.values, batch.shape, 'float32');
+  const x = preparing('the input tensor', () => tf.tensor(batch.values, batch.shape, 'float32'));
   const classes = spec.model.classes;
   const labels = new Int32Array(classes > 0 ? spec.data.batch : 0);
   let y: Tensor;
   if (classes > 0) {
     const rng = createRng(deriveSeed(spec.data.seed, 'labels'));
     for (let i = 0; i < labels.length; i++) labels[i] = rng.int(classes);
-    y = tf.tensor2d(oneHot(labels, classes), [spec.data.batch, classes]);
+    y = preparing('the one-hot targets', () => tf.tensor2d(oneHot(labels, classes), [spec.data.batch, classes]));
   } else {
-    y = tf.zeros([spec.data.batch, ...(built.model.outputs[0].shape.slice(1) as number[])]);
+    // From values, not tf.zeros: preparing data must not depend on a kernel of the backend under test.
+    const shape = [spec.data.batch, ...(built.model.outputs[0].shape.slice(1) as number[])];
+    y = preparing('the zero targets', () => tf.tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape));
   }
   return { spec, built, x, y, labels };
 }

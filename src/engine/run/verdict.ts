@@ -1,6 +1,7 @@
 import { UsageError } from '../errors';
 import type { Evidence } from '../invariants/types';
 import { errorOrigin, innermostFrame } from './error-origin';
+import { CasePreparationError } from './preparation';
 import { tf } from '../tfjs';
 
 /** Verdict statuses, in the issue's words: holds, violated, threw, or needs a kernel the backend lacks. */
@@ -58,6 +59,8 @@ export class HarnessFault extends Error {
  * @throws UsageError as is, and HarnessFault for anything bn-suite's own code threw: neither is a verdict
  */
 export function verdictFromError(error: unknown): CaseVerdict {
+  // First: a throw while bn-suite prepared the case is ours even when it names a missing kernel.
+  if (error instanceof CasePreparationError) throw new HarnessFault(error);
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof UnsupportedCaseError) return { status: 'unsupported', summary: message, evidence: { kernel: null, backend: error.backend, message } };
   const missing = MISSING_KERNEL.exec(message);
@@ -74,7 +77,8 @@ export function verdictFromError(error: unknown): CaseVerdict {
     const backend = backendOf(error);
     return { status: 'unsupported', summary: `kernel ${limitation[2]} on ${backend}: ${limitation[1]} is not supported`, evidence: { kernel: limitation[2], backend, message } };
   }
-  // Input errors and bn-suite's own faults are never a statement about tfjs.
+  // Input errors and bn-suite's own faults are never a statement about tfjs, nor is a throw while
+  // bn-suite prepared the case, wherever tfjs raised it.
   if (error instanceof UsageError || error instanceof HarnessFault) throw error;
   if (errorOrigin(error) !== 'tfjs') throw new HarnessFault(error);
   const errorName = error instanceof Error ? error.name : typeof error;

@@ -82,3 +82,15 @@ describe('verdictFromError', () => {
     expect(() => verdictFromError(new UsageError('bad scenario'))).toThrow(UsageError);
   });
 });
+
+describe('the preparation boundary', () => {
+  test('tfjs throwing while bn-suite makes its tensors is a HarnessFault, not a verdict, even for a missing kernel', () => {
+    const { preparing } = require('../../../src/engine/run/preparation') as typeof import('../../../src/engine/run/preparation');
+    const shapeBug = thrownBy(() => preparing('the input tensor', () => tf.tensor([1, 2], [3])));
+    expect(errorOrigin((shapeBug as { cause: unknown }).cause)).toBe('tfjs');
+    expect(() => verdictFromError(shapeBug)).toThrow(HarnessFault);
+    expect(() => verdictFromError(shapeBug)).toThrow(/^bn-suite's own code failed, not tfjs: CasePreparationError: preparing the input tensor failed: Error: Based on the provided shape, \[3\], the tensor should have 3 values but has 2/);
+    const kernel = thrownBy(() => preparing('data.y', () => { throw Object.assign(new Error("Kernel 'Fill' not registered for backend 'wasm'"), { stack: 'Error\n    at x (/n/node_modules/@tensorflow/tfjs-core/dist/x.js:1:1)' }); }));
+    expect(() => verdictFromError(kernel)).toThrow(HarnessFault);
+  });
+});

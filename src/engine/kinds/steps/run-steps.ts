@@ -1,4 +1,5 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
+import { preparing } from '../../run/preparation';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology';
 import { gaussianBlobs, oneHot } from '../../data/generators';
@@ -47,14 +48,15 @@ function targetTensor(data: StepsData, outputShape: number[], seed: number): Ten
   if (y === undefined) return null;
   const size = outputShape.reduce((a, b) => a * b, 1);
   // From values, not tf.fill: data preparation must not depend on a kernel (old wasm's Fill needs a dtype).
-  if ('fill' in y) return tf.tensor(new Float32Array(size).fill(y.fill), outputShape);
+  if ('fill' in y) return preparing('data.y', () => tf.tensor(new Float32Array(size).fill(y.fill), outputShape));
   if ('gaussian' in y) {
-    return tf.tensor(gaussianBlobs({ shape: outputShape, channelAxis: -1, mean: y.gaussian.mean, scale: y.gaussian.scale, seed: deriveSeed(seed, 'y') }).values, outputShape);
+    const values = gaussianBlobs({ shape: outputShape, channelAxis: -1, mean: y.gaussian.mean, scale: y.gaussian.scale, seed: deriveSeed(seed, 'y') }).values;
+    return preparing('data.y', () => tf.tensor(values, outputShape));
   }
   const classes = outputShape[outputShape.length - 1];
   const rng = createRng(deriveSeed(seed, 'labels'));
   const labels = Array.from({ length: outputShape[0] }, () => rng.int(classes));
-  return tf.tensor(oneHot(labels, classes), outputShape);
+  return preparing('data.y', () => tf.tensor(oneHot(labels, classes), outputShape));
 }
 
 /** A failed expectation: which step, what it expected, and the numbers. */
@@ -266,7 +268,7 @@ export async function runStepsScenario(scenario: StepsScenario, store: ModelStor
   const inputShape = [scenario.data.batch, ...scenario.model.inputShape];
   const state: StepsState = {
     built,
-    x: tf.tensor(inputValues(scenario.data, inputShape, scenario.seed), inputShape),
+    x: preparing('data.x', () => tf.tensor(inputValues(scenario.data, inputShape, scenario.seed), inputShape)),
     y: null,
     compiled: null,
     outputs: new Map(),

@@ -13,6 +13,7 @@
  * @packageDocumentation
  */
 import { oneHot } from '../../data/generators';
+import { preparing } from '../../run/preparation';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { LayersModel, LayerVariable } from '@tensorflow/tfjs-layers';
 import { deriveSeed } from '../../data/rng';
@@ -84,7 +85,7 @@ interface SetTensors {
 }
 
 function toTensors(set: LabeledSet): SetTensors {
-  return { x: tf.tensor2d(set.x, [set.n, PIXELS]), y: tf.tensor2d(oneHot(set.labels, set.classes), [set.n, set.classes]), labels: set.labels };
+  return preparing('the MNIST tensors', () => ({ x: tf.tensor2d(set.x, [set.n, PIXELS]), y: tf.tensor2d(oneHot(set.labels, set.classes), [set.n, set.classes]), labels: set.labels }));
 }
 
 /**
