@@ -122,10 +122,22 @@ function safeCurrentBackend(): string | undefined {
 }
 
 /** Probes every known backend in a fixed order (cpu, wasm, tensorflow). */
-export async function probeBackends(loader: ModuleLoader = nodeRequireLoader): Promise<BackendStatus[]> {
+export async function probeBackends(loader: ModuleLoader = nodeRequireLoader, names: readonly BackendName[] = BACKEND_NAMES): Promise<BackendStatus[]> {
   const statuses: BackendStatus[] = [];
-  for (const name of BACKEND_NAMES) statuses.push(await probeBackend(name, loader));
+  for (const name of names) statuses.push(await probeBackend(name, loader));
   return statuses;
+}
+
+/**
+ * The backends a request (`"cpu,wasm"`, `"all"`, undefined) names, in the registry's order, so that
+ * only those are loaded: a request for cpu never loads (or crashes on) wasm. Unknown names are kept
+ * out here and reported by {@link selectBackends}.
+ */
+export function backendsToProbe(request: string | undefined): BackendName[] {
+  const spec = (request ?? 'all').trim();
+  if (spec === '' || spec === 'all') return [...BACKEND_NAMES];
+  const names = spec.split(',').map((part) => part.trim());
+  return BACKEND_NAMES.filter((name) => names.includes(name));
 }
 
 /** Which backends a run uses, and the known backends it will not use because they cannot load. */

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BACKEND_NAMES } from '../../engine/backends';
-import { probeBackends, selectBackends } from '../../hosts/node/backends';
+import { backendsToProbe, probeBackends, selectBackends } from '../../hosts/node/backends';
 import { UsageError } from '../../engine/errors';
 import { loadKnownIssues } from '../inputs/known-issues-file';
 import { knownIssuesYaml, updatedKnownIssues } from '../inputs/update-expectations';
@@ -118,9 +118,10 @@ export async function runCommand(flags: RunFlags, io: CliIo, env: NodeJS.Process
   assertWritableFolder(flags.out !== undefined ? outDir : reportsRoot, flags.out !== undefined ? '--out' : 'the reports folder');
   if (flags.updateExpectations) assertWritableFolder(path.dirname(path.resolve(expectationsFile)), '--expectations folder');
 
-  const statuses = await probeBackends();
+  const backendRequest = flags.backend ?? env.BN_BACKENDS;
+  const statuses = await probeBackends(undefined, backendsToProbe(backendRequest));
   for (const warning of tfjsWarnings(tfjsVersions())) io.stderr(`warning: ${warning}\n`);
-  const { selected, unavailable } = selectBackends(flags.backend ?? env.BN_BACKENDS, statuses);
+  const { selected, unavailable } = selectBackends(backendRequest, statuses);
   for (const b of unavailable) io.stderr(`backend ${b.name} unavailable (${b.kind}): ${b.reason}\n`);
   if (selected.length === 0) {
     io.stderr(`no backend available to run on (known: ${BACKEND_NAMES.join(', ')})\n`);

@@ -3,7 +3,7 @@ import { DEFAULT_RUNS, DEFAULT_SEED } from '../../engine/defaults';
 import { UsageError } from '../../engine/errors';
 import type { KnownIssue } from '../../engine/expectations/known-issues';
 import { bindTfjs, type TfjsBinding } from '../../engine/tfjs';
-import { probeBackends, selectBackends } from '../../hosts/node/backends';
+import { backendsToProbe, probeBackends, selectBackends } from '../../hosts/node/backends';
 import { runSuite } from '../../hosts/node/run-suite';
 import type { SuiteResult } from '../../results/schema';
 import { loadKnownIssues } from '../inputs/known-issues-file';
@@ -59,8 +59,9 @@ export async function runScenarios(options: RunScenariosOptions = {}): Promise<S
       : typeof options.knownIssues === 'string'
         ? loadKnownIssues(options.knownIssues)
         : (options.knownIssues ?? (options.scenarios === undefined ? loadKnownIssues(SHIPPED_EXPECTATIONS) : []));
-  const statuses = await probeBackends();
-  const { selected } = selectBackends(options.backends?.join(','), statuses);
+  const request = options.backends?.join(',');
+  const statuses = await probeBackends(undefined, backendsToProbe(request));
+  const { selected } = selectBackends(request, statuses);
   if (selected.length === 0) throw new UsageError('no tfjs backend is available to run on');
   return runSuite({
     scenarios,

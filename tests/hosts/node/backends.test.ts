@@ -1,4 +1,4 @@
-import { guardBackendLoading, probeBackend, selectBackends } from '../../../src/hosts/node/backends';
+import { backendsToProbe, guardBackendLoading, probeBackend, selectBackends } from '../../../src/hosts/node/backends';
 import type { BackendStatus, ModuleLoader } from '../../../src/engine/backends';
 import { UsageError } from '../../../src/engine/errors';
 
@@ -98,5 +98,17 @@ describe('guardBackendLoading', () => {
     } finally {
       process.removeListener('uncaughtException', mine);
     }
+  });
+});
+
+describe('backendsToProbe', () => {
+  test('only the backends a request names are loaded; all (or nothing) means every known one', () => {
+    expect(backendsToProbe('cpu')).toEqual(['cpu']);
+    expect(backendsToProbe(' wasm , cpu ')).toEqual(['cpu', 'wasm']);
+    expect(backendsToProbe(undefined)).toEqual(['cpu', 'wasm', 'tensorflow']);
+    expect(backendsToProbe('all')).toEqual(['cpu', 'wasm', 'tensorflow']);
+    // Unknown names are selectBackends' to report, with the allowed ones.
+    expect(backendsToProbe('gpu')).toEqual([]);
+    expect(() => selectBackends('gpu', [])).toThrow(/unknown backend 'gpu'/);
   });
 });
