@@ -7,6 +7,7 @@ import { modeSwitch } from './mode-switch';
 import { noLeakedTensors } from './no-leaked-tensors';
 import { oracleAgreement } from './oracle-agreement';
 import { roundTrip } from './round-trip';
+import { trainableBookkeeping } from './trainable-bookkeeping';
 import type { Invariant, InvariantId } from './types';
 
 /** Every invariant, by id. A Record, so the compiler refuses a new id without its invariant. */
@@ -20,4 +21,5 @@ export const INVARIANTS: Record<InvariantId, Invariant> = {
   'round-trip': roundTrip,
   'backend-parity': backendParity,
   'no-leaked-tensors': noLeakedTensors,
+  'trainable-bookkeeping': trainableBookkeeping,
 };

@@ -13,6 +13,7 @@ export const INVARIANT_IDS = [
   'round-trip',
   'backend-parity',
   'no-leaked-tensors',
+  'trainable-bookkeeping',
 ] as const;
 
 /** One of {@link INVARIANT_IDS}. */
