@@ -67,10 +67,12 @@ export async function ensureTfjsInstalled(version: string, cacheRoot: string, np
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   if (semver.valid(version) === null) return { ok: false, version, reason: `'${version}' is not an exact version (such as 3.21.0)`, durationMs: elapsed() };
-  const folder = path.join(cacheRoot, `tfjs-${version}`);
+  // Absolute: npm runs in the staging folder and would read a relative --prefix from there.
+  const root = path.resolve(cacheRoot);
+  const folder = path.join(root, `tfjs-${version}`);
   if (fs.existsSync(folder) && verify(folder, version) === null) return { ok: true, version, folder, reused: true, durationMs: elapsed() };
-  fs.mkdirSync(cacheRoot, { recursive: true });
-  const staging = fs.mkdtempSync(path.join(cacheRoot, `.tfjs-${version}-`));
+  fs.mkdirSync(root, { recursive: true });
+  const staging = fs.mkdtempSync(path.join(root, `.tfjs-${version}-`));
   try {
     // A package.json of its own keeps npm from walking up into the user's project.
     fs.writeFileSync(path.join(staging, 'package.json'), `${JSON.stringify({ name: `bn-suite-tfjs-${version}`, private: true }, null, 2)}\n`);

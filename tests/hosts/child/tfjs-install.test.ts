@@ -6,10 +6,11 @@ import { ensureTfjsInstalled, tfjsPackagesFor, type NpmRunner } from '../../../s
 /** An npm that "installs" by writing package.json files, or fails like the registry would. */
 function fakeNpm(behaviour: 'ok' | '404' | 'wrong-version'): NpmRunner & { calls: number } {
   const npm = Object.assign(
-    async (args: readonly string[]) => {
+    async (args: readonly string[], cwd: string) => {
       npm.calls++;
       if (behaviour === '404') return { code: 1, stderr: 'npm error code ETARGET\nnpm error notarget No matching version found for @tensorflow/tfjs-core@9.9.9.\n' };
-      const prefix = args[args.indexOf('--prefix') + 1];
+      // Like npm: a relative --prefix is read from the folder npm runs in.
+      const prefix = path.resolve(cwd, args[args.indexOf('--prefix') + 1]);
       for (const spec of args.filter((a) => a.startsWith('@tensorflow/'))) {
         const at = spec.lastIndexOf('@');
         const dir = path.join(prefix, 'node_modules', ...spec.slice(0, at).split('/'));
@@ -41,6 +42,19 @@ describe('ensureTfjsInstalled', () => {
     expect(npm.calls).toBe(1);
     // Nothing but the version folder is left behind.
     expect(fs.readdirSync(cache)).toEqual(['tfjs-3.21.0']);
+  });
+
+  // The matrix's default cache root is relative (.bn-suite-cache/tfjs), and npm runs in the staging folder.
+  test('a relative cache root installs where it says, not inside the staging folder', async () => {
+    const cwd = process.cwd();
+    const dir = root();
+    process.chdir(dir);
+    try {
+      const result = await ensureTfjsInstalled('4.22.0', path.join('cache', 'tfjs'), fakeNpm('ok'));
+      expect(result).toMatchObject({ ok: true, folder: path.join(fs.realpathSync(dir), 'cache', 'tfjs', 'tfjs-4.22.0') });
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   test('an unknown version, a folder that does not verify and a non-version are results with a reason, and leave nothing', async () => {
