@@ -105,6 +105,28 @@ export const FAULTS: readonly Fault[] = [
       'normalizeBatchInTraining(input, _this.gamma == null ? null : _this.gamma.read(), _this.beta == null ? null : _this.beta.read(), reductionAxes, _this.epsilon)',
   },
   {
+    id: 'frozen-weights-unlisted',
+    description: 'A frozen layer lists its frozen gamma/beta in neither trainableWeights nor nonTrainableWeights (so they also drop out of layer.weights).',
+    file: LAYERS_BUNDLE,
+    find: `            else {
+                return this._trainableWeights.concat(this._nonTrainableWeights);
+            }`,
+    replace: `            else {
+                return this._nonTrainableWeights;
+            }`,
+  },
+  {
+    id: 'container-freeze-not-propagated',
+    description: "Setting trainable = false on a nested model no longer freezes its layers' variables: the inner BN keeps listing gamma and beta as trainable.",
+    file: LAYERS_BUNDLE,
+    find: `            this.layers.forEach(function (layer) {
+                // tslint:disable-next-line:no-any
+                layer._trainableWeights
+                    .forEach(function (w) { return w.trainable = trainable; });
+            });`,
+    replace: '/* mutant: container freeze not propagated */',
+  },
+  {
     id: 'momentum-not-serialized',
     description: "BatchNormalization.getConfig drops momentum, so a saved and reloaded BN falls back to the default 0.99.",
     file: LAYERS_BUNDLE,

@@ -126,6 +126,22 @@ async function runProbe(): Promise<void> {
     const history = await model.fit(x, y, { epochs: 1, batchSize: 2, shuffle: false, verbose: 0 });
     return { loss: history.history.loss, bn: weightsOf(model.getLayer('bn')), head: weightsOf(model.getLayer('head')), predict: values(model.predict(x) as Tensor) };
   });
+  await section('bookkeeping', () => {
+    // Which containers list which BN weights, with BN frozen directly and through a frozen base.
+    const names = (weights: { originalName: string }[]) => weights.map((w) => w.originalName).sort();
+    const listing = (layer: Layer) => ({ trainable: layer.trainable, trainableWeights: names(layer.trainableWeights), nonTrainableWeights: names(layer.nonTrainableWeights) });
+    const build = () => {
+      const input = tfl.input({ shape: [3] });
+      const bn = tfl.layers.batchNormalization({ name: 'bn' });
+      const base = tfl.model({ inputs: input, outputs: bn.apply(input) as ReturnType<typeof tfl.input>, name: 'base' });
+      return { bn, base };
+    };
+    const direct = build();
+    direct.bn.trainable = false;
+    const viaBase = build();
+    viaBase.base.trainable = false;
+    return { direct: { bn: listing(direct.bn), base: listing(direct.base) }, viaBase: { bn: listing(viaBase.bn), base: listing(viaBase.base) } };
+  });
   await section('round-trip', async () => {
     const input = tfl.input({ shape: [3] });
     const bn = tfl.layers.batchNormalization({ momentum: 0.5, epsilon: 0.02, name: 'bn' });

@@ -45,8 +45,12 @@ export function classifyResult(result: ScenarioResult, knownIssues: readonly Kno
   return { result, outcome, knownIssue };
 }
 
-/** An `error` result matches an entry only when its thrown message matches the entry's pattern. */
+/**
+ * An `error` result matches an entry only when its thrown message matches the entry's `message`
+ * pattern; a `fail` result only when its summary matches the entry's `summary` pattern, if it has one.
+ */
 function messageMatches(result: ScenarioResult, knownIssue: KnownIssue): boolean {
+  if (result.status === 'fail') return knownIssue.summary === undefined || new RegExp(knownIssue.summary).test(result.summary);
   if (result.status !== 'error' || knownIssue.message === undefined) return true;
   const thrown = typeof result.evidence.message === 'string' ? result.evidence.message : result.summary;
   return new RegExp(knownIssue.message).test(thrown);

@@ -21,6 +21,16 @@ const knownIssueSchema = z
       .refine((pattern) => isRegExp(pattern), 'must be a valid regular expression')
       .optional(),
     /**
+     * For `fail` outcomes: a regular expression the failure's summary must match (the failing parts,
+     * e.g. which weights or which check). A different failure of a listed scenario is then an
+     * unexpected failure instead of being absorbed by the entry.
+     */
+    summary: z
+      .string()
+      .min(1)
+      .refine((pattern) => isRegExp(pattern), 'must be a valid regular expression')
+      .optional(),
+    /**
      * The tfjs-core versions the entry is about, as a semver range (`">=1.0.0 <4.23.0"`); absent
      * means every version. Outside its range an entry is neither applied nor stale, so one file
      * serves every tfjs a project runs.

@@ -83,6 +83,8 @@ export async function ensureTfjsInstalled(version: string, cacheRoot: string, np
     if (problem !== null) return { ok: false, version, reason: `installed but not usable: ${problem}`, durationMs: elapsed() };
     fs.rmSync(folder, { recursive: true, force: true });
     fs.renameSync(staging, folder);
+    // mkdtemp made it private (0700); a cache folder is shared like any installed package.
+    fs.chmodSync(folder, 0o755);
     return { ok: true, version, folder, reused: false, durationMs: elapsed() };
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });

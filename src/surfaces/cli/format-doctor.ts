@@ -13,6 +13,9 @@ export function formatDoctor(report: DoctorReport): string {
     ),
   ];
   if (report.wasm !== null) lines.push(`wasm     simd=${report.wasm.simd} threads=${report.wasm.threads}`);
+  else if (report.backends.some((b) => b.name === 'wasm' && b.available)) {
+    lines.push(`wasm     simd/threads not reported: tfjs-core ${report.tfjs['@tensorflow/tfjs-core']} cannot say (env().getAsync came with tfjs 2.x)`);
+  }
   for (const warning of report.warnings) lines.push(`warning: ${warning}`);
   return lines.join('\n');
 }

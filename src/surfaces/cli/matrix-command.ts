@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BACKEND_NAMES, type BackendName } from '../../engine/backends';
@@ -54,37 +55,47 @@ export async function matrixCommand(flags: MatrixFlags, io: CliIo): Promise<Exit
   const scenarios = selectScenarios(allScenarios, flags.scenario);
   const knownIssues = loadKnownIssues(flags.expectations ?? SHIPPED_EXPECTATIONS);
   const outDir = path.resolve(flags.out ?? path.join('reports', `matrix-${new Date().toISOString().replace(/:/g, '-')}`));
+  const outExisted = fs.existsSync(outDir);
   assertWritableFolder(outDir, '--out');
 
-  const matrix = await runMatrix({
-    versions,
-    ...(backends !== undefined ? { backends } : {}),
-    scenarios,
-    knownIssues,
-    seed,
-    runs,
-    parallel,
-    ...(flags.tfjsCache !== undefined ? { tfjsCacheDir: flags.tfjsCache } : {}),
-    onColumn: (column) => {
-      if (column.status === 'ran') {
-        const s = column.suite.summary;
-        io.stderr(`tfjs ${columnLabel(column)}: ${s.results} results (${s.byOutcome['unexpected-fail']} unexpected failures, ${s.byOutcome['unexpected-pass']} unexpected passes) in ${(column.wallMs / 1000).toFixed(1)} s\n`);
-      } else io.stderr(`tfjs ${column.requested}: ${column.status}: ${column.reason}\n`);
-    },
-    onWarning: (message) => io.stderr(`warning: ${message}\n`),
-  });
+  let matrix: Awaited<ReturnType<typeof runMatrix>>;
+  try {
+    matrix = await runMatrix({
+      refuseUnknownVersions: flags.gate === true,
+      versions,
+      ...(backends !== undefined ? { backends } : {}),
+      scenarios,
+      knownIssues,
+      seed,
+      runs,
+      parallel,
+      ...(flags.tfjsCache !== undefined ? { tfjsCacheDir: flags.tfjsCache } : {}),
+      onColumn: (column) => {
+        if (column.status === 'ran') {
+          const s = column.suite.summary;
+          io.stderr(`tfjs ${columnLabel(column)}: ${s.results} results (${s.byOutcome['unexpected-fail']} unexpected failures, ${s.byOutcome['unexpected-pass']} unexpected passes) in ${(column.wallMs / 1000).toFixed(1)} s\n`);
+        } else io.stderr(`tfjs ${column.requested}: ${column.status}: ${column.reason}\n`);
+      },
+      onWarning: (message) => io.stderr(`warning: ${message}\n`),
+    });
+  } catch (error) {
+    // A usage error found before any run leaves nothing behind, not even the folder we made.
+    if (error instanceof UsageError && !outExisted) fs.rmSync(outDir, { recursive: true, force: true });
+    throw error;
+  }
   await writeMatrixReports(outDir, matrix);
   const labels = matrix.columns.map(columnLabel);
   io.stdout(`matrix of ${matrix.columns.length} tfjs versions in ${(matrix.durationMs / 1000).toFixed(1)} s: ${path.relative(process.cwd(), path.join(outDir, 'matrix.md')) || 'matrix.md'}\n`);
 
   const failed = matrix.columns.filter((c) => c.status !== 'ran');
+  for (const c of failed) io.stdout(`tfjs ${c.requested}: ${c.status}: ${c.reason}\n`);
   if (!flags.gate) {
     if (failed.some((c) => c.status === 'not-installed' && c.unknownVersion)) return EXIT.usage;
     return failed.length > 0 ? EXIT.harness : EXIT.ok;
   }
   // The gate needs both sides: a version that did not run cannot be compared.
   if (failed.length > 0) {
-    for (const c of failed) io.stdout(`gate: cannot compare tfjs ${c.requested}: ${c.reason}\n`);
+    io.stdout(`gate: cannot compare ${failed.map((c) => `tfjs ${c.requested}`).join(', ')}\n`);
     return failed.some((c) => c.status === 'not-installed' && c.unknownVersion) ? EXIT.usage : EXIT.harness;
   }
   let changed = 0;

@@ -49,6 +49,7 @@ export function updatedKnownIssues(all: readonly KnownIssue[], results: readonly
       outcomes: [...new Set([...group.map((r) => r.status as 'fail' | 'error' | 'unsupported'), ...(previous !== undefined && untouched.length > 0 ? previous.outcomes : [])])],
       ...errorPattern(group, previous),
       ...(previous?.tfjs !== undefined ? { tfjs: previous.tfjs } : {}),
+      ...summaryPattern(group, previous),
     });
   }
   // A covered entry whose run backends all passed still speaks for the backends the run did not use.
@@ -80,4 +81,14 @@ function errorPattern(group: readonly ResultRecord[], previous: KnownIssue | und
   if (messages.length === 0) return {};
   if (previous?.message !== undefined && messages.every((m) => new RegExp(previous.message as string).test(m))) return { message: previous.message };
   return { message: messages[0].split('\n')[0].replace(/[.*+?^${}()|[\]\\]/g, '\\$&') };
+}
+
+/**
+ * The summary pattern of an entry with failures: the previous one while every failure still matches
+ * it; otherwise none (a failure's summary carries numbers, so a pattern is written by hand).
+ */
+function summaryPattern(group: readonly ResultRecord[], previous: KnownIssue | undefined): { summary?: string } {
+  if (previous?.summary === undefined) return {};
+  const summaries = group.filter((r) => r.status === 'fail').map((r) => r.summary);
+  return summaries.every((text) => new RegExp(previous.summary as string).test(text)) ? { summary: previous.summary } : {};
 }

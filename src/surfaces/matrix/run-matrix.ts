@@ -7,6 +7,7 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
+import semver from 'semver';
 import { BACKEND_NAMES, type BackendName } from '../../engine/backends';
 import { HarnessError, UsageError } from '../../engine/errors';
 import type { KnownIssue } from '../../engine/expectations/known-issues';
@@ -37,16 +38,22 @@ export interface MatrixOptions {
   /** Versions run at once (default: the number of cores). */
   parallel?: number;
   npm?: NpmRunner;
+  /** Throw a UsageError, before running anything, when npm does not know a version (the gate). */
+  refuseUnknownVersions?: boolean;
   onColumn?: (column: MatrixColumn, index: number) => void;
   onWarning?: (message: string) => void;
 }
 
-/** Refuses an empty or duplicated version list before anything is installed. */
+/**
+ * Refuses an empty or duplicated version list, and anything that is neither an exact version nor
+ * {@link INSTALLED}, before anything is installed or run.
+ */
 export function checkVersionList(versions: readonly string[]): void {
   if (versions.length === 0) throw new UsageError('--tfjs: give at least one version (e.g. 3.21.0,4.22.0,installed)');
   const seen = new Set<string>();
   for (const version of versions) {
     if (seen.has(version)) throw new UsageError(`--tfjs: ${version} is listed twice`);
+    if (version !== INSTALLED && semver.valid(version) === null) throw new UsageError(`--tfjs: '${version}' is not an exact version (such as 3.21.0) or ${INSTALLED}`);
     seen.add(version);
   }
 }
@@ -54,16 +61,23 @@ export function checkVersionList(versions: readonly string[]): void {
 /** npm's words for a version or package that does not exist: the user's input, not our environment. */
 const UNKNOWN_VERSION = /E404|ETARGET|No matching version|is not in this registry|not an exact version/i;
 
-async function runColumn(requested: string, options: MatrixOptions): Promise<MatrixColumn> {
-  const started = performance.now();
-  let folder = '';
-  let install: { reused: boolean; durationMs: number } | null = null;
-  if (requested !== INSTALLED) {
-    const installed = await ensureTfjsInstalled(requested, options.tfjsCacheDir ?? path.join(DEFAULT_CACHE_DIR, 'tfjs'), options.npm ?? systemNpm);
-    if (!installed.ok) return { requested, status: 'not-installed', reason: installed.reason, unknownVersion: UNKNOWN_VERSION.test(installed.reason) };
-    folder = installed.folder;
-    install = { reused: installed.reused, durationMs: installed.durationMs };
+/** A version's folder after the install phase ('' for the host project's tfjs), or its failed column. */
+type Prepared = { folder: string; install: { reused: boolean; durationMs: number } | null } | MatrixColumn;
+
+async function prepareColumn(requested: string, options: MatrixOptions): Promise<Prepared> {
+  if (requested === INSTALLED) return { folder: '', install: null };
+  const installed = await ensureTfjsInstalled(requested, options.tfjsCacheDir ?? path.join(DEFAULT_CACHE_DIR, 'tfjs'), options.npm ?? systemNpm);
+  if (!installed.ok) {
+    const unknownVersion = UNKNOWN_VERSION.test(installed.reason);
+    const reason = unknownVersion ? `tfjs ${requested} is not on the registry (${installed.reason})` : installed.reason;
+    return { requested, status: 'not-installed', reason, unknownVersion };
   }
+  return { folder: installed.folder, install: { reused: installed.reused, durationMs: installed.durationMs } };
+}
+
+async function runColumn(requested: string, prepared: Extract<Prepared, { folder: string }>, options: MatrixOptions): Promise<MatrixColumn> {
+  const started = performance.now();
+  const { folder, install } = prepared;
   const host = childProcessHost({
     tfjsFolder: folder,
     ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
@@ -106,17 +120,31 @@ export async function runMatrix(options: MatrixOptions): Promise<MatrixResult> {
   const startedAt = new Date();
   const started = performance.now();
   const parallel = Math.max(1, Math.min(options.parallel ?? os.availableParallelism(), options.versions.length));
-  const columns: MatrixColumn[] = new Array(options.versions.length);
-  let next = 0;
-  // A fixed pool of workers, each taking the next version: at most `parallel` child processes at once.
-  const worker = async () => {
-    while (next < options.versions.length) {
-      const index = next++;
-      columns[index] = await runColumn(options.versions[index], options);
-      options.onColumn?.(columns[index], index);
-    }
+  // A fixed pool of workers, each taking the next item: at most `parallel` at once.
+  const inPool = async <T>(count: number, work: (index: number) => Promise<T>): Promise<T[]> => {
+    const out: T[] = new Array(count);
+    let next = 0;
+    const worker = async () => {
+      while (next < count) {
+        const index = next++;
+        out[index] = await work(index);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(parallel, count) }, worker));
+    return out;
   };
-  await Promise.all(Array.from({ length: parallel }, worker));
+  // Installs first: a version npm does not know is found before anything runs.
+  const prepared = await inPool(options.versions.length, (index) => prepareColumn(options.versions[index], options));
+  if (options.refuseUnknownVersions) {
+    const unknown = prepared.filter((p): p is Extract<MatrixColumn, { status: 'not-installed' }> => 'status' in p && p.status === 'not-installed' && p.unknownVersion);
+    if (unknown.length > 0) throw new UsageError(unknown.map((c) => c.reason).join('; '));
+  }
+  const columns = await inPool(options.versions.length, async (index) => {
+    const p = prepared[index];
+    const column = 'folder' in p ? await runColumn(options.versions[index], p, options) : p;
+    options.onColumn?.(column, index);
+    return column;
+  });
   return {
     format: 'bn-suite-matrix',
     formatVersion: MATRIX_FORMAT_VERSION,

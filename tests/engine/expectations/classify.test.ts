@@ -123,3 +123,16 @@ describe('error outcomes match only the listed message', () => {
     expect(() => parseKnownIssues(`${text}    message: "(unclosed"\n`, 'k.yaml')).toThrow(/message: must be a valid regular expression/);
   });
 });
+
+describe('summary patterns for fail outcomes', () => {
+  test('a listed failure matches only when its summary matches; another failure of the scenario is unexpected', () => {
+    const [entry] = parseKnownIssues(
+      'known-issues:\n  - scenario: s\n    invariant: oracle-agreement\n    issue: unreported\n    reason: r\n    outcomes: [fail]\n    summary: "^training: "\n',
+      'k.yaml',
+    );
+    const failing = (summary: string): ScenarioResult => ({ ...resultRecord({ scenario: 's', status: 'fail', summary }) });
+    expect(classifyResult(failing('training: values differ at [0]'), [entry]).outcome).toBe('expected-fail');
+    expect(classifyResult(failing('inference: values differ at [0]'), [entry]).outcome).toBe('unexpected-fail');
+    expect(() => parseKnownIssues('known-issues:\n  - scenario: s\n    invariant: oracle-agreement\n    issue: unreported\n    reason: r\n    outcomes: [fail]\n    summary: "(x"\n', 'k.yaml')).toThrow(/summary: must be a valid regular expression/);
+  });
+});

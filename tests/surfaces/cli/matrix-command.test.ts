@@ -3,6 +3,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseMatrixResult } from '../../../src/results/matrix-schema';
 import { parseSuiteResult } from '../../../src/results/schema';
+import { loadScenarios, selectScenarios } from '../../../src/surfaces/inputs/load-scenarios';
+import { runMatrix } from '../../../src/surfaces/matrix/run-matrix';
+import { SHIPPED_SCENARIOS } from '../../../src/surfaces/paths';
 import { runCli } from '../../helpers/cli';
 
 // Only `installed` (the project's own tfjs) and versions npm is never asked for: no registry needed.
@@ -35,11 +38,31 @@ describe('bn-suite matrix', () => {
     expect(fs.existsSync(dir)).toBe(false);
   });
 
-  test('a version that is not one is a column with the reason; the gate cannot compare it: exit 2', async () => {
-    const { code, out: stdout } = await runCli(['matrix', '--tfjs', 'installed,latest', '--gate', '--scenario', 'oracle/affine', '--backend', 'cpu', '--runs', '1', '--out', out('gate'), '--tfjs-cache', out('cache')]);
+  test('a version that is not one is refused before anything runs: exit 2, nothing written', async () => {
+    const dir = out('gate');
+    const { code, err } = await runCli(['matrix', '--tfjs', 'installed,4.22', '--gate', '--scenario', 'oracle/affine', '--backend', 'cpu', '--runs', '1', '--out', dir, '--tfjs-cache', out('cache')]);
     expect(code).toBe(2);
-    expect(stdout).toMatch(/gate: cannot compare tfjs latest: 'latest' is not an exact version/);
-    const matrix = parseMatrixResult(JSON.parse(fs.readFileSync(path.join(out('gate'), 'matrix.json'), 'utf8')));
-    expect(matrix.columns[1]).toMatchObject({ requested: 'latest', status: 'not-installed', unknownVersion: true });
+    expect(err).toMatch(/--tfjs: '4\.22' is not an exact version \(such as 3\.21\.0\) or installed/);
+    expect(fs.existsSync(dir)).toBe(false);
+  });
+
+  test('with --gate, a version npm does not know stops the matrix before any column runs', async () => {
+    const notarget = async () => ({ code: 1, stderr: 'npm error code ETARGET\nnpm error notarget No matching version found for @tensorflow/tfjs-core@9.9.9.\n' });
+    const columns: string[] = [];
+    await expect(
+      runMatrix({
+        versions: ['installed', '9.9.9'],
+        backends: ['cpu'],
+        scenarios: selectScenarios(loadScenarios(SHIPPED_SCENARIOS), 'oracle/affine'),
+        knownIssues: [],
+        seed: 1,
+        runs: 1,
+        tfjsCacheDir: out('cache-9'),
+        npm: notarget,
+        refuseUnknownVersions: true,
+        onColumn: (c) => columns.push(c.requested),
+      }),
+    ).rejects.toThrow(/^tfjs 9\.9\.9 is not on the registry \(npm install failed: npm error code ETARGET/);
+    expect(columns).toEqual([]);
   });
 });

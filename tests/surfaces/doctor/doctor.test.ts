@@ -19,3 +19,21 @@ describe('tfjsWarnings', () => {
     ]);
   });
 });
+
+describe('formatDoctor', () => {
+  test('says why wasm flags are missing on tfjs 1.x instead of dropping the line', () => {
+    const { formatDoctor } = require('../../../src/surfaces/cli/format-doctor') as typeof import('../../../src/surfaces/cli/format-doctor');
+    const text = formatDoctor({
+      bnSuiteVersion: '0.1.0',
+      node: '20.0.0',
+      platform: 'linux',
+      arch: 'x64',
+      tfjs: { '@tensorflow/tfjs-core': '1.7.4', '@tensorflow/tfjs-layers': '1.7.4' },
+      backends: [{ name: 'wasm', available: true, packageName: '@tensorflow/tfjs-backend-wasm', version: '1.7.4' }],
+      wasm: null,
+      testedTfjs: '>=1.7.4 <4.23.0',
+      warnings: [],
+    });
+    expect(text).toContain('wasm     simd/threads not reported: tfjs-core 1.7.4 cannot say (env().getAsync came with tfjs 2.x)');
+  });
+});
