@@ -41,7 +41,7 @@ export function classifyResult(result: ScenarioResult, knownIssues: readonly Kno
   let outcome: Outcome;
   if (result.status === 'pass') outcome = knownIssue === null ? 'pass' : 'unexpected-pass';
   else if (knownIssue === null && result.status === 'unsupported' && result.evidence.kernel === null) outcome = 'not-observable';
-  else outcome = knownIssue !== null && (knownIssue.outcomes as string[]).includes(result.status) && messageMatches(result, knownIssue) ? 'expected-fail' : 'unexpected-fail';
+  else outcome = knownIssue !== null && (knownIssue.outcomes as string[]).includes(result.status) && detailMatches(result, knownIssue) ? 'expected-fail' : 'unexpected-fail';
   return { result, outcome, knownIssue };
 }
 
@@ -49,7 +49,7 @@ export function classifyResult(result: ScenarioResult, knownIssues: readonly Kno
  * An `error` result matches an entry only when its thrown message matches the entry's `message`
  * pattern; a `fail` result only when its summary matches the entry's `summary` pattern, if it has one.
  */
-function messageMatches(result: ScenarioResult, knownIssue: KnownIssue): boolean {
+function detailMatches(result: ScenarioResult, knownIssue: KnownIssue): boolean {
   if (result.status === 'fail') return knownIssue.summary === undefined || new RegExp(knownIssue.summary).test(result.summary);
   if (result.status !== 'error' || knownIssue.message === undefined) return true;
   const thrown = typeof result.evidence.message === 'string' ? result.evidence.message : result.summary;

@@ -3,6 +3,12 @@ import { z } from 'zod';
 import { BACKEND_NAMES } from '../backends';
 import { INVARIANT_IDS } from '../invariants/types';
 
+/** A regular expression given as a string, checked to compile. */
+const regexPattern = z
+  .string()
+  .min(1)
+  .refine((pattern) => isRegExp(pattern), 'must be a valid regular expression');
+
 const knownIssueSchema = z
   .object({
     scenario: z.string().min(1),
@@ -15,21 +21,13 @@ const knownIssueSchema = z
      * For `error` outcomes: a regular expression the thrown message must match. Another throw in a
      * listed scenario is a different problem, so it is an unexpected error.
      */
-    message: z
-      .string()
-      .min(1)
-      .refine((pattern) => isRegExp(pattern), 'must be a valid regular expression')
-      .optional(),
+    message: regexPattern.optional(),
     /**
      * For `fail` outcomes: a regular expression the failure's summary must match (the failing parts,
      * e.g. which weights or which check). A different failure of a listed scenario is then an
      * unexpected failure instead of being absorbed by the entry.
      */
-    summary: z
-      .string()
-      .min(1)
-      .refine((pattern) => isRegExp(pattern), 'must be a valid regular expression')
-      .optional(),
+    summary: regexPattern.optional(),
     /**
      * The tfjs-core versions the entry is about, as a semver range (`">=1.0.0 <4.23.0"`); absent
      * means every version. Outside its range an entry is neither applied nor stale, so one file

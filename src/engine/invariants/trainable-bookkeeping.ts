@@ -26,8 +26,8 @@ function listing(container: ContainerListing['container'], layer: Layer | Layers
  * What the Keras rule says about one listing: each weight is trainable exactly when it is a
  * trainable kind (never a moving statistic), its layer is trainable, and so is every container on
  * the way (`bnTrains`: Keras freezes every layer inside a frozen container, whichever container
- * lists it); trainable and non-trainable together are all of the container's weights, without overlap. Returns the violations, one sentence each. Exported
- * for tests.
+ * lists it); trainable and non-trainable together are all of the container's weights, without
+ * overlap. Returns the violations, one sentence each. Exported for tests.
  */
 export function listingProblems(l: ContainerListing, allWeights: readonly string[], bnTrains: boolean): string[] {
   const problems: string[] = [];
@@ -51,9 +51,9 @@ export function listingProblems(l: ContainerListing, allWeights: readonly string
 /**
  * Invariant 10: a frozen BN's bookkeeping. After the case's freeze, the BN layer, the nested base
  * and the model list gamma and beta as trainable only when nothing on the way is frozen, never a
- * moving statistic, and each weight exactly once; a frozen base also clears BN's own `trainable`; training then changes no weight the model listed
- * as non-trainable, except the moving statistics (which the layer itself updates, not the
- * optimizer: frozen-moving-stats judges those).
+ * moving statistic, and each weight exactly once; a frozen base also clears BN's own `trainable`;
+ * training then changes no weight the model listed as non-trainable, except the moving statistics
+ * (which the layer itself updates, not the optimizer: frozen-moving-stats judges those).
  */
 export const trainableBookkeeping = defineInvariant({
   id: 'trainable-bookkeeping',
@@ -63,16 +63,14 @@ export const trainableBookkeeping = defineInvariant({
   async check(spec) {
     return withCase(spec, async (run) => {
       const { model, bn, base } = run.built;
-      const listings = [listing('model', model), ...(base !== null ? [listing('base', base)] : []), listing('bn', bn)];
+      type Container = [ContainerListing['container'], Layer | LayersModel];
+      const containers: Container[] = [['model', model], ...(base !== null ? [['base', base] as Container] : []), ['bn', bn]];
+      const listings = containers.map(([name, layer]) => listing(name, layer));
       const problems: string[] = [];
       // Keras rule: freezing a container freezes every layer in it, so BN trains only when the model,
       // the base (if any) and BN itself are all trainable, whichever container lists it.
-      const bnTrains = [model, ...(base !== null ? [base] : []), bn].every((layer) => layer.trainable);
-      for (const l of listings) {
-        const container = l.container === 'model' ? model : l.container === 'base' ? (base as LayersModel) : bn;
-        const all = Object.keys(captureLayerSnapshot(container).weights).sort();
-        problems.push(...listingProblems(l, all, bnTrains));
-      }
+      const bnTrains = containers.every(([, layer]) => layer.trainable);
+      containers.forEach(([, layer], i) => problems.push(...listingProblems(listings[i], namesOf(layer.weights), bnTrains)));
       // Keras 3 and tf.keras set trainable on every layer inside a container whose trainable is set.
       if (base !== null && !base.trainable && bn.trainable) problems.push('bn.trainable is still true inside the frozen base (Keras sets it to false with the base)');
       const before = captureSnapshot(model);

@@ -30,7 +30,8 @@ export type NpmRunner = (args: readonly string[], cwd: string) => Promise<{ code
 export const systemNpm: NpmRunner = (args, cwd) =>
   new Promise((resolve) => {
     execFile(process.platform === 'win32' ? 'npm.cmd' : 'npm', [...args], { cwd, maxBuffer: 16 * 1024 * 1024 }, (error, _stdout, stderr) => {
-      const code = error === null ? 0 : typeof (error as NodeJS.ErrnoException & { code?: unknown }).code === 'number' ? ((error as unknown as { code: number }).code) : 1;
+      // A failed exec carries npm's exit code, or a string code (ENOENT: no npm) that counts as 1.
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
       resolve({ code, stderr: String(stderr) });
     });
   });
