@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 import { z } from 'zod';
-import { BACKEND_NAMES } from '../engine/backends';
+import { BACKEND_NAMES, UNAVAILABLE_KINDS } from '../engine/backends';
 import { CONTRACT_IDS } from '../engine/contracts/contracts';
 import type { Conformance } from '../engine/contracts/conformance';
 import type { KnownIssue } from '../engine/expectations/known-issues';
@@ -103,13 +103,14 @@ const knownIssue = z.object({
 }) satisfies z.ZodType<KnownIssue>;
 
 const backendStatus = z.discriminatedUnion('available', [
-  z.object({ name: backendName, available: z.literal(true), packageName: z.string(), version: z.string().optional() }),
+  z.object({ name: backendName, available: z.literal(true), packageName: z.string(), version: z.string().optional(), device: z.string().optional() }),
   z.object({
     name: backendName,
     available: z.literal(false),
     packageName: z.string(),
     version: z.string().optional(),
-    kind: z.enum(['module-missing', 'native-addon-missing', 'init-failed']),
+    device: z.string().optional(),
+    kind: z.enum(UNAVAILABLE_KINDS),
     reason: z.string(),
   }),
 ]);

@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import type { BackendName, BackendStatus } from '../engine/backends';
+import { comparedBackends, type BackendName, type BackendStatus } from '../engine/backends';
 import { computeConformance } from '../engine/contracts/conformance';
 import { classifyResult, isAsExpected } from '../engine/expectations/classify';
 import type { KnownIssue } from '../engine/expectations/known-issues';
@@ -37,7 +37,7 @@ export function planJobs(options: PlanOptions): Job[] {
       jobs.push({
         scenario,
         backend,
-        otherBackends: options.backends.filter((b) => b !== backend),
+        otherBackends: comparedBackends(backend, options.backends),
         seed: options.seed,
         runs: options.runs,
         ...(options.profile !== undefined ? { profile: options.profile } : {}),

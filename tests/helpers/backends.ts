@@ -1,6 +1,6 @@
 import { nodeInvariantContext } from '../../src/hosts/node/services';
 import { activateBackend, probeBackend, probeBackendModule, selectBackends } from '../../src/hosts/node/backends';
-import { BACKEND_NAMES, type BackendName } from '../../src/engine/backends';
+import { NODE_BACKENDS, type BackendName } from '../../src/engine/backends';
 import type { InvariantContext } from '../../src/engine/invariants/types';
 import { silenceTfjsBanner } from '../../src/engine/tfjs';
 
@@ -15,7 +15,9 @@ import { silenceTfjsBanner } from '../../src/engine/tfjs';
  */
 export function describeEachBackend(title: string, body: (backend: BackendName) => void): void {
   silenceTfjsBanner();
-  const statuses = BACKEND_NAMES.map((name) => probeBackendModule(name));
+  // In-process bodies: the Node backends. The browser backends run the shipped scenarios in a page
+  // (describeShippedScenarios), not arbitrary test bodies.
+  const statuses = NODE_BACKENDS.map((name) => probeBackendModule(name));
   const { selected } = selectBackends(process.env.BN_BACKENDS, statuses);
   if (selected.length === 0) throw new Error('Found no available backend to test (BN_BACKENDS and the probe left none)');
   for (const status of statuses) {

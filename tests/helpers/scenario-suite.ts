@@ -1,7 +1,13 @@
 import { nodeInvariantContext } from '../../src/hosts/node/services';
 import * as path from 'node:path';
 import { activateBackend, probeBackendModule } from '../../src/hosts/node/backends';
-import { BACKEND_NAMES } from '../../src/engine/backends';
+import { NODE_BACKENDS, type BackendName, type BrowserBackendName } from '../../src/engine/backends';
+import { comparedBackends } from '../../src/engine/backends';
+import type { Scenario } from '../../src/engine/scenarios/types';
+import type { ScenarioResult } from '../../src/engine/run/run-scenario';
+import type { KnownIssue } from '../../src/engine/expectations/known-issues';
+import { openHosts, type OpenedHosts } from '../../src/hosts/open-hosts';
+import { browserStatuses } from './browser-probe';
 import { classifyResult, isAsExpected } from '../../src/engine/expectations/classify';
 import { knownIssuesForTfjs } from '../../src/engine/expectations/known-issues';
 import { tf } from '../../src/hosts/node/tfjs';
@@ -27,7 +33,7 @@ export function describeShippedScenarios(title: string, area: keyof typeof NAMED
   // As a run does: only the entries about the tfjs under test.
   const knownIssues = knownIssuesForTfjs(loadKnownIssues(path.join(root, 'expectations/known-issues.yaml')), tf.version_core);
   const scenarios = scenariosOfArea(loadScenarios(path.join(root, 'scenarios')), area).map((loaded) => loaded.scenario);
-  const availableBackends = BACKEND_NAMES.filter((name) => probeBackendModule(name).available);
+  const availableBackends = NODE_BACKENDS.filter((name) => probeBackendModule(name).available);
 
   describeEachBackend(title, (backend) => {
     for (const scenario of scenarios) {
@@ -39,10 +45,63 @@ export function describeShippedScenarios(title: string, area: keyof typeof NAMED
       test(`${scenario.id} [${scenario.invariant}]${sizing}`, async () => {
         const context = nodeInvariantContext(backend, availableBackends);
         const result = await runScenario(scenario, INVARIANTS[scenario.invariant], context, { seed, runs });
-        const classified = classifyResult(result, knownIssues);
-        if (!isAsExpected(classified.outcome)) throw new Error(formatClassifiedResult(classified));
-        expect(result.casesRun).toBeGreaterThan(0);
+        expectAsKnown(result, knownIssues);
       });
     }
   });
+  describeBrowserBackends(title, scenarios, knownIssues, seed, runs);
+}
+
+function expectAsKnown(result: ScenarioResult, knownIssues: readonly KnownIssue[]): void {
+  const classified = classifyResult(result, knownIssues);
+  if (!isAsExpected(classified.outcome)) throw new Error(formatClassifiedResult(classified));
+  expect(result.casesRun).toBeGreaterThan(0);
+}
+
+/**
+ * The same tests on webgl and webgpu, each job run in a headless Chromium page by the browser host
+ * (one browser per test file). A backend globalSetup found unusable (no Chromium, no adapter) is a
+ * skipped test whose title gives the reason.
+ */
+function describeBrowserBackends(title: string, scenarios: readonly Scenario[], knownIssues: readonly KnownIssue[], seed: number, runs: number): void {
+  const wanted = process.env.BN_BACKENDS;
+  const statuses = browserStatuses();
+  const usable = statuses.filter((s) => s.available && (wanted === undefined || wanted === '' || wanted === 'all' || wanted.split(',').includes(s.name)));
+  let hosts: OpenedHosts | null = null;
+  if (usable.length > 0) {
+    beforeAll(async () => {
+      hosts = await openHosts({ backends: usable.map((s) => s.name) });
+      const lost = hosts.statuses.filter((s) => !s.available);
+      if (lost.length > 0) throw new Error(`browser backends probed as usable cannot start now: ${lost.map((s) => `${s.name}: ${!s.available ? s.reason : ''}`).join('; ')}`);
+    }, 120_000);
+    afterAll(async () => {
+      await hosts?.close();
+    });
+  }
+  for (const status of statuses) {
+    const name = status.name as BrowserBackendName;
+    describe(`${title} [${name}]`, () => {
+      if (!status.available) {
+        test.skip(`${name} unavailable (${status.kind}): ${status.reason}`, () => undefined);
+        return;
+      }
+      if (!usable.includes(status)) {
+        test.skip(`${name} not selected by BN_BACKENDS=${wanted}`, () => undefined);
+        return;
+      }
+      for (const scenario of scenarios) {
+        if (scenario.backends !== undefined && !scenario.backends.includes(name)) {
+          test.skip(`${scenario.id}: not applicable to ${name} (scenario backends: ${scenario.backends.join(', ')})`, () => undefined);
+          continue;
+        }
+        const sizing = scenario.kind === 'property' ? ` seed=${seed} runs=${runs}` : ` seed=${scenario.seed}`;
+        test(`${scenario.id} [${scenario.invariant}]${sizing}`, async () => {
+          if (hosts === null) throw new Error('the browser host did not open');
+          const backend: BackendName = name;
+          const [result] = await hosts.host.run([{ scenario, backend, otherBackends: comparedBackends(backend, []), seed, runs }]);
+          expectAsKnown(result, knownIssues);
+        }, 600_000);
+      }
+    });
+  }
 }

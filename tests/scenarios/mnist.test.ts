@@ -43,7 +43,7 @@ describe('shipped scenarios: MNIST transfer learning (through bn-suite run)', ()
     html = fs.existsSync(path.join(out, 'index.html')) ? fs.readFileSync(path.join(out, 'index.html'), 'utf8') : '';
     const cacheDir = path.join(work, '.bn-suite-cache');
     cacheEntries = fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir) : [];
-  }, 180_000);
+  }, 600_000);
 
   afterAll(() => {
     if (work !== undefined) fs.rmSync(work, { recursive: true, force: true });

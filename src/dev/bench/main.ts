@@ -19,7 +19,7 @@ import { integerAtLeast, parseScriptArgs, type ScriptArgs } from '../../surfaces
 import { UsageError } from '../../engine/errors';
 import { caseArbitrary, DEFAULT_CONSTRAINTS, type CaseConstraints } from '../../engine/arbitraries/case';
 import { activateBackend, probeBackend } from '../../hosts/node/backends';
-import { BACKEND_NAMES, type BackendName, type BackendStatus } from '../../engine/backends';
+import { NODE_BACKENDS, type BackendName, type BackendStatus } from '../../engine/backends';
 import { frozenMovingStats } from '../../engine/invariants/frozen-moving-stats';
 import type { InvariantContext } from '../../engine/invariants/types';
 import { writeFileAtomic } from '../../hosts/node/atomic-write';
@@ -178,7 +178,7 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
 
   const statuses: BackendStatus[] = [];
-  for (const name of BACKEND_NAMES) statuses.push(await probeBackend(name));
+  for (const name of NODE_BACKENDS) statuses.push(await probeBackend(name));
   const available = statuses.filter((s) => s.available).map((s) => s.name);
   const unavailable = statuses.filter((s): s is Extract<BackendStatus, { available: false }> => !s.available);
   if (available.length === 0) throw new Error('no tfjs backend could be loaded');

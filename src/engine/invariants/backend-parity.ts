@@ -200,7 +200,7 @@ async function runCase(spec: CaseSpec): Promise<BackendRun> {
       await trainCase(run);
       const output = run.built.model.predict(run.x) as Tensor;
       try {
-        return { predictions: toDense(output), weights: captureSnapshot(run.built.model) };
+        return { predictions: await toDense(output), weights: await captureSnapshot(run.built.model) };
       } finally {
         output.dispose();
       }

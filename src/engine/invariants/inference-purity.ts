@@ -22,9 +22,9 @@ export const inferencePurity = defineInvariant({
       };
       const movedBy: Record<string, string[]> = {};
       for (const [call, invoke] of Object.entries(calls)) {
-        const before = captureSnapshot(model);
+        const before = await captureSnapshot(model);
         invoke();
-        const diff = diffSnapshots(before, captureSnapshot(model));
+        const diff = diffSnapshots(before, await captureSnapshot(model));
         if (diff.moved.length > 0) movedBy[call] = diff.moved.map((w) => w.name);
       }
       const offenders = Object.keys(movedBy);

@@ -15,13 +15,13 @@ export const modeSwitch = defineInvariant({
   contract:
     'tf.keras (TF2) and Keras 3 run a frozen BN in inference mode even when the model is called with training=true, so switching modes changes nothing; the accuracy gap on labelled data is zero.',
   async check(spec) {
-    return withCase(spec, (run) => {
+    return withCase(spec, async (run) => {
       const model = run.built.model;
       const inferenceTensor = model.predict(run.x) as Tensor;
-      const inference = toDense(inferenceTensor);
+      const inference = await toDense(inferenceTensor);
       inferenceTensor.dispose();
       const trainingTensor = model.apply(run.x, { training: true }) as Tensor;
-      const training = toDense(trainingTensor);
+      const training = await toDense(trainingTensor);
       trainingTensor.dispose();
 
       // The input size bounds the per-channel reduction of every BN in the model from above.

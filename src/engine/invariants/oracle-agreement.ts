@@ -39,18 +39,18 @@ function judgePart(part: OraclePart, actual: DenseArray, expected: DenseArray, t
 }
 
 /** The layer's current weights by role; a role the layer lacks (center/scale false) is absent. */
-function weightsByKind(bn: Layer): Partial<Record<WeightKind, Float32Array>> {
+async function weightsByKind(bn: Layer): Promise<Partial<Record<WeightKind, Float32Array>>> {
   const byKind: Partial<Record<WeightKind, Float32Array>> = {};
-  for (const weight of Object.values(captureLayerSnapshot(bn).weights)) byKind[weightKind(weight.name)] = weight.values;
+  for (const weight of Object.values((await captureLayerSnapshot(bn)).weights)) byKind[weightKind(weight.name)] = weight.values;
   return byKind;
 }
 
 /** Runs one forward pass of the layer and copies its output out; every tensor made is disposed. */
-function forward(bn: Layer, input: Tensor, training: boolean): DenseArray {
+async function forward(bn: Layer, input: Tensor, training: boolean): Promise<DenseArray> {
   // tidy keeps the returned output alive; everything the call made besides it is released.
   const output = tf.tidy(() => bn.apply(input, { training }) as Tensor);
   try {
-    return toDense(output);
+    return await toDense(output);
   } finally {
     output.dispose();
   }
@@ -72,14 +72,14 @@ function forward(bn: Layer, input: Tensor, training: boolean): DenseArray {
  *   scale false; that must reach the runner as an error, so it is not caught here), and Error when
  *   the layer lacks a weight its configuration requires
  */
-export function checkBnAgainstOracle(bn: Layer, input: Tensor, params: Omit<BnOracleParams, 'gamma' | 'beta'>, trainingCalls: number): OraclePartResult[] {
+export async function checkBnAgainstOracle(bn: Layer, input: Tensor, params: Omit<BnOracleParams, 'gamma' | 'beta'>, trainingCalls: number): Promise<OraclePartResult[]> {
   if (!Number.isInteger(trainingCalls) || trainingCalls < 1) throw new RangeError(`checkBnAgainstOracle: trainingCalls ${trainingCalls}; allowed: integer >= 1`);
-  const x = toDense(input);
+  const x = await toDense(input);
   const channels = x.shape[normalizeAxis(params.axis, x.shape.length)];
   // N of the oracle: the elements each channel's mean and variance reduce over.
   const reductionSize = Math.max(1, x.values.length / channels);
 
-  const initial = weightsByKind(bn);
+  const initial = await weightsByKind(bn);
   const { moving_mean: movingMean, moving_variance: movingVariance } = initial;
   if (movingMean === undefined || movingVariance === undefined) throw new Error(`layer '${bn.name}' has no moving_mean/moving_variance weights`);
   if (params.scale && initial.gamma === undefined) throw new Error(`layer '${bn.name}' was built with scale: true but has no gamma weight`);
@@ -92,7 +92,7 @@ export function checkBnAgainstOracle(bn: Layer, input: Tensor, params: Omit<BnOr
 
   // (a) Inference first: any training-mode call would move the statistics it reads.
   const inferenceExpected = bnInferenceOutput(x, oracleParams, movingMean, movingVariance);
-  results.push(judgePart('inference', forward(bn, input, false), asArray(inferenceExpected, x.shape), toleranceFor(inferenceExpected)));
+  results.push(judgePart('inference', await forward(bn, input, false), asArray(inferenceExpected, x.shape), toleranceFor(inferenceExpected)));
 
   // Training mode divides the float32 batch mean's rounding error by sqrt(σ² + ε): how much that
   // amplifies depends on the batch, so those tolerances are derived from it (trainingModeTolerance).
@@ -107,7 +107,7 @@ export function checkBnAgainstOracle(bn: Layer, input: Tensor, params: Omit<BnOr
 
   // (b) The first training call: batch statistics, and moving update number 1.
   const trainingExpected = bnTrainingOutput(x, oracleParams);
-  results.push(judgePart('training', forward(bn, input, true), asArray(trainingExpected, x.shape), trainingModeTolerance({ ...conditioned, magnitude: maxAbs(trainingExpected) })));
+  results.push(judgePart('training', await forward(bn, input, true), asArray(trainingExpected, x.shape), trainingModeTolerance({ ...conditioned, magnitude: maxAbs(trainingExpected) })));
 
   // (c) The remaining calls on the same batch, then the moving statistics.
   for (let call = 2; call <= trainingCalls; call++) {
@@ -115,7 +115,7 @@ export function checkBnAgainstOracle(bn: Layer, input: Tensor, params: Omit<BnOr
       tf.dispose(bn.apply(input, { training: true }) as Tensor);
     });
   }
-  const after = weightsByKind(bn);
+  const after = await weightsByKind(bn);
   const expected = movingStatsAfterTrainingCalls(new Array<DenseArray>(trainingCalls).fill(x), oracleParams, { movingMean, movingVariance });
   const statShape = [channels];
   // The moving mean's rounding errors scale with the inputs being averaged (and the old mean being
@@ -148,12 +148,12 @@ export const oracleAgreement = defineInvariant({
     'Keras/tfjs BN: inference y = γ(x-m)/sqrt(v+ε)+β with the moving statistics; training y = γ(x-μ)/sqrt(σ²+ε)+β with the batch mean and biased variance; each training call updates moving ← moving·momentum + batch·(1-momentum). Agreement within float32 rounding.',
   async check(spec) {
     const unfrozen = { ...spec, freeze: 'none' as const, entryPoint: 'layerApply' as const };
-    return withCase(unfrozen, (run) => {
+    return withCase(unfrozen, async (run) => {
       const input = bnInput(run);
       let parts: OraclePartResult[];
       try {
         const { axis, epsilon, momentum, center, scale } = spec.model.bn;
-        parts = checkBnAgainstOracle(run.built.bn, input, { axis, epsilon, momentum, center, scale }, Math.max(1, spec.steps));
+        parts = await checkBnAgainstOracle(run.built.bn, input, { axis, epsilon, momentum, center, scale }, Math.max(1, spec.steps));
       } finally {
         input.dispose();
       }

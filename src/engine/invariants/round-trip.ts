@@ -64,10 +64,10 @@ function firstBitDifference(a: Float32Array, b: Float32Array): number {
   return a.length === b.length ? -1 : Math.min(a.length, b.length);
 }
 
-function predictDense(model: LayersModel, x: Tensor): ReturnType<typeof toDense> {
+async function predictDense(model: LayersModel, x: Tensor): ReturnType<typeof toDense> {
   const output = model.predict(x) as Tensor;
   try {
-    return toDense(output);
+    return await toDense(output);
   } finally {
     output.dispose();
   }
@@ -85,10 +85,10 @@ function predictDense(model: LayersModel, x: Tensor): ReturnType<typeof toDense>
  * topology on one backend run the same kernels in the same order on the same input, so any
  * difference, however small, means the reloaded model computes something else.
  */
-export function compareReloaded(original: LayersModel, reloaded: LayersModel, x: Tensor, via: RoundTripVia): RoundTripMismatch[] {
+export async function compareReloaded(original: LayersModel, reloaded: LayersModel, x: Tensor, via: RoundTripVia): Promise<RoundTripMismatch[]> {
   const mismatches: RoundTripMismatch[] = [];
 
-  const diff = diffSnapshots(captureSnapshot(original), captureSnapshot(reloaded));
+  const diff = diffSnapshots(await captureSnapshot(original), await captureSnapshot(reloaded));
   for (const w of diff.moved) {
     mismatches.push({ via, what: 'weight', name: w.name, detail: `${w.changed} of ${w.count} values differ; first at [${w.firstIndex}]: ${w.before} -> ${w.after}` });
   }
@@ -125,8 +125,8 @@ export function compareReloaded(original: LayersModel, reloaded: LayersModel, x:
     mismatches.push({ via, what: 'trainable-weights', name: [...gained, ...lost].join(','), detail: `became trainable: [${gained.join(', ')}]; no longer trainable: [${lost.join(', ')}]` });
   }
 
-  const predictedBefore = predictDense(original, x);
-  const predictedAfter = predictDense(reloaded, x);
+  const predictedBefore = await predictDense(original, x);
+  const predictedAfter = await predictDense(reloaded, x);
   const first = firstBitDifference(predictedBefore.values, predictedAfter.values);
   if (first !== -1 || predictedBefore.shape.join() !== predictedAfter.shape.join()) {
     let maxAbsDiff = 0;
@@ -182,12 +182,12 @@ export const roundTrip = defineInvariant({
       for (const [via, reload] of trips) {
         const reloaded = await reload(model);
         try {
-          mismatches.push(...compareReloaded(model, reloaded, run.x, via));
+          mismatches.push(...(await compareReloaded(model, reloaded, run.x, via)));
         } finally {
           reloaded.dispose();
         }
       }
-      const evidence = { weights: Object.keys(captureSnapshot(model).weights).sort(), trips: trips.map(([via]) => via), mismatches };
+      const evidence = { weights: Object.keys((await captureSnapshot(model)).weights).sort(), trips: trips.map(([via]) => via), mismatches };
       if (mismatches.length === 0) return { status: 'pass', evidence };
       const shown = mismatches.slice(0, 3).map((m) => `${m.via} ${m.what} ${m.name}: ${m.detail}`);
       const more = mismatches.length > 3 ? ` (+${mismatches.length - 3} more)` : '';

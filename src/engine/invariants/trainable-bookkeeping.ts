@@ -2,7 +2,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology';
 import { trainCase } from '../run/case-run';
 import { withCase } from '../run/observe';
-import { captureLayerSnapshot, captureSnapshot, diffSnapshots, weightKind, type WeightSource } from '../snapshot/snapshot';
+import { captureSnapshot, diffSnapshots, snapshotKeys, weightKind, type WeightSource } from '../snapshot/snapshot';
 import { defineInvariant } from './types';
 
 /** How one container (the model, the nested base, the BN layer itself) lists its weights. */
@@ -15,7 +15,7 @@ export interface ContainerListing {
 
 function namesOf(weights: readonly WeightSource[]): string[] {
   // Keyed like snapshots (originalName), so the names compare with a diff's.
-  return Object.keys(captureLayerSnapshot({ weights: [...weights] }).weights).sort();
+  return snapshotKeys(weights).sort();
 }
 
 function listing(container: ContainerListing['container'], layer: Layer | LayersModel): ContainerListing {
@@ -73,9 +73,9 @@ export const trainableBookkeeping = defineInvariant({
       containers.forEach(([, layer], i) => problems.push(...listingProblems(listings[i], namesOf(layer.weights), bnTrains)));
       // Keras 3 and tf.keras set trainable on every layer inside a container whose trainable is set.
       if (base !== null && !base.trainable && bn.trainable) problems.push('bn.trainable is still true inside the frozen base (Keras sets it to false with the base)');
-      const before = captureSnapshot(model);
+      const before = await captureSnapshot(model);
       await trainCase(run);
-      const diff = diffSnapshots(before, captureSnapshot(model));
+      const diff = diffSnapshots(before, await captureSnapshot(model));
       const modelTrainable = new Set(listings[0].trainableWeights);
       const trainedWhileFrozen = diff.moved
         .filter((w) => !modelTrainable.has(w.name) && weightKind(w.name) !== 'moving_mean' && weightKind(w.name) !== 'moving_variance')

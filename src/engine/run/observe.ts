@@ -21,9 +21,9 @@ export async function withCase<T>(spec: CaseSpec, body: (run: CaseRun) => Promis
 /** Runs the case's training entry point and captures every weight before and after. */
 export function observeTraining(spec: CaseSpec): Promise<TrainingObservation> {
   return withCase(spec, async (run) => {
-    const before = captureSnapshot(run.built.model);
+    const before = await captureSnapshot(run.built.model);
     await trainCase(run);
-    return { before, after: captureSnapshot(run.built.model) };
+    return { before, after: await captureSnapshot(run.built.model) };
   });
 }
 

@@ -1,9 +1,13 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { DenseArray } from '../oracle/dense-array';
 
-/** Copies a tensor's values out of the backend into a plain {@link DenseArray} (does not dispose it). */
-export function toDense(tensor: Tensor): DenseArray & { values: Float32Array } {
-  return { shape: tensor.shape.slice(), values: Float32Array.from(tensor.dataSync() as Float32Array) };
+/**
+ * Copies a tensor's values out of the backend into a plain {@link DenseArray} (does not dispose it).
+ * Asynchronous: the webgpu backend's synchronous read returns zeros in headless Chromium.
+ */
+export async function toDense(tensor: Tensor): Promise<DenseArray & { values: Float32Array }> {
+  const shape = tensor.shape.slice();
+  return { shape, values: Float32Array.from((await tensor.data()) as Float32Array) };
 }
 
 /** Index of the largest value in each row of a [batch, classes] array. */

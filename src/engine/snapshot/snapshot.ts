@@ -101,12 +101,13 @@ export type WeightKind = 'gamma' | 'beta' | 'moving_mean' | 'moving_variance' | 
 
 /**
  * Copies every weight of `model`, including those of nested models, into a snapshot.
- * Reads synchronously and creates no lasting tensors.
+ * Reads asynchronously (`tensor.data()`: the webgpu backend's synchronous read is unreliable in
+ * browsers) and creates no lasting tensors.
  *
  * @throws Error if a weight has been disposed, has a string dtype, or its values do
  *   not match its shape
  */
-export function captureSnapshot(model: LayersModel): Snapshot {
+export function captureSnapshot(model: LayersModel): Promise<Snapshot> {
   if (model === null || typeof model !== 'object' || !Array.isArray(model.weights)) {
     throw new Error('captureSnapshot: model has no weights array; expected a tfjs-layers LayersModel');
   }
@@ -119,14 +120,22 @@ export function captureSnapshot(model: LayersModel): Snapshot {
  *
  * @throws Error under the same conditions as {@link captureSnapshot}
  */
-export function captureLayerSnapshot(layer: { weights: WeightSource[] }): Snapshot {
+export function captureLayerSnapshot(layer: { weights: WeightSource[] }): Promise<Snapshot> {
   if (layer === null || typeof layer !== 'object' || !Array.isArray(layer.weights)) {
     throw new Error('captureLayerSnapshot: layer has no weights array; expected a tfjs-layers Layer');
   }
   return capture('captureLayerSnapshot', layer.weights);
 }
 
-function capture(fn: string, sources: WeightSource[]): Snapshot {
+/**
+ * The snapshot keys of `sources`, each variable once, without reading any values: what a snapshot
+ * of them would be keyed by.
+ */
+export function snapshotKeys(sources: readonly WeightSource[]): string[] {
+  return keyedSources(sources).map(([key]) => key);
+}
+
+function keyedSources(sources: readonly WeightSource[]): Array<[string, WeightSource]> {
   // A layer shared by two nested models is listed twice; capture each variable once.
   const unique: WeightSource[] = [];
   const seen = new Set<WeightSource>();
@@ -147,37 +156,40 @@ function capture(fn: string, sources: WeightSource[]): Snapshot {
     else groups.set(base, [{ source, position }]);
   });
 
-  const weights: Record<string, WeightValue> = {};
+  const keyed: Array<[string, WeightSource]> = [];
   for (const [base, group] of groups) {
     group.sort((a, b) => (a.source.id ?? a.position) - (b.source.id ?? b.position) || a.position - b.position);
-    group.forEach(({ source }, k) => {
-      const key = k === 0 ? base : `${base}#${k + 1}`;
-      weights[key] = readWeight(fn, key, source);
-    });
+    group.forEach(({ source }, k) => keyed.push([k === 0 ? base : `${base}#${k + 1}`, source]));
   }
+  return keyed;
+}
+
+async function capture(fn: string, sources: WeightSource[]): Promise<Snapshot> {
+  // Every read is started before any is awaited: a GPU backend serves them in one flush.
+  const values = await Promise.all(keyedSources(sources).map(([key, source]) => readWeight(fn, key, source)));
+  const weights: Record<string, WeightValue> = {};
+  for (const value of values) weights[value.name] = value;
   return { weights };
 }
 
-function readWeight(fn: string, key: string, source: WeightSource): WeightValue {
-  let shape: number[] = [];
-  let values: Float32Array = new Float32Array(0);
+async function readWeight(fn: string, key: string, source: WeightSource): Promise<WeightValue> {
   try {
-    // tidy disposes any tensor `read()` might create; a LayerVariable returns its
-    // backing variable, which tidy leaves alone.
-    tf.tidy(() => {
-      const tensor = source.read();
-      if (tensor.dtype === 'string') {
-        throw new Error('it has dtype string');
-      }
-      shape = tensor.shape.slice();
-      // dataSync may hand back the backend's own buffer: copy it.
-      values = Float32Array.from(tensor.dataSync() as ArrayLike<number>);
+    // A clone shares the variable's data and survives the tidy, which disposes anything else read() made.
+    const tensor = tf.tidy(() => {
+      const read = source.read();
+      if (read.dtype === 'string') throw new Error('it has dtype string');
+      return tf.clone(read);
     });
+    try {
+      // data() may hand back the backend's own buffer: copy it.
+      return { name: key, shape: tensor.shape.slice(), values: Float32Array.from((await tensor.data()) as ArrayLike<number>) };
+    } finally {
+      tensor.dispose();
+    }
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new Error(`${fn}: weight "${key}" cannot be read: ${reason}`);
   }
-  return { name: key, shape, values };
 }
 
 /**

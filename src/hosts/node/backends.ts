@@ -2,7 +2,7 @@ import { bindNodeTfjs, requireTfjsPackage, tf } from './tfjs';
 import { silenceTfjsBanner } from '../../engine/tfjs';
 import { UsageError } from '../../engine/errors';
 import { classifyLoadError } from './classify-load-error';
-import { BACKEND_NAMES, BACKEND_PACKAGES, type BackendName, type BackendStatus, type ModuleLoader } from '../../engine/backends';
+import { BACKEND_NAMES, BACKEND_PACKAGES, isBrowserBackend, NODE_BACKENDS, type BackendName, type BackendStatus, type ModuleLoader } from '../../engine/backends';
 
 /**
  * Loads packages from this process's tfjs source: bn-suite's location (the host's node_modules), or
@@ -98,6 +98,10 @@ export function probeBackendModule(name: BackendName, loader: ModuleLoader = nod
  * status with its reason.
  */
 export async function probeBackend(name: BackendName, loader: ModuleLoader = nodeRequireLoader): Promise<BackendStatus> {
+  if (isBrowserBackend(name)) {
+    // Loading tfjs-backend-webgl into Node would register a backend that cannot start here.
+    return { name, available: false, packageName: BACKEND_PACKAGES[name], kind: 'init-failed', reason: `${name} runs in a browser page, not in this Node process (the browser host probes it; tfjs version matrices run Node backends only)` };
+  }
   const loaded = probeBackendModule(name, loader);
   if (!loaded.available) return loaded;
   const { packageName, version } = loaded;
@@ -121,8 +125,8 @@ function safeCurrentBackend(): string | undefined {
   return tf.engine().backendName ?? undefined;
 }
 
-/** Probes every known backend in a fixed order (cpu, wasm, tensorflow). */
-export async function probeBackends(loader: ModuleLoader = nodeRequireLoader, names: readonly BackendName[] = BACKEND_NAMES): Promise<BackendStatus[]> {
+/** Probes Node backends in a fixed order (cpu, wasm, tensorflow). */
+export async function probeBackends(loader: ModuleLoader = nodeRequireLoader, names: readonly BackendName[] = NODE_BACKENDS): Promise<BackendStatus[]> {
   const statuses: BackendStatus[] = [];
   for (const name of names) statuses.push(await probeBackend(name, loader));
   return statuses;

@@ -64,6 +64,16 @@ export function requireTfjsPackage(specifier: string): unknown {
 }
 
 /**
+ * The path of a file inside a tfjs package of this process's source (`@tensorflow/tfjs-core/dist/tf-core.min.js`),
+ * for hosts that serve the files rather than load them (the browser host).
+ *
+ * @throws Error with code MODULE_NOT_FOUND when the package or the file is absent
+ */
+export function resolveTfjsFile(specifier: string): string {
+  return tfjsRequire.resolve(specifier);
+}
+
+/**
  * Binds the tfjs of this process's source (the host project's unless {@link useTfjsFrom} said
  * otherwise) into the engine, once. Idempotent.
  */
@@ -94,7 +104,7 @@ export function tfjsVersions(): TfjsVersions {
     '@tensorflow/tfjs-core': tf.version_core,
     '@tensorflow/tfjs-layers': tfl.version_layers,
   };
-  for (const name of ['@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node'] as const) {
+  for (const name of ['@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgl', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-node'] as const) {
     const version = installedVersion(name);
     if (version !== undefined) versions[name] = version;
   }

@@ -9,7 +9,9 @@ export function formatDoctor(report: DoctorReport): string {
     ...Object.entries(report.tfjs).map(([name, version]) => `  ${name.padEnd(30)} ${version}`),
     'backends:',
     ...report.backends.map((b) =>
-      b.available ? `  ${b.name.padEnd(11)} available    ${b.version ?? ''}` : `  ${b.name.padEnd(11)} unavailable  ${b.kind}: ${b.reason}`,
+      b.available
+        ? `  ${b.name.padEnd(11)} available    ${b.version ?? ''}${b.device !== undefined ? `  (${b.device})` : ''}`
+        : `  ${b.name.padEnd(11)} unavailable  ${b.kind}: ${b.reason}`,
     ),
   ];
   if (report.wasm !== null) lines.push(`wasm     simd=${report.wasm.simd} threads=${report.wasm.threads}`);

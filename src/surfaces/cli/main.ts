@@ -35,7 +35,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<ExitCode
   program
     .command('run')
     .description('Run the scenarios on every selected backend, classify against the known issues, write reports')
-    .option('--backend <list>', 'backends: cpu,wasm,tensorflow or all (default: all available; env BN_BACKENDS)')
+    .option('--backend <list>', 'backends: cpu,wasm,tensorflow,webgl,webgpu or all (default: all available; env BN_BACKENDS)')
     .option('--scenario <selector>', 'scenario ids, globs (frozen-moving-stats/*) or tags, comma-separated')
     .option('--scenarios <dir>', 'scenario folder (default: the shipped scenarios)')
     .option('--seed <n>', 'fast-check seed, or "random"')
@@ -49,6 +49,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<ExitCode
     .option('--tolerate-unexpected-pass', 'do not fail the run for known issues that now pass')
     .option('--update-expectations', 'rewrite the known-issues file from this run (exits 0)')
     .option('--repro', 'write a standalone repro (repro.mjs, package.json, ISSUE.md) for every failing result into <out>/repros/')
+    .option('--job-timeout <seconds>', 'time one job may take in a browser page (webgl, webgpu) before it is reported as hung (default 900)')
     .action(async (flags: RunFlags) => {
       exitCode = await runCommand(flags, io, process.env);
     });

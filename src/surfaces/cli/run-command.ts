@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BACKEND_NAMES } from '../../engine/backends';
-import { backendsToProbe, probeBackends, selectBackends } from '../../hosts/node/backends';
+import { BACKEND_NAMES, type BackendName } from '../../engine/backends';
+import { backendsToProbe, selectBackends } from '../../hosts/node/backends';
+import { openHosts } from '../../hosts/open-hosts';
+import { DEFAULT_JOB_TIMEOUT_MS } from '../../hosts/browser/browser-host';
 import { UsageError } from '../../engine/errors';
 import { loadKnownIssues } from '../inputs/known-issues-file';
 import { knownIssuesYaml, updatedKnownIssues } from '../inputs/update-expectations';
@@ -42,6 +44,13 @@ export interface RunFlags {
   profile?: string;
   /** Write a standalone repro for every failing result into `<out>/repros/`. */
   repro?: boolean;
+  /** Seconds one job may take in a browser page before it is reported as hung. */
+  jobTimeout?: string;
+}
+
+/** `--job-timeout` in milliseconds (default {@link DEFAULT_JOB_TIMEOUT_MS}); a bad value is a usage error. */
+function jobTimeoutMs(flag: string | undefined): number {
+  return parsePositiveInt('--job-timeout', flag, DEFAULT_JOB_TIMEOUT_MS / 1000, 24 * 3600) * 1000;
 }
 
 export { DEFAULT_RUNS, DEFAULT_SEED };
@@ -92,6 +101,7 @@ export async function runCommand(flags: RunFlags, io: CliIo, env: NodeJS.Process
   // Validate everything the user gave before any tfjs work, so bad input fails fast with exit 2.
   const seed = parseSeed(flags.seed, DEFAULT_SEED);
   const runs = parsePositiveInt('--runs', flags.runs, DEFAULT_RUNS, MAX_RUNS);
+  const pageJobTimeoutMs = jobTimeoutMs(flags.jobTimeout);
   const shard = parseShard(flags.shard);
   if (flags.profile !== undefined && flags.profile !== 'quick' && flags.profile !== 'full') {
     throw new UsageError(`--profile '${flags.profile}': allowed: quick, full`);
@@ -119,27 +129,37 @@ export async function runCommand(flags: RunFlags, io: CliIo, env: NodeJS.Process
   if (flags.updateExpectations) assertWritableFolder(path.dirname(path.resolve(expectationsFile)), '--expectations folder');
 
   const backendRequest = flags.backend ?? env.BN_BACKENDS;
-  const statuses = await probeBackends(undefined, backendsToProbe(backendRequest));
-  for (const warning of tfjsWarnings(tfjsVersions())) io.stderr(`warning: ${warning}\n`);
-  const { selected, unavailable } = selectBackends(backendRequest, statuses);
-  for (const b of unavailable) io.stderr(`backend ${b.name} unavailable (${b.kind}): ${b.reason}\n`);
-  if (selected.length === 0) {
-    io.stderr(`no backend available to run on (known: ${BACKEND_NAMES.join(', ')})\n`);
-    return EXIT.harness;
+  const onWarning = (message: string) => io.stderr(`warning: ${message}\n`);
+  const hosts = await openHosts({ backends: backendsToProbe(backendRequest), onWarning, browser: { jobTimeoutMs: pageJobTimeoutMs } });
+  let suite: SuiteResult;
+  let selected: BackendName[];
+  try {
+    const statuses = hosts.statuses;
+    for (const warning of tfjsWarnings(tfjsVersions())) io.stderr(`warning: ${warning}\n`);
+    const selection = selectBackends(backendRequest, statuses);
+    selected = selection.selected;
+    const unavailable = selection.unavailable;
+    for (const b of unavailable) io.stderr(`backend ${b.name} unavailable (${b.kind}): ${b.reason}\n`);
+    if (selected.length === 0) {
+      io.stderr(`no backend available to run on (known: ${BACKEND_NAMES.join(', ')})\n`);
+      return EXIT.harness;
+    }
+    suite = await runSuite({
+      scenarios,
+      backends: selected,
+      backendStatuses: statuses,
+      knownIssues,
+      seed,
+      runs,
+      shard,
+      ...(profile !== undefined ? { profile } : {}),
+      host: hosts.host,
+      onProgress: progressReporter(io),
+      onWarning,
+    });
+  } finally {
+    await hosts.close();
   }
-
-  const suite = await runSuite({
-    scenarios,
-    backends: selected,
-    backendStatuses: statuses,
-    knownIssues,
-    seed,
-    runs,
-    shard,
-    ...(profile !== undefined ? { profile } : {}),
-    onProgress: progressReporter(io),
-    onWarning: (message) => io.stderr(`warning: ${message}\n`),
-  });
 
   await writeReports(outDir, suite);
   if (flags.out === undefined) pointLatest(reportsRoot, outDir);

@@ -1,4 +1,6 @@
 import { probeBackends, nodeRequireLoader } from '../../hosts/node/backends';
+import { openHosts } from '../../hosts/open-hosts';
+import { BROWSER_BACKENDS } from '../../engine/backends';
 import type { BackendStatus, ModuleLoader } from '../../engine/backends';
 import { tf, tfjsVersions } from '../../hosts/node/tfjs';
 import { type TfjsVersions } from '../../engine/tfjs';
@@ -49,9 +51,19 @@ export interface DoctorReport {
   warnings: string[];
 }
 
+/** Starts Chromium (when there is one) and probes webgl and webgpu in it; closes it again. */
+export async function probeBrowserBackends(): Promise<BackendStatus[]> {
+  const hosts = await openHosts({ backends: BROWSER_BACKENDS });
+  try {
+    return hosts.statuses;
+  } finally {
+    await hosts.close();
+  }
+}
+
 /** Collects the doctor report. Probing loads every installed backend into this process. */
-export async function collectDoctorReport(loader: ModuleLoader = nodeRequireLoader): Promise<DoctorReport> {
-  const backends = await probeBackends(loader);
+export async function collectDoctorReport(loader: ModuleLoader = nodeRequireLoader, probeBrowser: () => Promise<BackendStatus[]> = probeBrowserBackends): Promise<DoctorReport> {
+  const backends = [...(await probeBackends(loader)), ...(await probeBrowser())];
   const wasmAvailable = backends.some((b) => b.name === 'wasm' && b.available);
   const versions = tfjsVersions();
   const range = testedTfjsRange();

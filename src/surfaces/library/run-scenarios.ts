@@ -3,7 +3,8 @@ import { DEFAULT_RUNS, DEFAULT_SEED } from '../../engine/defaults';
 import { UsageError } from '../../engine/errors';
 import type { KnownIssue } from '../../engine/expectations/known-issues';
 import { bindTfjs, type TfjsBinding } from '../../engine/tfjs';
-import { backendsToProbe, probeBackends, selectBackends } from '../../hosts/node/backends';
+import { backendsToProbe, selectBackends } from '../../hosts/node/backends';
+import { openHosts } from '../../hosts/open-hosts';
 import { runSuite } from '../../hosts/node/run-suite';
 import type { SuiteResult } from '../../results/schema';
 import { loadKnownIssues } from '../inputs/known-issues-file';
@@ -60,17 +61,23 @@ export async function runScenarios(options: RunScenariosOptions = {}): Promise<S
         ? loadKnownIssues(options.knownIssues)
         : (options.knownIssues ?? (options.scenarios === undefined ? loadKnownIssues(SHIPPED_EXPECTATIONS) : []));
   const request = options.backends?.join(',');
-  const statuses = await probeBackends(undefined, backendsToProbe(request));
-  const { selected } = selectBackends(request, statuses);
-  if (selected.length === 0) throw new UsageError('no tfjs backend is available to run on');
-  return runSuite({
-    scenarios,
-    backends: selected,
-    backendStatuses: statuses,
-    knownIssues,
-    seed: options.seed ?? DEFAULT_SEED,
-    runs: options.runs ?? DEFAULT_RUNS,
-    ...(options.profile !== undefined ? { profile: options.profile } : {}),
-    ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
-  });
+  // webgl and webgpu start a headless Chromium (when one is found) for the run, closed after it.
+  const hosts = await openHosts({ backends: backendsToProbe(request), ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}) });
+  try {
+    const statuses = hosts.statuses;
+    const { selected } = selectBackends(request, statuses);
+    if (selected.length === 0) throw new UsageError('no tfjs backend is available to run on');
+    return await runSuite({
+      scenarios,
+      backends: selected,
+      backendStatuses: statuses,
+      knownIssues,
+      seed: options.seed ?? DEFAULT_SEED,
+      runs: options.runs ?? DEFAULT_RUNS,
+      ...(options.profile !== undefined ? { profile: options.profile } : {}),
+      host: hosts.host,
+    });
+  } finally {
+    await hosts.close();
+  }
 }

@@ -8,7 +8,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import semver from 'semver';
-import { BACKEND_NAMES, type BackendName } from '../../engine/backends';
+import { NODE_BACKENDS, type BackendName } from '../../engine/backends';
 import { HarnessError, UsageError } from '../../engine/errors';
 import type { KnownIssue } from '../../engine/expectations/known-issues';
 import type { LoadedScenario } from '../../engine/scenarios/types';
@@ -84,7 +84,7 @@ async function runColumn(requested: string, prepared: Extract<Prepared, { folder
     ...(options.onWarning !== undefined ? { onWarning: (message) => options.onWarning?.(`${requested}: ${message}`) } : {}),
   });
   try {
-    const probe = await host.probe(options.backends ?? BACKEND_NAMES);
+    const probe = await host.probe(options.backends ?? NODE_BACKENDS);
     const available = probe.statuses.filter((s) => s.available).map((s) => s.name);
     if (available.length === 0) {
       return { requested, status: 'harness-failed', reason: `no backend loads on this version: ${probe.statuses.map((s) => (s.available ? s.name : `${s.name}: ${s.reason}`)).join('; ')}` };

@@ -109,10 +109,10 @@ export async function captureCase(invariant: ReproInvariant, spec: CaseSpec): Pr
         return { ...base, observed };
       }
       const inferenceTensor = run.built.model.predict(run.x) as Tensor;
-      const inference = toDense(inferenceTensor);
+      const inference = await toDense(inferenceTensor);
       inferenceTensor.dispose();
       const trainingTensor = run.built.model.apply(run.x, { training: true }) as Tensor;
-      const training = toDense(trainingTensor);
+      const training = await toDense(trainingTensor);
       trainingTensor.dispose();
       const tolerance = float32Tolerance({ reductionSize: run.x.size, magnitude: maxAbs(inference.values) });
       let maxAbsDiff = 0;

@@ -74,7 +74,7 @@ describe('parseKnownIssues', () => {
   });
 
   test('an unknown backend lists the allowed backends', () => {
-    const error = parseError(GOOD.replace('backend: [wasm]', 'backend: [webgl]'));
+    const error = parseError(GOOD.replace('backend: [wasm]', 'backend: [metal]'));
     expect(error.problems).toHaveLength(1);
     expect(error.problems[0].path).toBe('known-issues.1.backend.0');
     for (const name of BACKEND_NAMES) expect(error.problems[0].message).toContain(`"${name}"`);

@@ -63,7 +63,7 @@ describeEachBackend('oracle-agreement', (backend: BackendName) => {
     calls: fc.integer({ min: 1, max: 3 }),
     noise: fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: 1, maxLength: 64 * 3 }),
   });
-  propTest.prop([extremeBatch], { numRuns: Math.max(50, testRuns() * 10), seed: testSeed() })('agrees with the oracle on extreme batches', (b) => {
+  propTest.prop([extremeBatch], { numRuns: Math.max(50, testRuns() * 10), seed: testSeed() })('agrees with the oracle on extreme batches', async (b) => {
     const before = tf.memory().numTensors;
     const values = Array.from({ length: b.rows * b.channels }, (_, i) => b.offset + b.spread * b.noise[i % b.noise.length]);
     const input = tf.tensor2d(values, [b.rows, b.channels]);
@@ -71,7 +71,7 @@ describeEachBackend('oracle-agreement', (backend: BackendName) => {
     try {
       // One inference call builds the layer (and lets dispose release its weights); it moves nothing.
       tf.dispose(tf.tidy(() => bn.apply(input, { training: false }) as Tensor));
-      const parts = checkBnAgainstOracle(bn, input, { axis: -1, epsilon: b.epsilon, momentum: b.momentum, center: true, scale: true }, b.calls);
+      const parts = await checkBnAgainstOracle(bn, input, { axis: -1, epsilon: b.epsilon, momentum: b.momentum, center: true, scale: true }, b.calls);
       expect(parts.filter((p) => !p.ok).map((p) => `${p.part}: ${p.comparison}`)).toEqual([]);
     } finally {
       input.dispose();
@@ -120,7 +120,7 @@ describeEachBackend('oracle-agreement', (backend: BackendName) => {
       const run = prepareCase({ ...caseSpec(), entryPoint: 'layerApply' });
       const input: Tensor = bnInput(run);
       try {
-        return checkBnAgainstOracle(run.built.bn, input, { axis: -1, center: true, scale: true, ...params }, 3);
+        return await checkBnAgainstOracle(run.built.bn, input, { axis: -1, center: true, scale: true, ...params }, 3);
       } finally {
         input.dispose();
         disposeCase(run);

@@ -54,7 +54,7 @@ describeEachBackend('round-trip', (backend: BackendName) => {
         await trainCase(run);
         const reloaded = await reloadInMemory(run.built.model);
         try {
-          expect(compareReloaded(run.built.model, reloaded, run.x, 'memory')).toEqual([]);
+          expect(await compareReloaded(run.built.model, reloaded, run.x, 'memory')).toEqual([]);
 
           const bn = findLayer(reloaded, 'bn');
           if (bn === null) throw new Error('no bn layer in the reloaded model');
@@ -69,7 +69,7 @@ describeEachBackend('round-trip', (backend: BackendName) => {
 
           // One ulp in one element: the weight comparison is exact.
           setMovingMean0((v) => Math.fround(v * (1 + 2 ** -23)));
-          const ulp = compareReloaded(run.built.model, reloaded, run.x, 'memory');
+          const ulp = await compareReloaded(run.built.model, reloaded, run.x, 'memory');
           expect(summarize(ulp)).toContain('memory weight bn/moving_mean');
           expect(ulp.find((m) => m.what === 'weight')?.detail).toMatch(/^1 of 4 values differ; first at \[0\]/);
 
@@ -77,7 +77,7 @@ describeEachBackend('round-trip', (backend: BackendName) => {
           setMovingMean0((v) => v + 1);
           (bn as unknown as { momentum: number }).momentum = 0.5;
           reloaded.getLayer('head').trainable = false;
-          const found = compareReloaded(run.built.model, reloaded, run.x, 'memory');
+          const found = await compareReloaded(run.built.model, reloaded, run.x, 'memory');
           expect(summarize(found)).toEqual([
             'memory weight bn/moving_mean',
             'memory bn-config momentum',
@@ -109,7 +109,7 @@ describeEachBackend('round-trip', (backend: BackendName) => {
         expect(await readdir(parent)).toEqual([]);
         await rm(parent, { recursive: true, force: true });
         try {
-          expect(compareReloaded(run.built.model, reloaded, run.x, 'disk')).toEqual([]);
+          expect(await compareReloaded(run.built.model, reloaded, run.x, 'disk')).toEqual([]);
           expect(trainableFlags(reloaded)).toEqual(trainableFlags(run.built.model));
         } finally {
           reloaded.dispose();

@@ -32,11 +32,11 @@ describe('weightNamesOf', () => {
   }
   test.each(cases.map((spec) => [`${spec.architecture} center=${spec.bn.center} scale=${spec.bn.scale} classes=${spec.classes} nested=${spec.nested}`, spec] as const))(
     'matches the built model: %s',
-    (_title, spec) => {
+    async (_title, spec) => {
       const before = tf.memory().numTensors;
       const built = buildModel(spec);
       try {
-        expect(weightNamesOf(spec).sort()).toEqual(Object.keys(captureSnapshot(built.model).weights).sort());
+        expect(weightNamesOf(spec).sort()).toEqual(Object.keys((await captureSnapshot(built.model)).weights).sort());
       } finally {
         built.model.dispose();
       }

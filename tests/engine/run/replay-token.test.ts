@@ -68,8 +68,8 @@ describe('replay tokens', () => {
     });
 
     test('an unknown backend lists the known ones', () => {
-      expect(() => parseReplayToken('bn-suite:oracle/affine@webgl?seed=1&tfjs=4.22.0')).toThrow(UsageError);
-      expect(() => parseReplayToken('bn-suite:oracle/affine@webgl?seed=1&tfjs=4.22.0')).toThrow(`unknown backend 'webgl'; allowed: ${BACKEND_NAMES.join(', ')}`);
+      expect(() => parseReplayToken('bn-suite:oracle/affine@metal?seed=1&tfjs=4.22.0')).toThrow(UsageError);
+      expect(() => parseReplayToken('bn-suite:oracle/affine@metal?seed=1&tfjs=4.22.0')).toThrow(`unknown backend 'metal'; allowed: ${BACKEND_NAMES.join(', ')}`);
     });
 
     test.each([

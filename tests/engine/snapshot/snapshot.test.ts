@@ -54,9 +54,9 @@ describe('captureSnapshot on a real tfjs model', () => {
   const x = tf.tidy(() => tf.add(tf.mul(tf.randomNormal([8, 4], 0, 1, 'float32', 7), 2), 3));
   afterAll(() => x.dispose());
 
-  test('captures every weight under its scoped name, as copies', () => {
+  test('captures every weight under its scoped name, as copies', async () => {
     const model = denseBn('cap_');
-    const snap = captureSnapshot(model);
+    const snap = await captureSnapshot(model);
     expect(Object.keys(snap.weights).sort()).toEqual(
       ['cap_bn/beta', 'cap_bn/gamma', 'cap_bn/moving_mean', 'cap_bn/moving_variance', 'cap_d/bias', 'cap_d/kernel'],
     );
@@ -74,11 +74,11 @@ describe('captureSnapshot on a real tfjs model', () => {
     model.dispose();
   });
 
-  test('a training-mode apply moves the moving statistics and nothing else', () => {
+  test('a training-mode apply moves the moving statistics and nothing else', async () => {
     const model = denseBn('move_');
-    const before = captureSnapshot(model);
+    const before = await captureSnapshot(model);
     trainStep(model, x);
-    const diff = diffSnapshots(before, captureSnapshot(model));
+    const diff = diffSnapshots(before, await captureSnapshot(model));
     expect(diff.moved.map((d) => d.name)).toEqual(['move_bn/moving_mean', 'move_bn/moving_variance']);
     expect(diff.unchanged).toEqual(['move_bn/beta', 'move_bn/gamma', 'move_d/bias', 'move_d/kernel']);
     expect(diff.added).toEqual([]);
@@ -98,18 +98,18 @@ describe('captureSnapshot on a real tfjs model', () => {
     expect(mean.after).toBeCloseTo(expected[0], 6);
     expect(mean.maxAbsDiff).toBeCloseTo(Math.max(...expected.map(Math.abs)), 6);
     expect(mean.maxRelDiff).toBe(1);
-    const onlyStats = diffSnapshots(before, captureSnapshot(model), (n) => weightKind(n).startsWith('moving_'));
+    const onlyStats = diffSnapshots(before, await captureSnapshot(model), (n) => weightKind(n).startsWith('moving_'));
     expect(onlyStats.unchanged).toEqual([]);
     expect(onlyStats.moved).toHaveLength(2);
     model.dispose();
   });
 
-  test('captureLayerSnapshot sees one layer; an unbuilt layer gives an empty snapshot', () => {
+  test('captureLayerSnapshot sees one layer; an unbuilt layer gives an empty snapshot', async () => {
     const bn = tfl.layers.batchNormalization({ name: 'solo_bn' });
-    expect(captureLayerSnapshot(bn)).toEqual({ weights: {} });
-    const before = captureLayerSnapshot(bn);
+    expect(await captureLayerSnapshot(bn)).toEqual({ weights: {} });
+    const before = await captureLayerSnapshot(bn);
     trainStep(bn, x);
-    const after = captureLayerSnapshot(bn);
+    const after = await captureLayerSnapshot(bn);
     expect(Object.keys(after.weights).sort()).toEqual(
       ['solo_bn/beta', 'solo_bn/gamma', 'solo_bn/moving_mean', 'solo_bn/moving_variance'],
     );
@@ -117,71 +117,71 @@ describe('captureSnapshot on a real tfjs model', () => {
     bn.dispose();
   });
 
-  test('capture leaks no tensors', () => {
+  test('capture leaks no tensors', async () => {
     const model = denseBn('leak_');
     trainStep(model, x);
     const start = tf.memory().numTensors;
     for (let i = 0; i < 5; i++) {
-      captureSnapshot(model);
-      captureLayerSnapshot(model.layers[1]);
+      await captureSnapshot(model);
+      await captureLayerSnapshot(model.layers[1]);
     }
     expect(tf.memory().numTensors).toBe(start);
     model.dispose();
   });
 
-  test('a source whose read() allocates is cleaned up too', () => {
+  test('a source whose read() allocates is cleaned up too', async () => {
     const start = tf.memory().numTensors;
-    const snap = captureLayerSnapshot({ weights: [{ name: 'fresh/kernel', read: () => tf.ones([2, 2]) }] });
+    const snap = await captureLayerSnapshot({ weights: [{ name: 'fresh/kernel', read: () => tf.ones([2, 2]) }] });
     expect(Array.from(snap.weights['fresh/kernel'].values)).toEqual([1, 1, 1, 1]);
     expect(tf.memory().numTensors).toBe(start);
   });
 
-  test('keys use originalName: a rebuilt model has equal keys and equal bytes, though tfjs renamed its variables', () => {
+  test('keys use originalName: a rebuilt model has equal keys and equal bytes, though tfjs renamed its variables', async () => {
     const a = denseBn('same_');
     const b = denseBn('same_');
     // tfjs makes `name` unique per process by appending _1; originalName stays put.
     expect(b.weights.map((w) => w.name)).toContain('same_bn/gamma_1');
     expect(b.weights.map((w) => w.originalName)).toContain('same_bn/gamma');
-    const bytesA = snapshotBytes(captureSnapshot(a));
-    expect(Buffer.from(snapshotBytes(captureSnapshot(b))).equals(Buffer.from(bytesA))).toBe(true);
-    expect(Buffer.from(snapshotBytes(captureSnapshot(a))).equals(Buffer.from(bytesA))).toBe(true);
+    const bytesA = snapshotBytes(await captureSnapshot(a));
+    expect(Buffer.from(snapshotBytes(await captureSnapshot(b))).equals(Buffer.from(bytesA))).toBe(true);
+    expect(Buffer.from(snapshotBytes(await captureSnapshot(a))).equals(Buffer.from(bytesA))).toBe(true);
     trainStep(a, x);
-    expect(Buffer.from(snapshotBytes(captureSnapshot(a))).equals(Buffer.from(bytesA))).toBe(false);
+    expect(Buffer.from(snapshotBytes(await captureSnapshot(a))).equals(Buffer.from(bytesA))).toBe(false);
     a.dispose();
     b.dispose();
   });
 
-  test('weights of a nested model are captured (inside a functional model and inside a sequential)', () => {
+  test('weights of a nested model are captured (inside a functional model and inside a sequential)', async () => {
     const inner = innerModel('inner_model', 'nest_');
     const input = tfl.input({ shape: [4] });
     const head = tfl.layers.dense({ units: 1, name: 'nest_head' });
     const outer = tfl.model({ inputs: input, outputs: head.apply(inner.apply(input)) as tfl.SymbolicTensor });
-    const names = Object.keys(captureSnapshot(outer).weights).sort();
+    const names = Object.keys((await captureSnapshot(outer)).weights).sort();
     expect(names).toEqual([
       'nest_bn/beta', 'nest_bn/gamma', 'nest_bn/moving_mean', 'nest_bn/moving_variance',
       'nest_d/bias', 'nest_d/kernel', 'nest_head/bias', 'nest_head/kernel',
     ]);
 
     const seq = tfl.sequential({ layers: [innerModel('inner_seq', 'nseq_'), tfl.layers.dense({ units: 2, name: 'nseq_head' })] });
-    expect(Object.keys(captureSnapshot(seq).weights)).toEqual(expect.arrayContaining(['nseq_bn/moving_mean', 'nseq_d/kernel']));
+    expect(Object.keys((await captureSnapshot(seq)).weights)).toEqual(expect.arrayContaining(['nseq_bn/moving_mean', 'nseq_d/kernel']));
 
     // Freezing the inner model does not stop its BN statistics from moving in tfjs 4.22.
     inner.trainable = false;
-    const before = captureSnapshot(outer);
+    const before = await captureSnapshot(outer);
     trainStep(outer, x);
-    const moved = diffSnapshots(before, captureSnapshot(outer)).moved.map((d) => d.name);
+    const moved = diffSnapshots(before, await captureSnapshot(outer)).moved.map((d) => d.name);
     expect(moved).toEqual(['nest_bn/moving_mean', 'nest_bn/moving_variance']);
     outer.dispose();
     seq.dispose();
   });
 
-  test('equal originalNames from two nested models get #2, independent of trainable order', () => {
+  test('equal originalNames from two nested models get #2, independent of trainable order', async () => {
     const first = innerModel('twin_a', 'twin_');
     const second = innerModel('twin_b', 'twin_');
     const input = tfl.input({ shape: [4] });
     const merged = tfl.layers.add().apply([first.apply(input), second.apply(input)] as tfl.SymbolicTensor[]);
     const outer = tfl.model({ inputs: input, outputs: merged as tfl.SymbolicTensor });
-    const snap = captureSnapshot(outer);
+    const snap = await captureSnapshot(outer);
     expect(Object.keys(snap.weights)).toHaveLength(12);
     expect(snap.weights['twin_d/kernel#2']).toBeDefined();
     expect(snap.weights['twin_d/kernel'].values).toEqual(first.layers[1].getWeights()[0].dataSync());
@@ -191,14 +191,14 @@ describe('captureSnapshot on a real tfjs model', () => {
     const order = outer.weights.map((w) => w.name);
     first.trainable = false;
     expect(outer.weights.map((w) => w.name)).not.toEqual(order);
-    expect(diffSnapshots(snap, captureSnapshot(outer)).moved).toEqual([]);
+    expect(diffSnapshots(snap, await captureSnapshot(outer)).moved).toEqual([]);
     outer.dispose();
   });
 
-  test('a disposed model cannot be captured, and the error says which weight', () => {
+  test('a disposed model cannot be captured, and the error says which weight', async () => {
     const model = denseBn('gone_');
     model.dispose();
-    expect(() => captureSnapshot(model)).toThrow(/captureSnapshot: weight "gone_d\/kernel" cannot be read: .*disposed/);
+    await expect(captureSnapshot(model)).rejects.toThrow(/captureSnapshot: weight "gone_d\/kernel" cannot be read: .*disposed/);
   });
 });
 

@@ -58,7 +58,7 @@ describe('selectBackends', () => {
   });
 
   test('an unknown backend is a usage error naming the allowed values', () => {
-    expect(() => selectBackends('webgl', statuses)).toThrow(new UsageError("unknown backend 'webgl'; allowed: cpu, wasm, tensorflow, all"));
+    expect(() => selectBackends('metal', statuses)).toThrow(new UsageError("unknown backend 'metal'; allowed: cpu, wasm, tensorflow, webgl, webgpu, all"));
   });
 
   test('an unavailable backend asked for by name is a usage error with its reason', () => {
@@ -105,8 +105,8 @@ describe('backendsToProbe', () => {
   test('only the backends a request names are loaded; all (or nothing) means every known one', () => {
     expect(backendsToProbe('cpu')).toEqual(['cpu']);
     expect(backendsToProbe(' wasm , cpu ')).toEqual(['cpu', 'wasm']);
-    expect(backendsToProbe(undefined)).toEqual(['cpu', 'wasm', 'tensorflow']);
-    expect(backendsToProbe('all')).toEqual(['cpu', 'wasm', 'tensorflow']);
+    expect(backendsToProbe(undefined)).toEqual(['cpu', 'wasm', 'tensorflow', 'webgl', 'webgpu']);
+    expect(backendsToProbe('all')).toEqual(['cpu', 'wasm', 'tensorflow', 'webgl', 'webgpu']);
     // Unknown names are selectBackends' to report, with the allowed ones.
     expect(backendsToProbe('gpu')).toEqual([]);
     expect(() => selectBackends('gpu', [])).toThrow(/unknown backend 'gpu'/);

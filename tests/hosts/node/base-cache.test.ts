@@ -59,7 +59,7 @@ describeEachBackend('pre-trained model cache', (backend: BackendName) => {
   async function expectSameAsFresh(model: LayersModel, seed = 3): Promise<void> {
     const fresh = tinyModel(seed);
     try {
-      expect(Buffer.from(snapshotBytes(captureSnapshot(model))).equals(Buffer.from(snapshotBytes(captureSnapshot(fresh))))).toBe(true);
+      expect(Buffer.from(snapshotBytes(await captureSnapshot(model))).equals(Buffer.from(snapshotBytes(await captureSnapshot(fresh))))).toBe(true);
     } finally {
       fresh.dispose();
     }

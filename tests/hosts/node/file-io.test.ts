@@ -38,7 +38,7 @@ describeEachBackend('file IOHandler', (_backend: BackendName) => {
 
       const loaded = await tfl.loadLayersModel(fileLoadHandler(dir));
       try {
-        const diff = diffSnapshots(captureSnapshot(model), captureSnapshot(loaded));
+        const diff = diffSnapshots(await captureSnapshot(model), await captureSnapshot(loaded));
         expect(diff.moved).toEqual([]);
         expect(diff.added).toEqual([]);
         expect(diff.removed).toEqual([]);

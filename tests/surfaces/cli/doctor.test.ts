@@ -9,7 +9,7 @@ describe('bn-suite doctor', () => {
     expect(await main(['node', 'bn-suite', 'doctor', '--json'], io)).toBe(0);
     const report = JSON.parse(io.out);
     expect(report.tfjs['@tensorflow/tfjs-core']).toMatch(/^\d+\.\d+\.\d+/);
-    expect(report.backends.map((b: { name: string }) => b.name)).toEqual(['cpu', 'wasm', 'tensorflow']);
+    expect(report.backends.map((b: { name: string }) => b.name)).toEqual(['cpu', 'wasm', 'tensorflow', 'webgl', 'webgpu']);
     for (const backend of report.backends) {
       if (!backend.available) expect(backend.reason).toEqual(expect.any(String));
     }

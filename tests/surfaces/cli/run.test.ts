@@ -110,7 +110,7 @@ describe('bn-suite run (in-process)', () => {
     const textBaseline = () => writeFile(path.join(freshDir('text'), 'results.json'), 'not json at all');
 
     test.each<[string, () => string[], RegExp]>([
-      ['unknown backend', () => ['--scenario', 'oracle/affine', '--runs', '1', '--backend', 'webgl'], /unknown backend 'webgl'; allowed: cpu, wasm, tensorflow/],
+      ['unknown backend', () => ['--scenario', 'oracle/affine', '--runs', '1', '--backend', 'metal'], /unknown backend 'metal'; allowed: cpu, wasm, tensorflow, webgl, webgpu/],
       ['unknown scenario selector', () => ['--scenario', 'nonsense', '--runs', '1', '--backend', 'cpu'], /--scenario 'nonsense' matches no scenario id, glob or tag; ids: .*oracle\/affine/],
       ['bad --shard (k > n)', () => [...CHEAP, '--shard', '3/2'], /--shard '3\/2': expected k\/n/],
       ['bad --shard (not k/n)', () => [...CHEAP, '--shard', 'half'], /--shard 'half'/],
@@ -213,7 +213,7 @@ describe('bn-suite run (in-process)', () => {
       // oracle/affine passed on cpu, the only backend of the run: its entry now speaks only for the others.
       expect(parseKnownIssues(fs.readFileSync(file, 'utf8'), file).map((e) => [e.scenario, e.backend])).toEqual([
         ['mode-switch', undefined],
-        ['oracle/affine', ['wasm', 'tensorflow']],
+        ['oracle/affine', ['wasm', 'tensorflow', 'webgl', 'webgpu']],
       ]);
     });
   });

@@ -1,5 +1,5 @@
 import { fc, test as fcTest } from '@fast-check/jest';
-import type { BackendName } from '../../../src/engine/backends';
+import { BACKEND_NAMES, type BackendName } from '../../../src/engine/backends';
 import { type KnownIssue } from '../../../src/engine/expectations/known-issues';
 import { parseKnownIssues } from '../../../src/surfaces/inputs/known-issues-file';
 import { knownIssuesYaml, updatedKnownIssues } from '../../../src/surfaces/inputs/update-expectations';
@@ -48,14 +48,14 @@ describe('updatedKnownIssues', () => {
   test('narrows the backend list to the backends that did not pass, keeping the backends the run did not use', () => {
     const results = [record('frozen-moving-stats/fit', 'frozen-moving-stats', 'cpu', 'pass'), record('frozen-moving-stats/fit', 'frozen-moving-stats', 'wasm', 'fail')];
     const [entry] = updatedKnownIssues([fitIssue], results, ['cpu', 'wasm']);
-    // The entry covered every backend; tensorflow did not run, so nothing was learned about it.
-    expect(entry.backend).toEqual(['wasm', 'tensorflow']);
+    // The entry covered every backend; tensorflow and the browser backends did not run, so nothing was learned about them.
+    expect(entry.backend).toEqual(['wasm', 'tensorflow', 'webgl', 'webgpu']);
     expect(entry.reason).toBe('hand-written reason');
   });
 
   test('drops entries of scenarios that ran and passed on every backend they name', () => {
-    const results = (['cpu', 'wasm', 'tensorflow'] as const).map((b) => record('frozen-moving-stats/fit', 'frozen-moving-stats', b, 'pass'));
-    expect(updatedKnownIssues([fitIssue], results, ['cpu', 'wasm', 'tensorflow'])).toEqual([]);
+    const results = BACKEND_NAMES.map((b) => record('frozen-moving-stats/fit', 'frozen-moving-stats', b, 'pass'));
+    expect(updatedKnownIssues([fitIssue], results, [...BACKEND_NAMES])).toEqual([]);
   });
 
   test('a run on a subset of backends never widens an entry nor drops another backend\'s part', () => {
@@ -63,7 +63,7 @@ describe('updatedKnownIssues', () => {
     // cpu still fails: the entry stays cpu-only (the old code widened it to all backends).
     expect(updatedKnownIssues([cpuOnly], [record('frozen-moving-stats/fit', 'frozen-moving-stats', 'cpu', 'fail')], ['cpu'])).toEqual([cpuOnly]);
     // cpu passes now: the entry keeps the backends the run did not look at.
-    expect(updatedKnownIssues([fitIssue], [record('frozen-moving-stats/fit', 'frozen-moving-stats', 'cpu', 'pass')], ['cpu'])).toEqual([{ ...fitIssue, backend: ['wasm', 'tensorflow'] }]);
+    expect(updatedKnownIssues([fitIssue], [record('frozen-moving-stats/fit', 'frozen-moving-stats', 'cpu', 'pass')], ['cpu'])).toEqual([{ ...fitIssue, backend: ['wasm', 'tensorflow', 'webgl', 'webgpu'] }]);
   });
 
   test('keeps entries of scenarios the run did not cover, unchanged', () => {

@@ -96,12 +96,19 @@ function needTargets(state: StepsState, step: number): Tensor {
   return state.y;
 }
 
-function lossOf(value: number | number[] | Tensor | Tensor[]): number {
+async function lossOf(value: number | number[] | Tensor | Tensor[]): Promise<number> {
   if (typeof value === 'number') return value;
-  if (Array.isArray(value)) return lossOf(value[0] as number | Tensor);
-  const loss = value.dataSync()[0];
-  value.dispose();
-  return loss;
+  if (Array.isArray(value)) {
+    const loss = await lossOf(value[0] as number | Tensor);
+    // evaluate with metrics returns one tensor per metric: all of them are ours to free.
+    for (const extra of value.slice(1)) if (typeof extra !== 'number') extra.dispose();
+    return loss;
+  }
+  try {
+    return (await value.data())[0];
+  } finally {
+    value.dispose();
+  }
 }
 
 async function saveReload(state: StepsState, via: StepParams['saveReload']['via']): Promise<void> {
@@ -142,55 +149,59 @@ const STEP_HANDLERS: { [K in StepKind]: StepHandler<K> } = {
   },
   trainOnBatch: async (state, params, index) => {
     let loss = Number.NaN;
-    for (let i = 0; i < params.times; i++) loss = lossOf(await state.built.model.trainOnBatch(state.x, needTargets(state, index)));
+    for (let i = 0; i < params.times; i++) loss = await lossOf(await state.built.model.trainOnBatch(state.x, needTargets(state, index)));
     if (params.as !== undefined) state.losses.set(params.as, loss);
   },
-  callBn: (state, params) => {
+  callBn: async (state, params) => {
     const input = bnInputOf(state.built, state.x);
     try {
       for (let i = 0; i < params.times; i++) {
         const out = state.built.bn.apply(input, { training: params.training }) as Tensor;
-        if (i === params.times - 1 && params.as !== undefined) state.outputs.set(params.as, toDense(out));
-        out.dispose();
+        try {
+          if (i === params.times - 1 && params.as !== undefined) state.outputs.set(params.as, await toDense(out));
+        } finally {
+          out.dispose();
+        }
       }
-      state.outputs.set('bn_input', toDense(input));
+      state.outputs.set('bn_input', await toDense(input));
     } finally {
       input.dispose();
     }
   },
   callModel: (state, params) => recordOutput(state, state.built.model.apply(state.x, { training: params.training }) as Tensor, params.as),
   predict: (state, params) => recordOutput(state, state.built.model.predict(state.x) as Tensor, params.as),
-  evaluate: (state, params, index) => {
+  evaluate: async (state, params, index) => {
     const batchSize = params.batchSize ?? 32;
-    state.losses.set(params.as, lossOf(state.built.model.evaluate(state.x, needTargets(state, index), { batchSize }) as Tensor | Tensor[]));
+    state.losses.set(params.as, await lossOf(state.built.model.evaluate(state.x, needTargets(state, index), { batchSize }) as Tensor | Tensor[]));
   },
-  snapshot: (state, params) => {
-    state.snapshots.set(params.as, captureSnapshot(state.built.model));
+  snapshot: async (state, params) => {
+    state.snapshots.set(params.as, await captureSnapshot(state.built.model));
   },
   saveReload: async (state, params) => {
     await saveReload(state, params.via);
     compile(state);
   },
-  expectWeight: (state, e, index, fail) => {
-    const current = captureSnapshot(state.built.model).weights[e.weight];
-    if (current === undefined) throw new RangeError(`step ${index + 1}: no weight '${e.weight}' (weights: ${Object.keys(captureSnapshot(state.built.model).weights).join(', ')})`);
+  expectWeight: async (state, e, index, fail) => {
+    const weights = (await captureSnapshot(state.built.model)).weights;
+    const current = weights[e.weight];
+    if (current === undefined) throw new RangeError(`step ${index + 1}: no weight '${e.weight}' (weights: ${Object.keys(weights).join(', ')})`);
     const expectedValues = e.values ?? new Array<number>(current.values.length).fill(e.fill ?? Number.NaN);
     const comparison = compareArrays({ shape: current.shape, values: current.values }, { shape: [expectedValues.length], values: expectedValues }, { atol: e.atol, rtol: e.rtol });
     const shapeOnly = !comparison.ok && comparison.kind === 'shape' && expectedValues.length === current.values.length;
     const flat = shapeOnly ? compareArrays({ shape: [current.values.length], values: current.values }, { shape: [expectedValues.length], values: expectedValues }, { atol: e.atol, rtol: e.rtol }) : comparison;
     if (!flat.ok) fail('expectWeight', `${e.weight} ${formatComparison(flat)}`, { weight: e.weight, actual: Array.from(current.values), expected: expectedValues });
   },
-  expectUnchanged: (state, e, index, fail) => {
-    const moved = weightsMovedSince(state, e, index).moved;
+  expectUnchanged: async (state, e, index, fail) => {
+    const moved = (await weightsMovedSince(state, e, index)).moved;
     if (moved.length > 0) fail('expectUnchanged', `${moved.map((w) => `${w.name} moved by up to ${w.maxAbsDiff.toPrecision(4)} (${w.before} -> ${w.after} at ${w.firstIndex})`).join('; ')}`, { moved });
   },
-  expectChanged: (state, e, index, fail) => {
-    const diff = weightsMovedSince(state, e, index);
+  expectChanged: async (state, e, index, fail) => {
+    const diff = await weightsMovedSince(state, e, index);
     if (diff.moved.length === 0) fail('expectChanged', `no ${e.kinds.join('/')} weight changed since '${e.since}'`, { unchanged: diff.unchanged });
   },
-  expectClose: (state, e, index, fail) => {
+  expectClose: async (state, e, index, fail) => {
     const a = lookup(state.outputs, e.a, 'output', index);
-    const b = e.b === 'input' ? toDense(state.x) : lookup(state.outputs, e.b, 'output', index);
+    const b = e.b === 'input' ? await toDense(state.x) : lookup(state.outputs, e.b, 'output', index);
     const comparison = compareArrays(a, b, { atol: e.atol, rtol: e.rtol });
     if (!comparison.ok) fail('expectClose', `${e.a} vs ${e.b}: ${formatComparison(comparison)}`, { comparison: formatComparison(comparison) });
   },
@@ -201,9 +212,9 @@ const STEP_HANDLERS: { [K in StepKind]: StepHandler<K> } = {
     for (let i = 0; i < a.values.length; i++) sum += a.values[i] - b.values[i];
     if (!(Math.abs(sum) > e.minAbsSumDiff)) fail('expectDiffer', `|sum(${e.a} - ${e.b})| = ${Math.abs(sum)} is not above ${e.minAbsSumDiff}`, { absSumDiff: Math.abs(sum) });
   },
-  expectNormalized: (state, e, index, fail) => {
+  expectNormalized: async (state, e, index, fail) => {
     const out = lookup(state.outputs, e.output, 'output', index);
-    const weights = captureSnapshot(state.built.model).weights;
+    const weights = (await captureSnapshot(state.built.model)).weights;
     const rank = out.shape.length;
     const axis = e.axis < 0 ? e.axis + rank : e.axis;
     if (axis < 1 || axis >= rank) throw new RangeError(`step ${index + 1}: expectNormalized.axis ${e.axis} is not a channel axis of ${e.output} (rank ${rank})`);
@@ -234,14 +245,17 @@ const STEP_HANDLERS: { [K in StepKind]: StepHandler<K> } = {
   },
 };
 
-function recordOutput(state: StepsState, out: Tensor, as: string | undefined): void {
-  if (as !== undefined) state.outputs.set(as, toDense(out));
-  out.dispose();
+async function recordOutput(state: StepsState, out: Tensor, as: string | undefined): Promise<void> {
+  try {
+    if (as !== undefined) state.outputs.set(as, await toDense(out));
+  } finally {
+    out.dispose();
+  }
 }
 
-function weightsMovedSince(state: StepsState, e: StepParams['expectUnchanged'], index: number): ReturnType<typeof diffSnapshots> {
+async function weightsMovedSince(state: StepsState, e: StepParams['expectUnchanged'], index: number): Promise<ReturnType<typeof diffSnapshots>> {
   const since = lookup(state.snapshots, e.since, 'snapshot', index);
-  return diffSnapshots(since, captureSnapshot(state.built.model), (name) => (e.kinds as string[]).includes(weightKind(name)));
+  return diffSnapshots(since, await captureSnapshot(state.built.model), (name) => (e.kinds as string[]).includes(weightKind(name)));
 }
 
 function runHandler<K extends StepKind>(kind: K, state: StepsState, params: StepParams[K], index: number): void | Promise<void> {

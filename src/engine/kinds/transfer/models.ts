@@ -122,7 +122,7 @@ export function movingStat(layer: Layer, which: 'moving_mean' | 'moving_variance
  *
  * Works for bases whose layers form a chain (both bases here), in chunks of `batch` samples.
  */
-export function calibrateMovingStats(base: LayersModel, x: Tensor, batch = 256): Record<string, { mean: number; variance: number }> {
+export async function calibrateMovingStats(base: LayersModel, x: Tensor, batch = 256): Promise<Record<string, { mean: number; variance: number }>> {
   const changes: Record<string, { mean: number; variance: number }> = {};
   const n = x.shape[0];
   const chain = base.layers.filter((layer) => layer.getClassName() !== 'InputLayer');
@@ -131,8 +131,8 @@ export function calibrateMovingStats(base: LayersModel, x: Tensor, batch = 256):
     for (let i = 0; i < stop; i++) h = chain[i].apply(h, { training: false }) as Tensor;
     return h;
   };
-  chain.forEach((layer, index) => {
-    if (layer.getClassName() !== 'BatchNormalization') return;
+  for (const [index, layer] of chain.entries()) {
+    if (layer.getClassName() !== 'BatchNormalization') continue;
     const [mean, variance] = tf.tidy(() => {
       let sum: Tensor | null = null;
       let squares: Tensor | null = null;
@@ -154,12 +154,22 @@ export function calibrateMovingStats(base: LayersModel, x: Tensor, batch = 256):
     });
     const meanVar = movingStat(layer, 'moving_mean');
     const varianceVar = movingStat(layer, 'moving_variance');
-    const diff = (a: Tensor, b: LayerVariable) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b.read()))).dataSync()[0]);
-    changes[layer.name] = { mean: diff(mean, meanVar), variance: diff(variance, varianceVar) };
-    meanVar.write(mean);
-    varianceVar.write(variance);
-    tf.dispose([mean, variance]);
-  });
+    const diff = async (a: Tensor, b: LayerVariable): Promise<number> => {
+      const max = tf.tidy(() => tf.max(tf.abs(tf.sub(a, b.read()))));
+      try {
+        return (await max.data())[0];
+      } finally {
+        max.dispose();
+      }
+    };
+    try {
+      changes[layer.name] = { mean: await diff(mean, meanVar), variance: await diff(variance, varianceVar) };
+      meanVar.write(mean);
+      varianceVar.write(variance);
+    } finally {
+      tf.dispose([mean, variance]);
+    }
+  }
   return changes;
 }
 

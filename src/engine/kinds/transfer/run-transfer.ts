@@ -94,11 +94,11 @@ function toTensors(set: LabeledSet): SetTensors {
  * not change what training does next. The saved values are clones sharing the variables' old data,
  * so nothing is copied.
  */
-function preservingState<T>(model: LayersModel, fn: () => T): T {
+async function preservingState<T>(model: LayersModel, fn: () => Promise<T>): Promise<T> {
   const variables: LayerVariable[] = model.nonTrainableWeights;
   const saved = variables.map((v) => tf.clone(v.read()));
   try {
-    return fn();
+    return await fn();
   } finally {
     variables.forEach((v, i) => v.write(saved[i]));
     tf.dispose(saved);
@@ -109,9 +109,9 @@ function preservingState<T>(model: LayersModel, fn: () => T): T {
  * Accuracy on a set: `training` true runs model.apply(x, {training: true}) batch by batch (and
  * restores the weights the pass moved), false runs predict.
  */
-export function measureAccuracy(model: LayersModel, set: SetTensors, training: boolean): number {
+export async function measureAccuracy(model: LayersModel, set: SetTensors, training: boolean): Promise<number> {
   const n = set.labels.length;
-  const run = (): number => {
+  const run = async (): Promise<number> => {
     let correct = 0;
     for (let start = 0; start < n; start += MEASURE_BATCH) {
       const size = Math.min(MEASURE_BATCH, n - start);
@@ -120,8 +120,12 @@ export function measureAccuracy(model: LayersModel, set: SetTensors, training: b
         const out = (training ? model.apply(xb, { training: true }) : model.predict(xb)) as Tensor;
         return tf.argMax(out, -1);
       });
-      const values = predicted.dataSync();
-      predicted.dispose();
+      let values: ArrayLike<number>;
+      try {
+        values = await predicted.data();
+      } finally {
+        predicted.dispose();
+      }
       for (let i = 0; i < size; i++) if (values[i] === set.labels[start + i]) correct++;
     }
     return correct / n;
@@ -129,8 +133,9 @@ export function measureAccuracy(model: LayersModel, set: SetTensors, training: b
   return training ? preservingState(model, run) : run();
 }
 
-function readValues(variable: LayerVariable): Float32Array {
-  return tf.tidy(() => Float32Array.from(variable.read().dataSync() as Float32Array));
+async function readValues(variable: LayerVariable): Promise<Float32Array> {
+  // read() is the variable itself: nothing to dispose.
+  return Float32Array.from((await variable.read().data()) as Float32Array);
 }
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
@@ -140,19 +145,21 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 }
 
 /** Records, per BN layer, max |current - pre-trained| of the moving statistics each time it is called. */
-function driftRecorder(base: LayersModel): { record(): void; drift: Record<string, BnDrift> } {
-  const tracked = bnLayersOf(base).map((layer) => {
-    const mean = movingStat(layer, 'moving_mean');
-    const variance = movingStat(layer, 'moving_variance');
-    return { name: layer.name, mean, variance, mean0: readValues(mean), variance0: readValues(variance) };
-  });
+async function driftRecorder(base: LayersModel): Promise<{ record(): Promise<void>; drift: Record<string, BnDrift> }> {
+  const tracked = await Promise.all(
+    bnLayersOf(base).map(async (layer) => {
+      const mean = movingStat(layer, 'moving_mean');
+      const variance = movingStat(layer, 'moving_variance');
+      return { name: layer.name, mean, variance, mean0: await readValues(mean), variance0: await readValues(variance) };
+    }),
+  );
   const drift: Record<string, BnDrift> = Object.fromEntries(tracked.map((t) => [t.name, { mean: [], variance: [] }]));
   return {
     drift,
-    record() {
+    async record() {
       for (const t of tracked) {
-        drift[t.name].mean.push(round4(maxAbsDiff(readValues(t.mean), t.mean0)));
-        drift[t.name].variance.push(round4(maxAbsDiff(readValues(t.variance), t.variance0)));
+        drift[t.name].mean.push(round4(maxAbsDiff(await readValues(t.mean), t.mean0)));
+        drift[t.name].variance.push(round4(maxAbsDiff(await readValues(t.variance), t.variance0)));
       }
     },
   };
@@ -173,10 +180,10 @@ async function pretrain(spec: TransferSpec, data: TransferData): Promise<BuildRe
     try {
       model.compile({ optimizer: tf.train.adam(TRAINING.pretrainLearningRate), loss: 'categoricalCrossentropy' });
       await releasingOnThrow(() => model.fit(train.x, train.y, { epochs, batchSize: TRAINING.batchSize, shuffle: true, verbose: 0, yieldEvery: 'never' }));
-      const calibration = calibrateMovingStats(base, train.x);
+      const calibration = await calibrateMovingStats(base, train.x);
       const metadata: PretrainMetadata = {
-        trainingModeAccuracy: round4(measureAccuracy(model, test, true)),
-        inferenceModeAccuracy: round4(measureAccuracy(model, test, false)),
+        trainingModeAccuracy: round4(await measureAccuracy(model, test, true)),
+        inferenceModeAccuracy: round4(await measureAccuracy(model, test, false)),
         epochs,
         steps: epochs * Math.ceil(data.pretrain.train.n / TRAINING.batchSize),
         calibration: Object.fromEntries(Object.entries(calibration).map(([name, c]) => [name, { mean: round4(c.mean), variance: round4(c.variance) }])),
@@ -199,7 +206,7 @@ interface VariantRun {
 
 async function fineTune(spec: TransferSpec, base: LayersModel, variant: TransferVariant, train: SetTensors, test: SetTensors): Promise<VariantRun> {
   const started = performance.now();
-  const recorder = driftRecorder(base);
+  const recorder = await driftRecorder(base);
   const model = buildFineTuneModel(base, variant, spec.seed);
   const accuracy: VariantAccuracy = { trainingModeAccuracy: [], inferenceModeAccuracy: [], gapPoints: [] };
   try {
@@ -214,11 +221,11 @@ async function fineTune(spec: TransferSpec, base: LayersModel, variant: Transfer
             shuffle: true,
             verbose: 0,
             yieldEvery: 'never',
-            callbacks: { onBatchEnd: async () => recorder.record() },
+            callbacks: { onBatchEnd: () => recorder.record() },
           }),
         );
-        const trainingMode = measureAccuracy(model, test, true);
-        const inferenceMode = measureAccuracy(model, test, false);
+        const trainingMode = await measureAccuracy(model, test, true);
+        const inferenceMode = await measureAccuracy(model, test, false);
         accuracy.trainingModeAccuracy.push(round4(trainingMode));
         accuracy.inferenceModeAccuracy.push(round4(inferenceMode));
         accuracy.gapPoints.push(round4(Math.abs(trainingMode - inferenceMode) * 100));
@@ -289,7 +296,7 @@ export async function runTransferScenario(spec: TransferSpec, options: TransferR
     for (const variant of VARIANTS) {
       const base = pendingBase ?? (await cached.reload());
       pendingBase = null;
-      const bytes = snapshotBytes(captureSnapshot(base));
+      const bytes = snapshotBytes(await captureSnapshot(base));
       if (pretrainedBytes === null) pretrainedBytes = bytes;
       else if (!sameBytes(bytes, pretrainedBytes)) {
         base.dispose();

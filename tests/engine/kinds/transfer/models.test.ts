@@ -48,22 +48,22 @@ describeEachBackend('transfer models', (_backend: BackendName) => {
     }
   });
 
-  test('one seed, the same initial weights; another seed, others', () => {
+  test('one seed, the same initial weights; another seed, others', async () => {
     const [a, b, c] = [buildBase('mlp', 7), buildBase('mlp', 7), buildBase('mlp', 8)];
     try {
-      expect(diffSnapshots(captureSnapshot(a), captureSnapshot(b)).moved).toEqual([]);
-      expect(diffSnapshots(captureSnapshot(a), captureSnapshot(c)).moved.map((w) => w.name)).toContain('base_dense1/kernel');
+      expect(diffSnapshots(await captureSnapshot(a), await captureSnapshot(b)).moved).toEqual([]);
+      expect(diffSnapshots(await captureSnapshot(a), await captureSnapshot(c)).moved.map((w) => w.name)).toContain('base_dense1/kernel');
     } finally {
       [a, b, c].forEach((m) => m.dispose());
     }
   });
 
-  test('calibrateMovingStats sets each BN moving mean / variance to the exact statistics of its input', () => {
+  test('calibrateMovingStats sets each BN moving mean / variance to the exact statistics of its input', async () => {
     const before = tf.memory().numTensors;
     const base = buildBase('mlp', 2);
     const x = pixels(40, 2);
     try {
-      calibrateMovingStats(base, x, 16);
+      await calibrateMovingStats(base, x, 16);
       // BN1's input is base_dense1(x); compute its per-unit mean and biased variance directly.
       const [mean, variance] = tf.tidy(() => {
         const h = base.getLayer('base_dense1').apply(x) as Tensor;
@@ -90,20 +90,20 @@ describeEachBackend('transfer models', (_backend: BackendName) => {
   describe('fine-tune variants', () => {
     const x = () => pixels(16, 5);
 
-    function trainingVsInference(model: LayersModel): { moved: string[]; maxDiff: number } {
+    async function trainingVsInference(model: LayersModel): Promise<{ moved: string[]; maxDiff: number }> {
       const input = x();
-      const snapshot = captureSnapshot(model);
+      const snapshot = await captureSnapshot(model);
       const [a, b] = tf.tidy(() => [model.apply(input, { training: true }) as Tensor, model.predict(input) as Tensor]);
       const maxDiff = tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
       tf.dispose([a, b, input]);
-      return { moved: diffSnapshots(snapshot, captureSnapshot(model)).moved.map((w) => w.name), maxDiff };
+      return { moved: diffSnapshots(snapshot, await captureSnapshot(model)).moved.map((w) => w.name), maxDiff };
     }
 
-    test('frozen (tfjs as is): a training-mode pass normalizes with batch statistics and moves the frozen moving statistics', () => {
+    test('frozen (tfjs as is): a training-mode pass normalizes with batch statistics and moves the frozen moving statistics', async () => {
       const model = buildFineTuneModel(buildBase('mlp', 3), 'frozen', 3);
       try {
         expect(model.trainableWeights.map((w) => w.originalName)).toEqual(['head/kernel', 'head/bias']);
-        const { moved, maxDiff } = trainingVsInference(model);
+        const { moved, maxDiff } = await trainingVsInference(model);
         expect(maxDiff).toBeGreaterThan(1e-3);
         expect(moved.sort()).toEqual(['base_bn1/moving_mean', 'base_bn1/moving_variance', 'base_bn2/moving_mean', 'base_bn2/moving_variance']);
       } finally {
@@ -120,14 +120,14 @@ describeEachBackend('transfer models', (_backend: BackendName) => {
         expect(model.layers.some((l) => l instanceof inferenceModeBaseClass())).toBe(true);
         expect(model.trainableWeights.map((w) => w.originalName)).toEqual(['head/kernel', 'head/bias']);
         expect(model.weights.map((w) => w.originalName)).toEqual(expect.arrayContaining(['base_bn1/moving_mean', 'base_dense1/kernel']));
-        const { moved, maxDiff } = trainingVsInference(model);
+        const { moved, maxDiff } = await trainingVsInference(model);
         expect(maxDiff).toBe(0);
         expect(moved).toEqual([]);
 
-        const snapshot = captureSnapshot(model);
+        const snapshot = await captureSnapshot(model);
         model.compile({ optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
         await model.fit(xs, ys, { epochs: 2, batchSize: 8, verbose: 0 });
-        expect(diffSnapshots(snapshot, captureSnapshot(model)).moved.map((w) => w.name).sort()).toEqual(['head/bias', 'head/kernel']);
+        expect(diffSnapshots(snapshot, await captureSnapshot(model)).moved.map((w) => w.name).sort()).toEqual(['head/bias', 'head/kernel']);
       } finally {
         model.optimizer?.dispose();
         model.dispose();
@@ -146,7 +146,7 @@ describeEachBackend('transfer models', (_backend: BackendName) => {
         const loaded = await tfl.loadLayersModel(fileLoadHandler(dir));
         try {
           expect(loaded.layers.find((l) => l instanceof inferenceModeBaseClass())).toBeDefined();
-          expect(diffSnapshots(captureSnapshot(model), captureSnapshot(loaded)).moved).toEqual([]);
+          expect(diffSnapshots(await captureSnapshot(model), await captureSnapshot(loaded)).moved).toEqual([]);
           const [a, b] = tf.tidy(() => [loaded.apply(input, { training: true }) as Tensor, model.predict(input) as Tensor]);
           expect(valuesOf(a)).toEqual(valuesOf(b));
           tf.dispose([a, b]);

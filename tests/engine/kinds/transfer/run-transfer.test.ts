@@ -136,17 +136,17 @@ describeEachBackend('runTransferScenario (MNIST, quick profile)', (backend: Back
     expect(control.inferenceModeAccuracy[0]).not.toBe((cold.evidence.variants as Record<string, Accuracy>).control.inferenceModeAccuracy[0]);
   });
 
-  test('measuring in training mode leaves every weight as it was (tfjs writes moving statistics in that pass)', () => {
+  test('measuring in training mode leaves every weight as it was (tfjs writes moving statistics in that pass)', async () => {
     const before = tf.memory().numTensors;
     const data = loadTransferData().target.test;
     const model = buildFineTuneModel(buildBase('mlp', 1), 'frozen', 1);
     const x = tf.tensor2d(data.x, [data.n, PIXELS]);
     const y = tf.zeros([data.n, 5]);
     try {
-      const snapshot = captureSnapshot(model);
-      const first = measureAccuracy(model, { x, y, labels: data.labels }, true);
-      expect(diffSnapshots(snapshot, captureSnapshot(model)).moved).toEqual([]);
-      expect(measureAccuracy(model, { x, y, labels: data.labels }, true)).toBe(first);
+      const snapshot = await captureSnapshot(model);
+      const first = await measureAccuracy(model, { x, y, labels: data.labels }, true);
+      expect(diffSnapshots(snapshot, await captureSnapshot(model)).moved).toEqual([]);
+      expect(await measureAccuracy(model, { x, y, labels: data.labels }, true)).toBe(first);
     } finally {
       model.dispose();
       tf.dispose([x, y]);
