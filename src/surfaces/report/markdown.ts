@@ -57,6 +57,44 @@ export function accuracyTableMarkdown(suite: SuiteResult): string {
 }
 
 /** `summary.md`: results per scenario x backend, conformance matrix, unavailable backends. */
+/** The largest `maxAbsDiff` a result's evidence carries (its own, or its parts'), for side-by-side cells. */
+function largestDifference(evidence: Record<string, unknown>): number | null {
+  const values: number[] = [];
+  if (typeof evidence.maxAbsDiff === 'number') values.push(evidence.maxAbsDiff);
+  if (Array.isArray(evidence.parts)) {
+    for (const part of evidence.parts as Array<{ maxAbsDiff?: unknown }>) if (typeof part?.maxAbsDiff === 'number') values.push(part.maxAbsDiff);
+  }
+  return values.length > 0 ? Math.max(...values) : null;
+}
+
+/**
+ * Scenarios whose verdict is not the same on every backend, each backend's verdict side by side
+ * with its numbers (the failing side's summary, the largest difference the evidence records).
+ * Empty when every backend agrees.
+ */
+export function backendDifferencesMarkdown(suite: SuiteResult): string {
+  const backends = [...new Set(suite.results.map((r) => r.backend))];
+  const groups = new Map<string, typeof suite.results>();
+  for (const r of suite.results) {
+    const key = `${r.scenario}\0${r.invariant}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const rows: string[] = [];
+  for (const results of groups.values()) {
+    if (new Set(results.map((r) => r.status)).size < 2) continue;
+    const cells = backends.map((backend) => {
+      const r = results.find((x) => x.backend === backend);
+      if (r === undefined) return 'not run';
+      const difference = largestDifference(r.evidence as Record<string, unknown>);
+      const number = difference !== null ? ` (max abs diff ${difference.toPrecision(3)})` : '';
+      return cell(`**${r.status}**${number}${r.summary !== '' ? `: ${r.summary}` : ''}`);
+    });
+    rows.push(`| ${results[0].scenario} | ${results[0].invariant} | ${cells.join(' | ')} |`);
+  }
+  if (rows.length === 0) return '';
+  return [`| scenario | invariant | ${backends.join(' | ')} |`, `|---|---|${backends.map(() => '---').join('|')}|`, ...rows].join('\n');
+}
+
 export function summaryMarkdown(suite: SuiteResult): string {
   const s = suite.summary;
   const lines = [
@@ -68,7 +106,7 @@ export function summaryMarkdown(suite: SuiteResult): string {
     '',
     '## Backends',
     '',
-    ...suite.backends.map((b) => `- ${b.name}: ${b.available ? `available (${b.version ?? '?'})` : `**unavailable** (${b.kind}): ${b.reason}`}`),
+    ...suite.backends.map((b) => `- ${b.name}: ${b.available ? `available (${b.version ?? '?'})` : `**unavailable** (${b.kind}): ${b.reason}`}${b.device !== undefined ? `; ${b.device}` : ''}`),
     '',
     '## Results',
     '',
@@ -82,6 +120,8 @@ export function summaryMarkdown(suite: SuiteResult): string {
     '',
     conformanceMarkdown(suite),
   ];
+  const differences = backendDifferencesMarkdown(suite);
+  if (differences !== '') lines.push('', '## Backends that disagree', '', differences);
   const accuracy = accuracyTableMarkdown(suite);
   if (accuracy !== '') {
     lines.push('', '## Real-data accuracy (held-out target digits, final epoch)', '', accuracy);

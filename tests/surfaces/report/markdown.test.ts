@@ -1,4 +1,4 @@
-import { accuracyTableMarkdown } from '../../../src/surfaces/report/markdown';
+import { accuracyTableMarkdown, backendDifferencesMarkdown } from '../../../src/surfaces/report/markdown';
 import type { SuiteResult } from '../../../src/results/schema';
 
 function suiteWith(evidence: Record<string, unknown>[]): SuiteResult {
@@ -26,5 +26,30 @@ describe('accuracyTableMarkdown', () => {
 
   test('empty when no result carries transfer evidence', () => {
     expect(accuracyTableMarkdown(suiteWith([{ moved: [] }]))).toBe('');
+  });
+});
+
+describe('backendDifferencesMarkdown', () => {
+  const result = (scenario: string, backend: string, status: string, summary: string, evidence: Record<string, unknown>) => ({ scenario, invariant: 'oracle-agreement', backend, status, summary, evidence });
+
+  test('a scenario whose verdict differs between backends gets one row with every backend side by side, numbers included', () => {
+    const suite = {
+      results: [
+        result('oracle/non-last-axis', 'cpu', 'fail', 'inference: values differ, max abs diff 2.1', { parts: [{ maxAbsDiff: 2.1 }, { maxAbsDiff: 0.5 }] }),
+        result('oracle/non-last-axis', 'webgl', 'pass', '', { parts: [{ maxAbsDiff: 1.2e-7 }] }),
+        result('oracle/affine', 'cpu', 'pass', '', { parts: [{ maxAbsDiff: 1e-7 }] }),
+        result('oracle/affine', 'webgl', 'pass', '', { parts: [{ maxAbsDiff: 2e-7 }] }),
+      ],
+    } as unknown as SuiteResult;
+    expect(backendDifferencesMarkdown(suite).split('\n')).toEqual([
+      '| scenario | invariant | cpu | webgl |',
+      '|---|---|---|---|',
+      '| oracle/non-last-axis | oracle-agreement | **fail** (max abs diff 2.10): inference: values differ, max abs diff 2.1 | **pass** (max abs diff 1.20e-7) |',
+    ]);
+  });
+
+  test('empty when every backend agrees', () => {
+    const suite = { results: [result('a', 'cpu', 'pass', '', {}), result('a', 'wasm', 'pass', '', {})] } as unknown as SuiteResult;
+    expect(backendDifferencesMarkdown(suite)).toBe('');
   });
 });
