@@ -40,6 +40,10 @@ export interface BrowserHostOptions {
   backends: readonly BrowserBackendName[];
   /** Resolves files of the tfjs under test (the host project's, or a matrix version folder's). */
   resolveTfjsFile: FileResolver;
+  /** Per-backend resolvers that take precedence (a matrix version keeps each backend's bundles in a folder of its own). */
+  resolveTfjsFileFor?: Partial<Record<BrowserBackendName, FileResolver>>;
+  /** Backends known unavailable before any browser starts (a matrix version without the backend's package), with the reason. */
+  unavailable?: Partial<Record<BrowserBackendName, string>>;
   /** bn-suite's package root, where the built engine bundle is. */
   packageRoot: string;
   /** Resolves the `mnist` package's browser build, loaded into a page before its first transfer job. */
@@ -93,8 +97,10 @@ function pageHtml(bundles: readonly string[]): string {
 
 /** A one-line description of what a backend runs on, for `BackendStatus.device`. */
 export function describeDevice(chromium: string, probe: PageProbe): string {
-  const precision = probe.float32 ? 'float32' : 'float16 textures';
-  return `Chromium ${chromium}; ${probe.renderer ?? 'no renderer'}; ${precision}`;
+  const device = `Chromium ${chromium}; ${probe.renderer ?? 'no renderer'}`;
+  // Precision is a fact about a running backend only.
+  if (!probe.available) return device;
+  return `${device}; ${probe.float32 ? 'float32' : 'float16 textures'}`;
 }
 
 /** An `error` result for a job the page could not finish (crash, page error, timeout). */
@@ -137,7 +143,12 @@ export async function openBrowserHost(options: BrowserHostOptions): Promise<Brow
   const statuses = new Map<BrowserBackendName, BackendStatus>();
   const bundleSets = new Map<BrowserBackendName, Extract<BundleSet, { ok: true }>>();
   for (const backend of options.backends) {
-    const set = bundlesFor(backend, options.resolveTfjsFile);
+    const known = options.unavailable?.[backend];
+    if (known !== undefined) {
+      statuses.set(backend, unavailable(backend, 'module-missing', known));
+      continue;
+    }
+    const set = bundlesFor(backend, options.resolveTfjsFileFor?.[backend] ?? options.resolveTfjsFile);
     if (set.ok) bundleSets.set(backend, set);
     else statuses.set(backend, unavailable(backend, 'module-missing', set.reason));
   }
@@ -175,6 +186,8 @@ export async function openBrowserHost(options: BrowserHostOptions): Promise<Brow
       const routes = new Map<string, Served>([
         ['/bn-suite/page-engine.js', { file: engineFile }],
         ['/bn-suite/mnist.js', { file: options.mnistBrowserFile }],
+        // Chromium asks for it on every page; a 404 would be the only console error of a healthy page.
+        ['/favicon.ico', { text: '' }],
       ]);
       for (const [backend, set] of bundleSets) {
         for (const bundle of set.bundles) routes.set(`/tfjs/${bundle.name}`, { file: bundle.file });
@@ -206,7 +219,10 @@ export async function openBrowserHost(options: BrowserHostOptions): Promise<Brow
             } else {
               await open.page.close().catch(() => undefined);
               const kind = probe.renderer === null ? 'no-adapter' : 'init-failed';
-              statuses.set(backend, unavailable(backend, kind, probe.reason ?? 'unavailable', { ...(backendVersion !== undefined ? { version: backendVersion } : {}), device }));
+              // tfjs reports why a backend did not initialize on the console only.
+              const said = open.console.filter((line) => /^\[(warning|error|pageerror)\]/.test(line)).slice(-2).map((line) => line.split('\n')[0]);
+              const reason = `${probe.reason ?? 'unavailable'}${said.length > 0 ? `; the page said: ${said.join(' | ').slice(0, 400)}` : ''}`;
+              statuses.set(backend, unavailable(backend, kind, reason, { ...(backendVersion !== undefined ? { version: backendVersion } : {}), device }));
             }
           } catch (error) {
             const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];

@@ -94,7 +94,6 @@ async function setup(request: PageSetup): Promise<PageProbe> {
   const globalTf = page.tf;
   if (globalTf === undefined) throw new Error('the tfjs bundles did not define the `tf` global before the bn-suite page engine loaded');
   bindTfjs({ tf: globalTf, tfl: globalTf });
-  tf.env().set('PROD', true);
   const backend = request.backend;
   const renderer = backend === 'webgl' ? webglRenderer() : await webgpuAdapter();
   const flags = (): Record<string, boolean | number | null> => Object.fromEntries(PRECISION_FLAGS[backend].map((flag) => [flag, readFlag(flag)]));
@@ -110,6 +109,9 @@ async function setup(request: PageSetup): Promise<PageProbe> {
   }
   // tfjs falls back to another backend quietly when a GPU backend cannot start.
   if (!ok || tf.getBackend() !== backend) return unavailable(`the '${backend}' backend failed to initialize (tfjs is on '${tf.getBackend()}')`);
+  // As in Node (engine/tfjs.ts silenceTfjsBanner); only now: in production mode tfjs would keep the
+  // reason a backend failed to initialize, which it logs as a warning, off the console.
+  tf.env().set('PROD', true);
   pageBackend = backend;
   pageBackends = [backend, ...(tf.findBackendFactory('cpu') != null ? (['cpu'] as const) : [])];
   services = {

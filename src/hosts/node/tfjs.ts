@@ -74,6 +74,17 @@ export function resolveTfjsFile(specifier: string): string {
 }
 
 /**
+ * A resolver of files inside the tfjs packages of `folder` (a matrix version folder, see
+ * {@link useTfjsFrom}), or of this process's source when `folder` is null; for the browser host,
+ * which serves a version's bundles from the parent process.
+ */
+export function tfjsFileResolver(folder: string | null): (specifier: string) => string {
+  if (folder === null) return resolveTfjsFile;
+  const resolver = folderRequire(path.resolve(folder));
+  return (specifier) => resolver.resolve(specifier);
+}
+
+/**
  * Binds the tfjs of this process's source (the host project's unless {@link useTfjsFrom} said
  * otherwise) into the engine, once. Idempotent.
  */

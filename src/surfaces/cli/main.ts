@@ -58,7 +58,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<ExitCode
     .command('matrix')
     .description('Run the scenarios on several tfjs versions side by side (one child process each); --gate: exit 1 when a verdict differs from the first version')
     .option('--tfjs <list>', 'tfjs versions, comma-separated: exact versions (3.21.0) and/or installed (the project\'s own)')
-    .option('--backend <list>', 'backends to ask each version for: cpu,wasm,tensorflow or all (default all; the unavailable are reported)')
+    .option('--backend <list>', 'backends to ask each version for: cpu,wasm,tensorflow,webgl,webgpu (default all Node backends: cpu,wasm,tensorflow; the unavailable are reported)')
     .option('--scenario <selector>', 'scenario ids, globs (frozen-moving-stats/*) or tags, comma-separated')
     .option('--scenarios <dir>', 'scenario folder (default: the shipped scenarios)')
     .option('--expectations <file>', 'known-issues file (default: the shipped one; entries apply by their tfjs range)')

@@ -8,7 +8,12 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import semver from 'semver';
-import { NODE_BACKENDS, type BackendName } from '../../engine/backends';
+import { BACKEND_NAMES, isBrowserBackend, NODE_BACKENDS, type BackendName, type BrowserBackendName } from '../../engine/backends';
+import { openBrowserHost, type BrowserHost } from '../../hosts/browser/browser-host';
+import { ensureBrowserBundles } from '../../hosts/child/tfjs-install';
+import { tfjsFileResolver } from '../../hosts/node/tfjs';
+import { routingHost } from '../../hosts/open-hosts';
+import { PACKAGE_ROOT } from '../paths';
 import { HarnessError, UsageError } from '../../engine/errors';
 import type { KnownIssue } from '../../engine/expectations/known-issues';
 import type { LoadedScenario } from '../../engine/scenarios/types';
@@ -75,28 +80,54 @@ async function prepareColumn(requested: string, options: MatrixOptions): Promise
   return { folder: installed.folder, install: { reused: installed.reused, durationMs: installed.durationMs } };
 }
 
+/** Opens the browser host of a column for the browser backends asked for, with that version's bundles. */
+async function columnBrowserHost(requested: string, folder: string, backends: readonly BrowserBackendName[], options: MatrixOptions): Promise<BrowserHost | null> {
+  if (backends.length === 0) return null;
+  const resolveTfjsFileFor: Partial<Record<BrowserBackendName, (specifier: string) => string>> = {};
+  const unavailable: Partial<Record<BrowserBackendName, string>> = {};
+  if (folder !== '') {
+    for (const backend of backends) {
+      const bundles = await ensureBrowserBundles(requested, backend, options.tfjsCacheDir ?? path.join(DEFAULT_CACHE_DIR, 'tfjs'), options.npm ?? systemNpm);
+      if (bundles.ok) resolveTfjsFileFor[backend] = tfjsFileResolver(bundles.folder);
+      else unavailable[backend] = bundles.reason;
+    }
+  }
+  return openBrowserHost({
+    backends,
+    resolveTfjsFile: tfjsFileResolver(null),
+    resolveTfjsFileFor,
+    unavailable,
+    packageRoot: PACKAGE_ROOT,
+    mnistBrowserFile: require.resolve('mnist/dist/mnist.js'),
+  });
+}
+
 async function runColumn(requested: string, prepared: Extract<Prepared, { folder: string }>, options: MatrixOptions): Promise<MatrixColumn> {
   const started = performance.now();
   const { folder, install } = prepared;
+  const asked = options.backends ?? NODE_BACKENDS;
   const host = childProcessHost({
     tfjsFolder: folder,
     ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
     ...(options.onWarning !== undefined ? { onWarning: (message) => options.onWarning?.(`${requested}: ${message}`) } : {}),
   });
+  let browser: BrowserHost | null = null;
   try {
-    const probe = await host.probe(options.backends ?? NODE_BACKENDS);
-    const available = probe.statuses.filter((s) => s.available).map((s) => s.name);
+    const probe = await host.probe(asked.filter((name) => !isBrowserBackend(name)));
+    browser = await columnBrowserHost(requested, folder, asked.filter(isBrowserBackend), options);
+    const statuses = BACKEND_NAMES.flatMap((name) => [...probe.statuses, ...(browser?.statuses ?? [])].filter((s) => s.name === name));
+    const available = statuses.filter((s) => s.available).map((s) => s.name);
     if (available.length === 0) {
-      return { requested, status: 'harness-failed', reason: `no backend loads on this version: ${probe.statuses.map((s) => (s.available ? s.name : `${s.name}: ${s.reason}`)).join('; ')}` };
+      return { requested, status: 'harness-failed', reason: `no backend loads on this version: ${statuses.map((s) => (s.available ? s.name : `${s.name}: ${s.reason}`)).join('; ')}` };
     }
     const suite = await runSuite({
       scenarios: options.scenarios,
       backends: available,
-      backendStatuses: probe.statuses,
+      backendStatuses: statuses,
       knownIssues: options.knownIssues,
       seed: options.seed,
       runs: options.runs,
-      host,
+      host: routingHost(host, browser),
       tfjs: probe.tfjs,
     });
     return { requested, status: 'ran', install, wallMs: Math.round(performance.now() - started), suite };
@@ -105,6 +136,7 @@ async function runColumn(requested: string, prepared: Extract<Prepared, { folder
     if (error instanceof HarnessError) return { requested, status: 'harness-failed', reason: error.message.split('\n')[0] };
     throw error;
   } finally {
+    await browser?.close();
     await host.close();
   }
 }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ensureTfjsInstalled, tfjsPackagesFor, type NpmRunner } from '../../../src/hosts/child/tfjs-install';
+import { ensureBrowserBundles, ensureTfjsInstalled, tfjsPackagesFor, type NpmRunner } from '../../../src/hosts/child/tfjs-install';
 
 /** An npm that "installs" by writing package.json files, or fails like the registry would. */
 function fakeNpm(behaviour: 'ok' | '404' | 'wrong-version'): NpmRunner & { calls: number } {
@@ -63,5 +63,30 @@ describe('ensureTfjsInstalled', () => {
     expect(await ensureTfjsInstalled('3.0.0', cache, fakeNpm('wrong-version'))).toMatchObject({ ok: false, reason: expect.stringMatching(/is 0\.0\.1, not 3\.0\.0/) });
     expect(await ensureTfjsInstalled('latest', cache, fakeNpm('ok'))).toMatchObject({ ok: false, reason: "'latest' is not an exact version (such as 3.21.0)" });
     expect(fs.readdirSync(cache)).toEqual([]);
+  });
+});
+
+describe('ensureBrowserBundles', () => {
+  const root = () => fs.mkdtempSync(path.join(os.tmpdir(), 'bn-tfjs-cache-'));
+
+  test("one folder per backend with core, cpu, the backend and layers at the version, beside the Node folder, reused later", async () => {
+    const cache = root();
+    const npm = fakeNpm('ok');
+    const webgl = await ensureBrowserBundles('4.22.0', 'webgl', cache, npm);
+    expect(webgl).toMatchObject({ ok: true, reused: false, folder: path.join(cache, 'tfjs-4.22.0-webgl') });
+    for (const name of ['tfjs-core', 'tfjs-backend-cpu', 'tfjs-backend-webgl', 'tfjs-layers']) {
+      expect(fs.existsSync(path.join(cache, 'tfjs-4.22.0-webgl', 'node_modules', '@tensorflow', name, 'package.json'))).toBe(true);
+    }
+    expect(await ensureBrowserBundles('4.22.0', 'webgl', cache, npm)).toMatchObject({ ok: true, reused: true });
+    expect(npm.calls).toBe(1);
+  });
+
+  test('a version the backend was never published at is a reason, and npm is not asked', async () => {
+    const npm = fakeNpm('ok');
+    const webgpu = await ensureBrowserBundles('3.21.0', 'webgpu', root(), npm);
+    expect(webgpu).toMatchObject({ ok: false, reason: expect.stringContaining('@tensorflow/tfjs-backend-webgpu has no release matching tfjs 3.21.0') });
+    const webgl = await ensureBrowserBundles('1.7.4', 'webgl', root(), npm);
+    expect(webgl).toMatchObject({ ok: false, reason: expect.stringContaining('served from 2.0.0 on') });
+    expect(npm.calls).toBe(0);
   });
 });
