@@ -127,6 +127,18 @@ export const FAULTS: readonly Fault[] = [
     replace: '/* mutant: container freeze not propagated */',
   },
   {
+    id: 'batch-stats-no-gradient',
+    description: 'Training mode treats the batch mean and variance as constants in the backward pass (a stop-gradient on the moments): the forward pass is unchanged, but dx loses the two terms that come from μ and σ² depending on x.',
+    file: LAYERS_BUNDLE,
+    find: `        var variance = meanAndVariance.variance;
+        var normed = batchNormalization$1(x, mean, variance, beta, gamma, epsilon);
+        return [normed, mean, variance];`,
+    replace: `        var variance = meanAndVariance.variance;
+        var constant = tfc__namespace.customGrad(function (t) { return { value: tfc__namespace.clone(t), gradFunc: function (dy) { return tfc__namespace.zerosLike(dy); } }; });
+        var normed = batchNormalization$1(x, constant(mean), constant(variance), beta, gamma, epsilon);
+        return [normed, mean, variance];`,
+  },
+  {
     id: 'momentum-not-serialized',
     description: "BatchNormalization.getConfig drops momentum, so a saved and reloaded BN falls back to the default 0.99.",
     file: LAYERS_BUNDLE,

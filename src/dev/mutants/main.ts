@@ -142,6 +142,14 @@ async function runProbe(): Promise<void> {
     viaBase.base.trainable = false;
     return { direct: { bn: listing(direct.bn), base: listing(direct.base) }, viaBase: { bn: listing(viaBase.bn), base: listing(viaBase.base) } };
   });
+  await section('gradients', () => {
+    // dL/dx through BN in both modes, for L = Σ y·w with a fixed w: what a backward-pass fault moves.
+    const bn = tfl.layers.batchNormalization({ momentum: 0.5, epsilon: 0.01 });
+    bnApply(bn, x, false);
+    const w = tf.tensor2d([[0.5, -1, 2], [1, 0.25, -0.5], [-2, 1, 1], [0.75, -0.25, 0.1]]);
+    const grad = (training: boolean) => values(tf.grad((input: Tensor) => tf.sum(tf.mul(bn.apply(input, { training }) as Tensor, w)))(x));
+    return { inference: grad(false), training: grad(true) };
+  });
   await section('round-trip', async () => {
     const input = tfl.input({ shape: [3] });
     const bn = tfl.layers.batchNormalization({ momentum: 0.5, epsilon: 0.02, name: 'bn' });
@@ -257,7 +265,9 @@ interface ResultsFile {
 }
 
 async function gate(copyDir: string, outDir: string, runs: number): Promise<GateOutcome> {
-  const child = await runChild(['-r', REDIRECT, CLI, 'run', '--out', outDir, '--runs', String(runs)], { ...process.env, [MUTANT_LAYERS_ENV]: copyDir });
+  // Node backends only: the fault is patched into the Node bundle of tfjs-layers, while a browser
+  // page loads the UMD bundle, unpatched (and would cost minutes per mutant).
+  const child = await runChild(['-r', REDIRECT, CLI, 'run', '--backend', 'cpu,wasm', '--out', outDir, '--runs', String(runs)], { ...process.env, [MUTANT_LAYERS_ENV]: copyDir });
   fs.mkdirSync(outDir, { recursive: true });
   fs.writeFileSync(path.join(outDir, 'gate.stdout.txt'), child.stdout);
   fs.writeFileSync(path.join(outDir, 'gate.stderr.txt'), child.stderr);

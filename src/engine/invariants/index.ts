@@ -8,6 +8,7 @@ import { noLeakedTensors } from './no-leaked-tensors';
 import { oracleAgreement } from './oracle-agreement';
 import { roundTrip } from './round-trip';
 import { trainableBookkeeping } from './trainable-bookkeeping';
+import { gradientAgreement } from './gradient-agreement';
 import type { Invariant, InvariantId } from './types';
 
 /** Every invariant, by id. A Record, so the compiler refuses a new id without its invariant. */
@@ -22,4 +23,5 @@ export const INVARIANTS: Record<InvariantId, Invariant> = {
   'backend-parity': backendParity,
   'no-leaked-tensors': noLeakedTensors,
   'trainable-bookkeeping': trainableBookkeeping,
+  'gradient-agreement': gradientAgreement,
 };

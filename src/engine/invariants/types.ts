@@ -14,6 +14,7 @@ export const INVARIANT_IDS = [
   'backend-parity',
   'no-leaked-tensors',
   'trainable-bookkeeping',
+  'gradient-agreement',
 ] as const;
 
 /** One of {@link INVARIANT_IDS}. */

@@ -323,3 +323,100 @@ export function movingStatsAfterTrainingCalls(
   });
   return { movingMean, movingVariance };
 }
+
+/** Gradients of a scalar loss through a BN layer, given the loss's gradient `dy` at its output. */
+export interface BnGradients {
+  /** ∂L/∂x, in the layout of x. */
+  dx: Float64Array;
+  /** ∂L/∂γ per channel (what γ would get; computed also when the layer has no γ). */
+  dgamma: Float64Array;
+  /** ∂L/∂β per channel. */
+  dbeta: Float64Array;
+}
+
+function assertSameShape(x: DenseArray, dy: DenseArray, caller: string): void {
+  assertDenseArray(dy, caller, 'dy');
+  if (x.shape.length !== dy.shape.length || x.shape.some((d, i) => d !== dy.shape[i])) {
+    throw new RangeError(`${caller}: dy has shape [${dy.shape.join(',')}] but x has [${x.shape.join(',')}]`);
+  }
+}
+
+/**
+ * The backward pass of BN in training mode (normalized with the batch's own statistics), in
+ * float64. With s = 1/sqrt(σ² + ε), x̂ = (x - μ)·s and N elements per channel:
+ * - ∂L/∂β = Σ dy, ∂L/∂γ = Σ dy·x̂ (sums over the reduction axes);
+ * - ∂L/∂x = γ·s·(dy - (∂L/∂β)/N - x̂·(∂L/∂γ)/N): μ and σ² depend on x, which gives the two
+ *   correction terms (the gradient is orthogonal to the constant and to x̂ within each channel).
+ *
+ * @throws RangeError on a shape mismatch between x and dy, an invalid axis or epsilon, or γ/β of
+ *   the wrong length
+ */
+export function bnTrainingBackward(x: DenseArray, dy: DenseArray, p: BnOracleParams): BnGradients {
+  const caller = 'bnTrainingBackward';
+  const layout = channelLayoutOf(x, p.axis, caller, 'x');
+  assertSameShape(x, dy, caller);
+  assertFiniteNumber(p.epsilon, caller, 'epsilon', false);
+  const { gamma } = effectiveAffine(p, layout, caller);
+  const { mean, variance } = momentsWithLayout(x, layout, caller, 'x');
+  const { outer, channels, inner } = layout;
+  const n = outer * inner;
+  const dx = new Float64Array(x.values.length);
+  const dgamma = new Float64Array(channels);
+  const dbeta = new Float64Array(channels);
+  for (let c = 0; c < channels; c++) {
+    const s = 1 / Math.sqrt(variance[c] + p.epsilon);
+    let sumDy = 0;
+    let sumDyXhat = 0;
+    for (let o = 0; o < outer; o++) {
+      const base = (o * channels + c) * inner;
+      for (let i = 0; i < inner; i++) {
+        const g = dy.values[base + i];
+        sumDy += g;
+        sumDyXhat += g * (x.values[base + i] - mean[c]) * s;
+      }
+    }
+    dbeta[c] = sumDy;
+    dgamma[c] = sumDyXhat;
+    for (let o = 0; o < outer; o++) {
+      const base = (o * channels + c) * inner;
+      for (let i = 0; i < inner; i++) {
+        const xhat = (x.values[base + i] - mean[c]) * s;
+        dx[base + i] = gamma[c] * s * (dy.values[base + i] - sumDy / n - (xhat * sumDyXhat) / n);
+      }
+    }
+  }
+  return { dx, dgamma, dbeta };
+}
+
+/**
+ * The backward pass of BN in inference mode (normalized with fixed moving statistics m, v), in
+ * float64: with s = 1/sqrt(v + ε), ∂L/∂x = γ·s·dy, ∂L/∂γ = Σ dy·(x - m)·s, ∂L/∂β = Σ dy.
+ *
+ * @throws RangeError as {@link bnTrainingBackward}, and for moving statistics of the wrong length
+ */
+export function bnInferenceBackward(x: DenseArray, dy: DenseArray, p: BnOracleParams, movingMean: ArrayLike<number>, movingVariance: ArrayLike<number>): BnGradients {
+  const caller = 'bnInferenceBackward';
+  const layout = channelLayoutOf(x, p.axis, caller, 'x');
+  assertSameShape(x, dy, caller);
+  assertFiniteNumber(p.epsilon, caller, 'epsilon', false);
+  assertChannelCount(movingMean, layout, caller, 'movingMean');
+  assertChannelCount(movingVariance, layout, caller, 'movingVariance');
+  const { gamma } = effectiveAffine(p, layout, caller);
+  const { outer, channels, inner } = layout;
+  const dx = new Float64Array(x.values.length);
+  const dgamma = new Float64Array(channels);
+  const dbeta = new Float64Array(channels);
+  for (let c = 0; c < channels; c++) {
+    const s = 1 / Math.sqrt(movingVariance[c] + p.epsilon);
+    for (let o = 0; o < outer; o++) {
+      const base = (o * channels + c) * inner;
+      for (let i = 0; i < inner; i++) {
+        const g = dy.values[base + i];
+        dx[base + i] = gamma[c] * s * g;
+        dgamma[c] += g * (x.values[base + i] - movingMean[c]) * s;
+        dbeta[c] += g;
+      }
+    }
+  }
+  return { dx, dgamma, dbeta };
+}

@@ -48,7 +48,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<ExitCode
     .option('--json', 'print results.json to stdout (progress goes to stderr)')
     .option('--tolerate-unexpected-pass', 'do not fail the run for known issues that now pass')
     .option('--update-expectations', 'rewrite the known-issues file from this run (exits 0)')
-    .option('--repro', 'write a standalone repro (repro.mjs, package.json, ISSUE.md) for every failing result into <out>/repros/')
+    .option('--repro', 'write a standalone repro for every failing result into <out>/repros/ (repro.mjs, package.json, ISSUE.md; index.html and ISSUE.md for webgl/webgpu)')
     .option('--job-timeout <seconds>', 'time one job may take in a browser page (webgl, webgpu) before it is reported as hung (default 900)')
     .action(async (flags: RunFlags) => {
       exitCode = await runCommand(flags, io, process.env);
@@ -74,10 +74,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<ExitCode
 
   program
     .command('repro')
-    .description('Turn a failing result into a minimal standalone script (repro.mjs) and a tfjs issue text (ISSUE.md), and verify it')
+    .description('Turn a failing result into a minimal standalone script (repro.mjs; an index.html page for webgl/webgpu, replayed in Chromium) and a tfjs issue text (ISSUE.md), and verify it')
     .argument('[token]', 'replay token of a failing result: bn-suite:<scenario>@<backend>?seed=..&path=..&tfjs=..')
     .option('--scenario <id>', 'scenario id (instead of a token; with --backend and --seed)')
-    .option('--backend <name>', 'backend: cpu, wasm or tensorflow')
+    .option('--backend <name>', 'backend: cpu, wasm, tensorflow, webgl or webgpu')
     .option('--seed <n>', 'fast-check seed of the failing run')
     .option('--path <p>', 'fast-check path of the counterexample (optional)')
     .option('--scenarios <dir>', 'scenario folder (default: the shipped scenarios)')

@@ -6,8 +6,9 @@ import { knownIssuesForTfjs } from '../../engine/expectations/known-issues';
 import { replayFailure } from '../repro/replay';
 import { seconds } from '../repro/render-issue';
 import { hasReproTemplate } from '../repro/render-script';
-import { formatVerification } from '../repro/verify';
-import { createRepro, reproDirFor, type ReproReport } from '../repro/write-repro';
+import { formatVerification, type Verification } from '../repro/verify';
+import { createRepro, reproDirFor, type ReproFileName, type ReproReport } from '../repro/write-repro';
+import { isBrowserBackend, type BackendName } from '../../engine/backends';
 import { tf } from '../../hosts/node/tfjs';
 import { EXIT, type ExitCode } from './exit-codes';
 import type { CliIo } from './io';
@@ -33,24 +34,33 @@ function parseSeedFlag(raw: string | undefined): number | undefined {
   return seed;
 }
 
-function describeReport(report: ReproReport): string {
+const VERIFIED_HOW: Record<Verification['mode'], string> = {
+  linked: "node repro.mjs with bn-suite's tfjs packages",
+  installed: 'node repro.mjs after npm install',
+  page: 'index.html in headless Chromium, local tfjs bundles',
+};
+
+function describeReport(report: ReproReport, backend: BackendName): string {
   const lines: string[] = [];
   const m = report.minimize;
   if (m !== null) {
     lines.push(`minimised: ${m.attempts} attempts in ${seconds(m.durationMs)}, ${m.reductions.length} reduction(s)${m.reductions.length > 0 ? `: ${m.reductions.join('; ')}` : ''}`);
+  } else if (isBrowserBackend(backend)) {
+    lines.push(`not minimised: bn-suite minimises in Node; this is the page's shrunk counterexample on ${backend}`);
   }
-  lines.push(`wrote ${path.relative(process.cwd(), report.dir) || '.'}${path.sep} (repro.mjs ${report.sizes['repro.mjs']} bytes, package.json, ISSUE.md)`);
-  if (report.verification !== null) {
-    const how = report.verification.mode === 'installed' ? 'after npm install' : "with bn-suite's tfjs packages";
-    lines.push(`verification (node repro.mjs ${how}): ${formatVerification(report.verification)}`);
-  }
+  // The main file with its size (what a reader opens), then the rest.
+  const [main, ...rest] = Object.keys(report.sizes) as ReproFileName[];
+  lines.push(`wrote ${path.relative(process.cwd(), report.dir) || '.'}${path.sep} (${main} ${report.sizes[main]} bytes${rest.map((name) => `, ${name}`).join('')})`);
+  if (report.verification !== null) lines.push(`verification (${VERIFIED_HOW[report.verification.mode]}): ${formatVerification(report.verification)}`);
   return `${lines.join('\n')}\n`;
 }
 
 /**
  * `bn-suite repro <token>` / `--scenario --backend --seed`: replay the failure, minimize it, write
- * repro.mjs + package.json + ISSUE.md, and verify the script in a fresh process. Exit 0 for a
- * verified repro, 1 when the script does not reproduce, 2 usage errors (thrown), 3 harness failures.
+ * repro.mjs + package.json + ISSUE.md, and verify the script in a fresh process. For webgl and
+ * webgpu the replay runs in a headless Chromium page and the repro is index.html + ISSUE.md,
+ * verified in a fresh page (not minimised). Exit 0 for a verified repro, 1 when it does not
+ * reproduce, 2 usage errors (thrown), 3 harness failures (including a repro that could not be run).
  */
 export async function reproCommand(token: string | undefined, flags: ReproFlags, io: CliIo): Promise<ExitCode> {
   const seed = parseSeedFlag(flags.seed);
@@ -74,6 +84,9 @@ export async function reproCommand(token: string | undefined, flags: ReproFlags,
   if (replay.tokenTfjs !== undefined && replay.tokenTfjs !== tf.version_core) {
     io.stderr(`note: the token came from tfjs ${replay.tokenTfjs}; this is tfjs ${tf.version_core}\n`);
   }
+  if (flags.verifyInstall && isBrowserBackend(replay.backend)) {
+    io.stderr(`note: --verify-install applies to Node repros; the ${replay.backend} page is verified in headless Chromium with the local tfjs bundles\n`);
+  }
   const known = matchKnownIssue({ scenario: replay.scenario.id, invariant: replay.scenario.invariant, backend: replay.backend }, knownIssuesForTfjs(knownIssues, tf.version_core));
   const outDir = flags.out !== undefined ? path.resolve(flags.out) : reproDirFor(path.resolve('reports', 'repros'), replay.scenario.id, replay.backend);
   const report = await createRepro({
@@ -81,15 +94,16 @@ export async function reproCommand(token: string | undefined, flags: ReproFlags,
     backend: replay.backend,
     counterexample: replay.counterexample,
     verdict: replay.verdict,
-    context: replay.context,
+    ...(replay.context !== null ? { context: replay.context } : {}),
+    runSummary: replay.verdict.summary,
     outDir,
     replayToken: replay.token,
     knownIssue: known,
     verify: flags.verifyInstall ? 'install' : 'link',
   });
-  io.stdout(describeReport(report));
+  io.stdout(describeReport(report, replay.backend));
   const verification = report.verification;
-  if (verification?.installError !== undefined) return EXIT.harness;
+  if (verification?.setupError !== undefined) return EXIT.harness;
   return verification?.reproduces ? EXIT.ok : EXIT.unexpected;
 }
 

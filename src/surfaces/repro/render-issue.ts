@@ -2,7 +2,7 @@ import { BACKEND_PACKAGES, type BackendName } from '../../engine/backends';
 import type { CaseSpec } from '../../engine/run/case-spec';
 import type { TfjsVersions } from '../../engine/tfjs';
 import type { MinimizeResult } from './minimize';
-import { describeEntryPoint, type CaseCapture, type FrozenStatsObservation, type ModeSwitchObservation, type ScenarioMeta } from './render-script';
+import { describeEntryPoint, hasReproTemplate, type CaseCapture, type FrozenStatsObservation, type ModeSwitchObservation, type ReproInvariant, type ScenarioMeta } from './render-script';
 import type { Verification } from './verify';
 
 /** Where the repro ran. */
@@ -13,6 +13,12 @@ export interface SystemInfo {
   tfjs: TfjsVersions;
 }
 
+/**
+ * The repro the issue shows inline: `repro.mjs` with its package.json (Node backends), or the
+ * `index.html` page (browser backends).
+ */
+export type IssueRepro = { kind: 'script'; script: string; packageJson: string } | { kind: 'page'; html: string };
+
 /** Everything {@link renderIssue} needs. */
 export interface IssueInput {
   scenario: ScenarioMeta;
@@ -20,10 +26,15 @@ export interface IssueInput {
   contract: string;
   backend: BackendName;
   spec: CaseSpec;
+  /**
+   * The case as bn-suite captured it. For a script repro its observation is the backend's and the
+   * issue tabulates it; for a page repro it was taken in Node on cpu, so the issue quotes the
+   * page's own output instead.
+   */
   capture: CaseCapture;
-  /** repro.mjs and package.json, shown inline. */
-  script: string;
-  packageJson: string;
+  repro: IssueRepro;
+  /** What bn-suite's run reported on the backend (the failing result's summary), quoted for page repros. */
+  runSummary?: string;
   system: SystemInfo;
   bnSuiteVersion: string;
   replayToken?: string;
@@ -33,20 +44,15 @@ export interface IssueInput {
   verification?: Verification | null;
 }
 
-/** The rule each templated invariant holds tfjs to, in the issue's words. */
-const EXPECTED: Record<ScenarioMeta['invariant'], string> = {
+/**
+ * The rule each templated invariant holds tfjs to, in the issue's words. Keyed by the templates
+ * only, so that a new invariant needs no entry here (it falls back to its contract).
+ */
+const EXPECTED: Record<ReproInvariant, string> = {
   'frozen-moving-stats':
     'tf.keras (TF 2.x) and Keras 3 run a frozen BatchNormalization layer in inference mode: `trainable = false` must stop moving-statistic updates and make `training = true` behave like inference. After training, `moving_mean` and `moving_variance` must be exactly what they were before.',
   'mode-switch':
     'tf.keras (TF 2.x) and Keras 3 run a frozen BatchNormalization layer in inference mode: `trainable = false` must make `training = true` behave like inference (normalize with the moving statistics, update nothing). `model.apply(x, {training: true})` must give the same output as `model.predict(x)`.',
-  'frozen-gamma-beta': '',
-  'inference-purity': '',
-  'oracle-agreement': '',
-  determinism: '',
-  'round-trip': '',
-  'backend-parity': '',
-  'no-leaked-tensors': '',
-  'trainable-bookkeeping': '',
 };
 
 const fmt = (v: number) => (Number.isFinite(v) ? String(Number(v.toPrecision(7))) : String(v));
@@ -91,11 +97,46 @@ function frozenFreezeWords(spec: CaseSpec): string {
   return 'with nothing frozen';
 }
 
+/** What the observed behaviour means, per templated invariant. */
+const CONSEQUENCE: Record<ReproInvariant, string> = {
+  'frozen-moving-stats':
+    'The frozen layer behaves as if it were trainable: it normalizes with the batch statistics and updates its moving mean and variance. A model fine-tuned with a frozen BN therefore drifts away from the statistics it was trained with, and its inference-mode output changes.',
+  'mode-switch': 'The frozen layer normalizes with the batch statistics in training mode (and updates its moving statistics), so the output depends on the mode.',
+};
+
+/** A page repro's verification that ran the page and printed something, if there is one. */
+function pageRun(input: IssueInput): Verification | null {
+  const v = input.verification;
+  return input.repro.kind === 'page' && v && v.setupError === undefined && v.stdout.trim() !== '' ? v : null;
+}
+
+/**
+ * A page repro's current behaviour: the page's own output on the real backend (the capture's
+ * numbers are cpu's, taken in Node), else what bn-suite's run reported.
+ */
+function pageBehavior(input: IssueInput, intro: string): string {
+  const invariant = input.scenario.invariant as ReproInvariant;
+  const how = invariant === 'frozen-moving-stats' ? `, trained with \`${describeEntryPoint(input.spec)}\`` : ', called in inference and in training mode';
+  const lines = [`${intro}${how}, on the ${input.backend} backend in a browser page.`, ''];
+  const run = pageRun(input);
+  if (run !== null) {
+    lines.push(`The standalone page below printed, in headless Chromium${run.browser !== undefined ? ` ${run.browser}` : ''} on ${input.backend}:`, '', fenced('text', run.stdout.trimEnd()), '');
+  } else {
+    lines.push(`The page was not run here${input.verification?.setupError !== undefined ? ` (${input.verification.setupError})` : ''}.`, '');
+  }
+  if (input.runSummary !== undefined && input.runSummary.trim() !== '') {
+    lines.push(`bn-suite's run on ${input.backend} reported: ${inlineCode(input.runSummary)}`, '');
+  }
+  lines.push(CONSEQUENCE[invariant]);
+  return lines.join('\n');
+}
+
 function currentBehavior(input: IssueInput): string {
   const spec = input.spec;
   const modelWords = `${spec.model.architecture === 'bn-only' ? 'BatchNormalization' : `${spec.model.architecture === 'dense' ? 'Dense' : 'Conv2D'} -> BatchNormalization`}${spec.model.classes > 0 ? ` -> Dense(${spec.model.classes})` : ''}`;
   const shape = `[${[spec.data.batch, ...spec.model.inputShape].join(', ')}]`;
   const intro = `A model (${modelWords}${spec.model.nested ? ', everything up to BN nested as a base model' : ''}, BN momentum ${spec.model.bn.momentum}, epsilon ${spec.model.bn.epsilon}) ${frozenFreezeWords(spec)}, input x of shape ${shape}`;
+  if (input.repro.kind === 'page') return pageBehavior(input, intro);
   if (input.capture.observed.kind === 'frozen-moving-stats') {
     const o: FrozenStatsObservation = input.capture.observed;
     const meanDrift = maxDrift(o.movingMean.before, o.movingMean.after);
@@ -108,7 +149,7 @@ function currentBehavior(input: IssueInput): string {
       `| moving_mean | ${list(o.movingMean.before)} | ${list(o.movingMean.after)} | ${fmt(meanDrift)} |`,
       `| moving_variance | ${list(o.movingVariance.before)} | ${list(o.movingVariance.after)} | ${fmt(varianceDrift)} |`,
       '',
-      'The frozen layer behaves as if it were trainable: it normalizes with the batch statistics and updates its moving mean and variance. A model fine-tuned with a frozen BN therefore drifts away from the statistics it was trained with, and its inference-mode output changes.',
+      CONSEQUENCE['frozen-moving-stats'],
     ].join('\n');
   }
   const o: ModeSwitchObservation = input.capture.observed;
@@ -124,7 +165,7 @@ function currentBehavior(input: IssueInput): string {
     `| \`model.predict(x)\` | ${list(o.inference.values)} |`,
     `| \`model.apply(x, {training: true})\` | ${list(o.training.values)} |`,
     '',
-    `Max abs difference ${fmt(o.maxAbsDiff)} (float32 allowance: ${fmt(o.tolerance.atol)} + ${fmt(o.tolerance.rtol)} x |expected|). The frozen layer normalizes with the batch statistics in training mode (and updates its moving statistics), so the output depends on the mode.${accuracy}`,
+    `Max abs difference ${fmt(o.maxAbsDiff)} (float32 allowance: ${fmt(o.tolerance.atol)} + ${fmt(o.tolerance.rtol)} x |expected|). ${CONSEQUENCE['mode-switch']}${accuracy}`,
   ].join('\n');
 }
 
@@ -141,50 +182,96 @@ function otherInfo(input: IssueInput): string {
     const m = input.minimize;
     const steps = m.reductions.length > 0 ? `: ${m.reductions.join('; ')}` : ' (the counterexample was already minimal)';
     lines.push(`- Reduced from fast-check's counterexample in ${m.attempts} attempts (${seconds(m.durationMs)})${steps}.`);
+  } else if (input.repro.kind === 'page') {
+    lines.push(`- Not minimised: bn-suite minimises in Node, and this result comes from the ${input.backend} backend in a browser page; the case is fast-check's shrunk counterexample from that run.`);
   }
   const shuffle = input.scenario.invariant === 'frozen-moving-stats' && input.spec.entryPoint === 'fit' ? '; `fit` runs with `shuffle: false`' : '';
-  lines.push(`- The script sets every weight explicitly, so the numbers do not depend on initializers${shuffle}.`);
-  const v = input.verification;
-  if (v) {
-    if (v.installError !== undefined) lines.push(`- Verification with a fresh npm install failed: ${v.installError}`);
-    else {
-      lines.push(`- Verified: \`node repro.mjs\` exited ${v.exitCode ?? v.signal} (${v.mode === 'installed' ? 'fresh npm install of the pinned versions' : "bn-suite's installed tfjs packages"}). Output:`);
-      lines.push('');
-      lines.push(fenced('text', v.stdout.trimEnd()).replace(/^/gm, '  '));
-    }
+  const what = input.repro.kind === 'page' ? 'page' : 'script';
+  lines.push(`- The ${what} sets every weight explicitly, so the numbers do not depend on initializers${shuffle}.`);
+  if (input.repro.kind === 'page') {
+    lines.push("- The initial weights and data were captured from bn-suite's seeded build in Node (they do not depend on the backend); everything else runs in the page.");
   }
+  const v = input.verification;
+  if (v) lines.push(...(input.repro.kind === 'page' ? pageVerificationLines(v, input.backend) : scriptVerificationLines(v)));
   return lines.join('\n');
+}
+
+function scriptVerificationLines(v: Verification): string[] {
+  if (v.setupError !== undefined) return [`- Verification with a fresh npm install failed: ${v.setupError}`];
+  return [
+    `- Verified: \`node repro.mjs\` exited ${v.exitCode ?? v.signal} (${v.mode === 'installed' ? 'fresh npm install of the pinned versions' : "bn-suite's installed tfjs packages"}). Output:`,
+    '',
+    fenced('text', v.stdout.trimEnd()).replace(/^/gm, '  '),
+  ];
+}
+
+/** The page's output is quoted under the current behaviour; here only how it ran, and its console errors. */
+function pageVerificationLines(v: Verification, backend: BackendName): string[] {
+  if (v.setupError !== undefined) return [`- Not verified: ${v.setupError}`];
+  const outcome = v.exitCode !== null ? `set \`BN_SUITE_REPRO.exitCode\` to ${v.exitCode}` : `gave no result (${v.failure ?? 'unknown reason'})`;
+  const lines = [
+    `- Verified: the page ${outcome} in headless Chromium${v.browser !== undefined ? ` ${v.browser}` : ''} on ${backend} (${seconds(v.durationMs)}), with the same tfjs bundles served from 127.0.0.1 in place of jsDelivr.`,
+  ];
+  if (v.stderr.trim() !== '') lines.push('  Console errors and warnings:', '', fenced('text', v.stderr.trimEnd()).replace(/^/gm, '  '));
+  return lines;
+}
+
+function standaloneCode(repro: IssueRepro): string[] {
+  if (repro.kind === 'page') {
+    return [
+      'Save as `index.html` and open it in a browser. It loads the pinned tfjs bundles from jsDelivr, prints expected vs actual on the page and in the console, and sets `window.BN_SUITE_REPRO.exitCode` to 1 while the behaviour reproduces (0 when it does not, 2 when the script itself fails).',
+      '',
+      fenced('html', repro.html),
+    ];
+  }
+  return [
+    'Save as `repro.mjs` next to this `package.json`, then:',
+    '',
+    fenced('sh', 'npm install\nnode repro.mjs   # exits 1 when the behaviour reproduces, 0 when it does not'),
+    '',
+    fenced('json', repro.packageJson),
+    '',
+    fenced('js', repro.script),
+  ];
+}
+
+function notVerifiedWarning(input: IssueInput): string {
+  const v = input.verification;
+  if (!v || v.reproduces) return '';
+  const what = input.repro.kind === 'page' ? 'page' : 'script';
+  if (v.setupError !== undefined) return `> **Not verified** (${v.setupError.replace(/\s+/g, ' ')}): run the generated ${what} yourself before filing.\n\n`;
+  return `> **Not verified**: the generated ${what} did not reproduce the behaviour on this machine; check it before filing.\n\n`;
 }
 
 /**
  * Renders ISSUE.md following the tfjs bug template: system information, current behaviour with the
- * numbers bn-suite measured, the expected behaviour (the contract), the standalone script inline,
- * and other info (replay token, bn-suite version, reduction steps, known-issue link, the script's
- * own output when verified). Never prints.
+ * numbers bn-suite measured (for a page repro: what the page printed on the real backend), the
+ * expected behaviour (the contract), the standalone script or page inline, and other info (replay
+ * token, bn-suite version, reduction steps, known-issue link, the script's own output when
+ * verified). Never prints.
  */
 export function renderIssue(input: IssueInput): string {
-  const relevant = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', BACKEND_PACKAGES[input.backend]];
+  // A page loads tfjs-backend-cpu's bundle too (the UMD backends need its shared kernels).
+  const relevant = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', ...(input.repro.kind === 'page' ? ['@tensorflow/tfjs-backend-cpu'] : []), BACKEND_PACKAGES[input.backend]];
   const versions = Object.entries(input.system.tfjs)
     .filter(([name, version]) => version !== undefined && relevant.includes(name))
     .map(([name, version]) => `${name}@${version}`)
     .join(', ');
-  const warning =
-    input.verification && !input.verification.reproduces
-      ? '> **Not verified**: the generated script did not reproduce the behaviour on this machine; check it before filing.\n\n'
-      : '';
-  const expected = EXPECTED[input.scenario.invariant] || input.contract;
+  const expected = hasReproTemplate(input.scenario.invariant) ? EXPECTED[input.scenario.invariant] : input.contract;
+  const page = input.repro.kind === 'page';
+  const browser = input.verification?.browser;
   return [
     `# ${title(input)}`,
     '',
-    warning + '**System information**',
-    '- Have I written custom code (as opposed to using a stock example script provided in TensorFlow.js): yes, the standalone script below',
+    notVerifiedWarning(input) + '**System information**',
+    `- Have I written custom code (as opposed to using a stock example script provided in TensorFlow.js): yes, the standalone ${page ? 'page' : 'script'} below`,
     `- OS Platform and Distribution: ${input.system.os}`,
     '- Mobile device: n/a',
-    '- TensorFlow.js installed from (npm or script link): npm',
+    `- TensorFlow.js installed from (npm or script link): ${page ? 'script link (jsDelivr, pinned versions)' : 'npm'}`,
     `- TensorFlow.js version: ${versions}`,
     `- Backend: ${input.backend}`,
-    `- Node.js version: ${input.system.node}`,
-    '- Browser version: n/a (Node.js)',
+    `- Node.js version: ${page ? 'n/a (browser)' : input.system.node}`,
+    `- Browser version: ${page ? (browser !== undefined ? `Chromium ${browser} (headless)` : 'not run here') : 'n/a (Node.js)'}`,
     '- Tensorflow.js Converter Version: n/a',
     '',
     '**Describe the current behavior**',
@@ -199,13 +286,7 @@ export function renderIssue(input: IssueInput): string {
     '',
     '**Standalone code to reproduce the issue**',
     '',
-    'Save as `repro.mjs` next to this `package.json`, then:',
-    '',
-    fenced('sh', 'npm install\nnode repro.mjs   # exits 1 when the behaviour reproduces, 0 when it does not'),
-    '',
-    fenced('json', input.packageJson),
-    '',
-    fenced('js', input.script),
+    ...standaloneCode(input.repro),
     '',
     '**Other info / logs**',
     '',

@@ -141,9 +141,17 @@ export async function captureCase(invariant: ReproInvariant, spec: CaseSpec): Pr
 // ---------------------------------------------------------------------------------------------
 // Literals. Everything that comes from outside bn-suite's code enters the script through these.
 
-/** A string as a JS string literal: JSON escapes quotes, backslashes and control characters; U+2028/9 too. */
+/**
+ * A string as a JS string literal: JSON escapes quotes, backslashes and control characters; U+2028/9
+ * too. A `<` that starts `</script`, `<script` or `<!--` becomes `\u003c`, so the literal is also
+ * safe inside an HTML `<script>` element (where those sequences end the script or change how the
+ * parser looks for its end) and reads back as the same text.
+ */
 export function stringLiteral(text: string): string {
-  return JSON.stringify(String(text)).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(String(text))
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029')
+    .replace(/<(?=\/script|script|!--)/gi, '\\u003c');
 }
 
 /** A number as a JS literal (finite numbers via JSON, which never yields code). */
@@ -323,19 +331,19 @@ function frozenStatsBody(spec: CaseSpec): string[] {
     '  const statistic = (kind) => bn.weights.find((w) => w.name.includes(kind));',
     "  const movingMean = statistic('moving_mean');",
     "  const movingVariance = statistic('moving_variance');",
-    '  const before = { mean: read(movingMean), variance: read(movingVariance) };',
+    '  const before = { mean: await read(movingMean), variance: await read(movingVariance) };',
     '',
     `  // Train: ${describeEntryPoint(spec).replace(/[^\x20-\x7e]/g, '?')}`,
     ...trainingLines(spec),
     '',
-    '  const after = { mean: read(movingMean), variance: read(movingVariance) };',
+    '  const after = { mean: await read(movingMean), variance: await read(movingVariance) };',
     '  const meanDrift = drift(before.mean, after.mean);',
     '  const varianceDrift = drift(before.variance, after.variance);',
-    '  console.log(`moving_mean     before ${show(before.mean)}  after ${show(after.mean)}  drift ${num(meanDrift)}`);',
-    '  console.log(`moving_variance before ${show(before.variance)}  after ${show(after.variance)}  drift ${num(varianceDrift)}`);',
-    "  console.log('expected: moving_mean and moving_variance unchanged (tf.keras and Keras 3 run a BN layer with trainable = false in inference mode: no moving-statistic updates)');",
+    '  log(`moving_mean     before ${show(before.mean)}  after ${show(after.mean)}  drift ${num(meanDrift)}`);',
+    '  log(`moving_variance before ${show(before.variance)}  after ${show(after.variance)}  drift ${num(varianceDrift)}`);',
+    "  log('expected: moving_mean and moving_variance unchanged (tf.keras and Keras 3 run a BN layer with trainable = false in inference mode: no moving-statistic updates)');",
     '  const reproduced = meanDrift > 0 || varianceDrift > 0;',
-    "  console.log(`actual:   ${reproduced ? 'the moving statistics of the frozen BN changed' : 'the moving statistics did not change'}`);",
+    "  log(`actual:   ${reproduced ? 'the moving statistics of the frozen BN changed' : 'the moving statistics did not change'}`);",
     '  return reproduced;',
   ];
 }
@@ -346,8 +354,8 @@ function modeSwitchBody(capture: CaseCapture): string[] {
     '  // Same weights, same input: inference mode first, then training mode (a training-mode call also moves the statistics).',
     '  const inference = model.predict(x);',
     '  const training = model.apply(x, { training: true });',
-    '  const inferenceValues = read(inference);',
-    '  const trainingValues = read(training);',
+    '  const inferenceValues = await read(inference);',
+    '  const trainingValues = await read(training);',
     `  const tolerance = { atol: ${numberLiteral(observed.tolerance.atol)}, rtol: ${numberLiteral(observed.tolerance.rtol)} }; // float32 round-off allowance`,
     '  let maxAbsDiff = 0;',
     '  let mismatches = 0;',
@@ -357,9 +365,9 @@ function modeSwitchBody(capture: CaseCapture): string[] {
     '    maxAbsDiff = Math.max(maxAbsDiff, diff);',
     '    if (diff > tolerance.atol + tolerance.rtol * Math.abs(e)) mismatches++;',
     '  });',
-    '  console.log(`model.predict(x)                    ${show(inferenceValues)}`);',
-    '  console.log(`model.apply(x, {training: true})    ${show(trainingValues)}`);',
-    '  console.log(`max abs diff ${num(maxAbsDiff)} (allowed ${num(tolerance.atol)} + ${num(tolerance.rtol)} x |expected|), ${mismatches} of ${inferenceValues.length} values differ`);',
+    '  log(`model.predict(x)                    ${show(inferenceValues)}`);',
+    '  log(`model.apply(x, {training: true})    ${show(trainingValues)}`);',
+    '  log(`max abs diff ${num(maxAbsDiff)} (allowed ${num(tolerance.atol)} + ${num(tolerance.rtol)} x |expected|), ${mismatches} of ${inferenceValues.length} values differ`);',
   ];
   if (capture.labels.length > 0) {
     lines.push(
@@ -372,16 +380,80 @@ function modeSwitchBody(capture: CaseCapture): string[] {
       '    });',
       '    return hits / LABELS.length;',
       '  };',
-      '  console.log(`accuracy on the same batch: inference mode ${num(accuracy(inferenceValues))}, training mode ${num(accuracy(trainingValues))}`);',
+      '  log(`accuracy on the same batch: inference mode ${num(accuracy(inferenceValues))}, training mode ${num(accuracy(trainingValues))}`);',
     );
   }
   lines.push(
-    "  console.log('expected: the same output in both modes (tf.keras and Keras 3 run a BN layer with trainable = false in inference mode, even when called with training = true)');",
+    "  log('expected: the same output in both modes (tf.keras and Keras 3 run a BN layer with trainable = false in inference mode, even when called with training = true)');",
     '  const reproduced = mismatches > 0;',
-    "  console.log(`actual:   ${reproduced ? 'training mode normalizes the frozen BN with the batch statistics: the outputs differ' : 'the outputs agree'}`);",
+    "  log(`actual:   ${reproduced ? 'training mode normalizes the frozen BN with the batch statistics: the outputs differ' : 'the outputs agree'}`);",
     '  return reproduced;',
   );
   return lines;
+}
+
+/**
+ * The parts of a repro that do not depend on where it runs, shared by `repro.mjs`
+ * ({@link renderScript}) and the browser page (render-page.ts), so that both rebuild the case the
+ * same way. Each part is a list of lines; the page and the script put their own prelude, printing
+ * and exit around them. The generated code reads tensors only with `await tensor.data()`: webgpu's
+ * `dataSync()` returns zeros on software adapters and then breaks the device.
+ */
+export interface ReproParts {
+  /** `const SCENARIO = ...` and the other scenario constants (the only place scenario text enters). */
+  constants: string[];
+  /** `read`, `num`, `show` and `drift`, used by {@link ReproParts.body}; the caller adds `log`. */
+  helpers: string[];
+  /** First inside `async function main()`: sets the backend, checks that tfjs really runs on it, prints the scenario lines. */
+  backendCheck: string[];
+  /** Inside `main()`: builds the model, trains or calls it, prints expected vs actual, returns true when it reproduces. */
+  body: string[];
+  /** After `main()`: the inlined data (X_VALUES, Y_VALUES, LABELS, ...). */
+  data: string[];
+}
+
+/**
+ * Renders the shared {@link ReproParts} for a case. Throws a UsageError for an invariant without a
+ * template and an Error when the capture is for another invariant.
+ */
+export function reproParts(input: ScriptInput): ReproParts {
+  const { scenario, backend, spec, capture } = input;
+  assertReproTemplate(scenario.invariant);
+  if (capture.observed.kind !== scenario.invariant) throw new Error(`capture is for ${capture.observed.kind}, scenario for ${scenario.invariant}`);
+  return {
+    constants: [
+      `const SCENARIO = ${stringLiteral(scenario.id)};`,
+      `const DESCRIPTION = ${stringLiteral(scenario.description)};`,
+      `const INVARIANT = ${stringLiteral(scenario.invariant)};`,
+      `const BACKEND = ${stringLiteral(backend)};`,
+      `const GENERATOR = ${stringLiteral(`bn-suite ${input.bnSuiteVersion}`)};`,
+    ],
+    helpers: [
+      '// Values are read with await data(): webgpu cannot read synchronously on some adapters.',
+      'const read = async (tensorOrVariable) => Array.from(await (tensorOrVariable.read ? tensorOrVariable.read() : tensorOrVariable).data());',
+      'const num = (v) => (Number.isFinite(v) ? String(Number(v.toPrecision(7))) : String(v));',
+      "const show = (values) => `[${values.slice(0, 8).map(num).join(', ')}${values.length > 8 ? `, ... (${values.length} values)` : ''}]`;",
+      'const drift = (a, b) => a.reduce((max, v, i) => Math.max(max, Object.is(v, b[i]) ? 0 : Number.isNaN(v) || Number.isNaN(b[i]) ? Infinity : Math.abs(b[i] - v)), 0);',
+    ],
+    backendCheck: [
+      '  if (!(await tf.setBackend(BACKEND))) throw new Error(`backend ${BACKEND} failed to initialize`);',
+      '  await tf.ready();',
+      '  // tfjs falls back to another backend quietly when one cannot start: insist on the one under test.',
+      "  if (tf.getBackend() !== BACKEND) throw new Error(`tfjs runs on backend ${tf.getBackend()}, not ${BACKEND}`);",
+      '  log(`scenario: ${SCENARIO}`);',
+      '  log(`description: ${DESCRIPTION}`);',
+      '  log(`invariant: ${INVARIANT}; generated by ${GENERATOR}`);',
+    ],
+    body: [...modelLines(spec, capture), '', ...(scenario.invariant === 'frozen-moving-stats' ? frozenStatsBody(spec) : modeSwitchBody(capture))],
+    data: [
+      '// The data, as float32 values (row-major).',
+      `const X_SHAPE = ${shapeLiteral(capture.x.shape)};`,
+      `const X_VALUES = ${floatArrayLiteral(capture.x.values, '')};`,
+      `const Y_SHAPE = ${shapeLiteral(capture.y.shape)};`,
+      `const Y_VALUES = ${floatArrayLiteral(capture.y.values, '')};`,
+      `const LABELS = [${capture.labels.map((l) => numberLiteral(l)).join(', ')}];`,
+    ],
+  };
 }
 
 /**
@@ -392,50 +464,29 @@ function modeSwitchBody(capture: CaseCapture): string[] {
  * the script itself throws). Scenario text enters only as escaped string literals.
  */
 export function renderScript(input: ScriptInput): string {
-  const { scenario, backend, spec, capture } = input;
-  assertReproTemplate(scenario.invariant);
-  if (capture.observed.kind !== scenario.invariant) throw new Error(`capture is for ${capture.observed.kind}, scenario for ${scenario.invariant}`);
-  const backendPackage = BACKEND_PACKAGES[backend];
-  const body = scenario.invariant === 'frozen-moving-stats' ? frozenStatsBody(spec) : modeSwitchBody(capture);
+  const parts = reproParts(input);
   const lines = [
     '// Standalone reproduction generated by bn-suite. Needs only tfjs-core, tfjs-layers and the backend package:',
     '//   npm install && node repro.mjs',
     '// Exit code 1: the behaviour reproduces; 0: it does not; 2: the script itself failed.',
     "import * as tf from '@tensorflow/tfjs-core';",
     "import * as tfl from '@tensorflow/tfjs-layers';",
-    `import ${stringLiteral(backendPackage)};`,
+    `import ${stringLiteral(BACKEND_PACKAGES[input.backend])};`,
     '',
-    `const SCENARIO = ${stringLiteral(scenario.id)};`,
-    `const DESCRIPTION = ${stringLiteral(scenario.description)};`,
-    `const INVARIANT = ${stringLiteral(scenario.invariant)};`,
-    `const BACKEND = ${stringLiteral(backend)};`,
-    `const GENERATOR = ${stringLiteral(`bn-suite ${input.bnSuiteVersion}`)};`,
+    ...parts.constants,
     '',
-    'const read = (tensorOrVariable) => Array.from((tensorOrVariable.read ? tensorOrVariable.read() : tensorOrVariable).dataSync());',
-    'const num = (v) => (Number.isFinite(v) ? String(Number(v.toPrecision(7))) : String(v));',
-    "const show = (values) => `[${values.slice(0, 8).map(num).join(', ')}${values.length > 8 ? `, ... (${values.length} values)` : ''}]`;",
-    'const drift = (a, b) => a.reduce((max, v, i) => Math.max(max, Object.is(v, b[i]) ? 0 : Number.isNaN(v) || Number.isNaN(b[i]) ? Infinity : Math.abs(b[i] - v)), 0);',
+    ...parts.helpers,
+    'const log = (line) => console.log(line);',
     '',
     'async function main() {',
     "  tf.enableProdMode(); // silences tfjs's Node.js banner",
-    '  if (!(await tf.setBackend(BACKEND))) throw new Error(`backend ${BACKEND} failed to initialize`);',
-    '  await tf.ready();',
-    '  console.log(`scenario: ${SCENARIO}`);',
-    '  console.log(`description: ${DESCRIPTION}`);',
-    '  console.log(`invariant: ${INVARIANT}; generated by ${GENERATOR}`);',
-    '  console.log(`tfjs-core ${tf.version_core}, tfjs-layers ${tfl.version_layers}, backend ${tf.getBackend()}, Node ${process.versions.node}`);',
+    ...parts.backendCheck,
+    '  log(`tfjs-core ${tf.version_core}, tfjs-layers ${tfl.version_layers}, backend ${tf.getBackend()}, Node ${process.versions.node}`);',
     '',
-    ...modelLines(spec, capture),
-    '',
-    ...body,
+    ...parts.body,
     '}',
     '',
-    '// The data, as float32 values (row-major).',
-    `const X_SHAPE = ${shapeLiteral(capture.x.shape)};`,
-    `const X_VALUES = ${floatArrayLiteral(capture.x.values, '')};`,
-    `const Y_SHAPE = ${shapeLiteral(capture.y.shape)};`,
-    `const Y_VALUES = ${floatArrayLiteral(capture.y.values, '')};`,
-    `const LABELS = [${capture.labels.map((l) => numberLiteral(l)).join(', ')}];`,
+    ...parts.data,
     '',
     '// Exit once stdout is flushed (process.exit alone may cut piped output short).',
     'const finish = (line, code) => process.stdout.write(`${line}\\n`, () => process.exit(code));',

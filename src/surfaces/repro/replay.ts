@@ -2,16 +2,19 @@ import { nodeInvariantContext } from '../../hosts/node/services';
 import * as path from 'node:path';
 import { DEFAULT_CONSTRAINTS } from '../../engine/arbitraries/case';
 import { activateBackend, probeBackend } from '../../hosts/node/backends';
-import { BACKEND_NAMES, type BackendName } from '../../engine/backends';
+import { BACKEND_NAMES, isBrowserBackend, type BackendName, type BrowserBackendName } from '../../engine/backends';
 import { UsageError } from '../../engine/errors';
 import { INVARIANTS } from '../../engine/invariants';
 import type { Invariant, InvariantContext } from '../../engine/invariants/types';
 import type { CaseSpec } from '../../engine/run/case-spec';
+import type { Job } from '../../engine/run/job';
 import { runProperty } from '../../engine/run/property';
+import type { ScenarioResult } from '../../engine/run/run-scenario';
 import { formatReplayToken, parseReplayToken } from '../../engine/run/replay-token';
 import type { CaseVerdict } from '../../engine/run/verdict';
 import { loadScenarios } from '../inputs/load-scenarios';
 import type { PropertyScenario } from '../../engine/scenarios/types';
+import { openHosts, type OpenHostsOptions } from '../../hosts/open-hosts';
 import { tf } from '../../hosts/node/tfjs';
 
 /** The scenarios bn-suite ships (package root / scenarios), the default scenario folder. */
@@ -35,6 +38,8 @@ export interface ReplayRequest {
   runs?: number;
   /** Backends a cross-backend invariant may compare with (default: none; only backend-parity uses them). */
   otherBackends?: readonly BackendName[];
+  /** Browser host settings for a webgl/webgpu replay (a Chromium, a job timeout); injected by tests. */
+  browser?: OpenHostsOptions['browser'];
 }
 
 /** A failing case replayed on this machine. */
@@ -44,7 +49,11 @@ export interface ReplayOutcome {
   scenarioFile: string;
   invariant: Invariant;
   backend: BackendName;
-  context: InvariantContext;
+  /**
+   * The context the case was checked in, for re-checks (minimization); null for a browser backend,
+   * whose cases are checked in a page, not in this process.
+   */
+  context: InvariantContext | null;
   seed: number;
   /** fast-check path of the (re-)shrunk counterexample. */
   path: string | undefined;
@@ -98,6 +107,7 @@ export async function replayFailure(request: ReplayRequest): Promise<ReplayOutco
   if (scenario.backends !== undefined && !scenario.backends.includes(wanted.backend)) {
     throw new UsageError(`scenario '${scenario.id}' does not apply to backend '${wanted.backend}' (its backends: ${scenario.backends.join(', ')})`);
   }
+  if (isBrowserBackend(wanted.backend)) return replayInPage({ ...found, scenario }, { ...wanted, backend: wanted.backend }, request, started);
   const status = await probeBackend(wanted.backend);
   if (!status.available) throw new UsageError(`backend '${wanted.backend}' is not available here (${status.kind}): ${status.reason}`);
   await activateBackend(wanted.backend);
@@ -134,6 +144,78 @@ export async function replayFailure(request: ReplayRequest): Promise<ReplayOutco
     counterexample: outcome.counterexample.spec,
     verdict,
     shrinks: outcome.shrinks,
+    durationMs: Math.round(performance.now() - started),
+  };
+}
+
+/**
+ * How many cases a page replay generates. A page job takes a seed and a number of runs, not a
+ * fast-check path; the path's first number is the index of the first failing case, and fast-check
+ * draws cases from the seed in order, so generating at least that many reaches the same failure,
+ * which is then shrunk again.
+ */
+export function runsToReach(path: string | undefined, runs: number): number {
+  const first = path?.split(':')[0];
+  const index = first !== undefined && /^\d+$/.test(first) ? Number(first) : -1;
+  return Math.max(runs, index + 1);
+}
+
+/**
+ * {@link replayFailure} for webgl and webgpu: runs the scenario as a job in a headless Chromium
+ * page on that backend (the browser host), from the seed, with shrinking, as `bn-suite run` did,
+ * and takes the page's shrunk counterexample. The browser is closed before this returns.
+ */
+async function replayInPage(
+  found: { scenario: PropertyScenario; file: string },
+  wanted: { scenario: string; backend: BrowserBackendName; seed: number; path: string | undefined; tokenTfjs: string | undefined },
+  request: ReplayRequest,
+  started: number,
+): Promise<ReplayOutcome> {
+  const { scenario } = found;
+  const backend = wanted.backend;
+  const hosts = await openHosts({ backends: [backend], ...(request.browser !== undefined ? { browser: request.browser } : {}) });
+  let result: ScenarioResult;
+  try {
+    const status = hosts.statuses.find((s) => s.name === backend);
+    if (status === undefined || !status.available) {
+      throw new UsageError(`backend '${backend}' is not available here${status !== undefined && !status.available ? ` (${status.kind}): ${status.reason}` : ''}`);
+    }
+    const job: Job = {
+      scenario,
+      backend,
+      otherBackends: [...(request.otherBackends ?? [])],
+      seed: wanted.seed,
+      runs: runsToReach(wanted.path, request.runs ?? DEFAULT_REPLAY_RUNS),
+    };
+    [result] = await hosts.host.run([job]);
+  } finally {
+    await hosts.close();
+  }
+  // The page's token names the tfjs its bundles are (the tfjs under test).
+  const replayed = parseReplayToken(result.replay);
+  const tfjsCore = replayed.tfjs;
+  const where = `${scenario.id} @ ${backend} (seed ${wanted.seed}${wanted.path !== undefined ? `, path ${wanted.path}` : ''}, in a Chromium page)`;
+  const since = wanted.tokenTfjs !== undefined && wanted.tokenTfjs !== tfjsCore ? `; the token came from tfjs ${wanted.tokenTfjs}` : '';
+  if (result.status === 'pass' || result.status === 'unsupported') {
+    throw new UsageError(`${where} does not reproduce on tfjs ${tfjsCore}: the case ${result.status === 'unsupported' ? 'is unsupported' : 'passes'} now${since}`);
+  }
+  // A failure without a case is the page's (a crash, a hang, the property machinery), not tfjs's.
+  if (result.counterexample === null) throw new Error(`replaying ${where} failed: ${result.summary}`);
+  // The result's status, summary and evidence are the failing case's verdict, as the page computed it.
+  const verdict = { status: result.status, summary: result.summary, evidence: result.evidence } as Exclude<CaseVerdict, { status: 'pass' }>;
+  return {
+    scenario,
+    scenarioFile: found.file,
+    invariant: INVARIANTS[scenario.invariant],
+    backend,
+    context: null,
+    seed: wanted.seed,
+    path: replayed.path,
+    token: result.replay,
+    tokenTfjs: wanted.tokenTfjs,
+    counterexample: result.counterexample,
+    verdict,
+    shrinks: result.shrinks,
     durationMs: Math.round(performance.now() - started),
   };
 }

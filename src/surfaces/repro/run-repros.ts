@@ -3,6 +3,7 @@ import { UsageError } from '../../engine/errors';
 import { knownIssuesForTfjs, type KnownIssue } from '../../engine/expectations/known-issues';
 import type { LoadedScenario } from '../../engine/scenarios/types';
 import { activateBackend } from '../../hosts/node/backends';
+import { isBrowserBackend } from '../../engine/backends';
 import type { SuiteResult } from '../../results/schema';
 import { hasReproTemplate } from './render-script';
 import type { Verification } from './verify';
@@ -15,8 +16,10 @@ export type RunRepro =
 
 /**
  * Writes a verified repro for every failing result of a run whose invariant has a template, into
- * `root/<scenario>-<backend>/`. A result that cannot be turned into a repro (a steps scenario, a
- * harness problem) is reported in the returned list and skipped: never fatal. Never prints.
+ * `root/<scenario>-<backend>/`: repro.mjs for a Node backend, index.html verified in headless
+ * Chromium for webgl and webgpu (from the result's own counterexample, not minimized). A result
+ * that cannot be turned into a repro (a steps scenario, a harness problem) is reported in the
+ * returned list and skipped: never fatal. Never prints.
  */
 export async function writeRunRepros(suite: SuiteResult, root: string, scenarios: readonly LoadedScenario[], knownIssues: readonly KnownIssue[]): Promise<RunRepro[]> {
   const repros: RunRepro[] = [];
@@ -24,15 +27,17 @@ export async function writeRunRepros(suite: SuiteResult, root: string, scenarios
     if (result.status !== 'fail' || !hasReproTemplate(result.invariant)) continue;
     const label = `${result.scenario} (${result.invariant}) @ ${result.backend}`;
     try {
-      if (result.counterexample === null) throw new UsageError('a steps scenario has no generated case; repro works on property scenarios');
       const scenario = scenarios.find((s) => s.scenario.id === result.scenario)?.scenario;
-      await activateBackend(result.backend);
+      if (result.counterexample === null) throw new UsageError(`a ${scenario?.kind ?? 'fixed'} scenario has no generated case; repro works on property scenarios`);
+      // A browser backend has no Node backend to activate: its repro runs in a page.
+      if (!isBrowserBackend(result.backend)) await activateBackend(result.backend);
       const report = await createRepro({
         scenario: { id: result.scenario, description: scenario?.description ?? '', invariant: result.invariant },
         backend: result.backend,
         counterexample: result.counterexample,
         outDir: reproDirFor(root, result.scenario, result.backend),
         replayToken: result.replay,
+        runSummary: result.summary,
         knownIssue: matchKnownIssue(result, knownIssuesForTfjs(knownIssues, suite.tfjs['@tensorflow/tfjs-core'])),
       });
       repros.push({ label, written: true, dir: report.dir, verification: report.verification });

@@ -6,19 +6,30 @@ import * as path from 'node:path';
 /** How a generated repro was run and what it did. */
 export interface Verification {
   /**
-   * `linked`: run against the tfjs packages bn-suite itself resolves (a `node_modules` symlink in a
-   * temporary folder); `installed`: after `npm install` from the repro's package.json.
+   * `linked`: repro.mjs run against the tfjs packages bn-suite itself resolves (a `node_modules`
+   * symlink in a temporary folder); `installed`: after `npm install` from the repro's package.json;
+   * `page`: index.html opened in headless Chromium, the CDN bundles replaced by the local ones of
+   * the tfjs under test (verify-page.ts).
    */
-  mode: 'linked' | 'installed';
-  /** The script's exit code (null when it was killed). */
+  mode: 'linked' | 'installed' | 'page';
+  /** The script's exit code, or the page's `BN_SUITE_REPRO.exitCode` (null when it was killed or gave none). */
   exitCode: number | null;
   signal: NodeJS.Signals | null;
-  /** True when the script exited 1 and printed `RESULT: reproduced`. */
+  /** True when the repro exited 1 and printed `RESULT: reproduced`. */
   reproduces: boolean;
+  /** What the script printed, or the lines the page printed into its `<pre>`. */
   stdout: string;
+  /** The script's stderr, or the page's console errors and warnings and its uncaught errors. */
   stderr: string;
-  /** Set when `npm install` failed (the script was not run). */
-  installError?: string;
+  /**
+   * Set when the repro could not be run at all: `npm install` failed, or for a page no Chromium,
+   * Chromium did not start, the tfjs bundles are missing or the page did not load.
+   */
+  setupError?: string;
+  /** Set when a page that started gave no exit code: what happened (it crashed, or gave no result in time). */
+  failure?: string;
+  /** For a page: the Chromium version it ran in. */
+  browser?: string;
   durationMs: number;
 }
 
@@ -111,7 +122,7 @@ export async function verifyReproFiles(script: string, packageJson: string | und
           reproduces: false,
           stdout: '',
           stderr: installed.stderr,
-          installError: `npm install exited ${installed.exitCode ?? installed.signal}: ${installed.stderr.trim().split('\n').slice(-3).join(' ')}`,
+          setupError: `npm install exited ${installed.exitCode ?? installed.signal}: ${installed.stderr.trim().split('\n').slice(-3).join(' ')}`,
           durationMs: Math.round(performance.now() - started),
         };
       }
@@ -132,10 +143,10 @@ export async function verifyReproFiles(script: string, packageJson: string | und
   }
 }
 
-/** One line for people: "reproduces: exit 1" or why not. */
+/** One line for people: "reproduces: exit 1", "not verified: <reason>" or why it did not reproduce. */
 export function formatVerification(v: Verification): string {
-  if (v.installError !== undefined) return `could not verify: ${v.installError}`;
+  if (v.setupError !== undefined) return `not verified: ${v.setupError}`;
   if (v.reproduces) return 'reproduces: exit 1';
-  const how = v.exitCode !== null ? `exit ${v.exitCode}` : `killed by ${v.signal ?? 'a signal'}`;
+  const how = v.exitCode !== null ? `exit ${v.exitCode}` : (v.failure ?? `killed by ${v.signal ?? 'a signal'}`);
   return `did not reproduce (${how}${v.exitCode === 2 ? ', the script threw' : ''})`;
 }

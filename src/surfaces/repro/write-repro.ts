@@ -2,26 +2,32 @@ import { nodeInvariantContext } from '../../hosts/node/services';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { activateBackend } from '../../hosts/node/backends';
-import { BACKEND_PACKAGES, type BackendName } from '../../engine/backends';
+import { activateBackend, probeBackend } from '../../hosts/node/backends';
+import { BACKEND_PACKAGES, isBrowserBackend, type BackendName, type BrowserBackendName } from '../../engine/backends';
+import { UsageError } from '../../engine/errors';
+import { bundlesFor } from '../../hosts/browser/tfjs-bundles';
 import { INVARIANTS } from '../../engine/invariants';
 import type { InvariantContext } from '../../engine/invariants/types';
 import type { CaseSpec } from '../../engine/run/case-spec';
 import type { CaseVerdict } from '../../engine/run/verdict';
-import { tfjsVersions } from '../../hosts/node/tfjs';
+import { resolveTfjsFile, tfjsVersions } from '../../hosts/node/tfjs';
 import { type TfjsVersions } from '../../engine/tfjs';
 import { BN_SUITE_VERSION } from '../../engine/version';
 import { minimizeCase, type MinimizeResult } from './minimize';
-import { renderIssue } from './render-issue';
+import { renderIssue, type SystemInfo } from './render-issue';
+import { renderPageRepro } from './render-page';
 import { assertReproTemplate, captureCase, renderScript, type CaseCapture, type ScenarioMeta } from './render-script';
 import { verifyReproFiles, type Verification } from './verify';
+import { verifyPageRepro, type PageVerifyOptions } from './verify-page';
 
-/** The files of a repro folder. */
-export interface ReproFiles {
-  'repro.mjs': string;
-  'package.json': string;
-  'ISSUE.md': string;
-}
+/**
+ * The files of a repro folder: repro.mjs, package.json and ISSUE.md for a Node backend; index.html
+ * and ISSUE.md for a browser backend.
+ */
+export type ReproFiles = { 'repro.mjs': string; 'package.json': string; 'ISSUE.md': string } | { 'index.html': string; 'ISSUE.md': string };
+
+/** The name of a file in a repro folder. */
+export type ReproFileName = 'repro.mjs' | 'package.json' | 'index.html' | 'ISSUE.md';
 
 /** A file-system-safe folder name for a scenario id (`frozen-moving-stats/fit` -> `frozen-moving-stats-fit`). */
 export function sanitizeName(text: string): string {
@@ -100,10 +106,17 @@ export interface CreateReproOptions {
   outDir: string;
   replayToken?: string;
   knownIssue?: { issue: string; reason: string } | null;
-  /** Minimize the case first (default true). */
+  /** Minimize the case first (default true; never for a browser backend, see {@link createRepro}). */
   minimize?: boolean;
-  /** Run the script before writing: `link` (default) against bn-suite's packages, `install` after npm install, or false. */
+  /**
+   * Run the repro before writing: `link` (default) against bn-suite's packages, `install` after npm
+   * install, or false. A browser repro is always run in headless Chromium unless this is false.
+   */
   verify?: 'link' | 'install' | false;
+  /** What bn-suite's run reported on the backend (the failing result's summary); ISSUE.md quotes it for browser repros. */
+  runSummary?: string;
+  /** How a browser repro is verified (Chromium, timeout); for tests and callers with their own Chromium. */
+  page?: PageVerifyOptions;
 }
 
 /** What {@link createRepro} did. */
@@ -113,8 +126,16 @@ export interface ReproReport {
   minimize: MinimizeResult | null;
   capture: CaseCapture;
   verification: Verification | null;
-  /** Byte size of each written file. */
-  sizes: Record<keyof ReproFiles, number>;
+  /** Byte size of each written file, in the order they are listed to people. */
+  sizes: Partial<Record<ReproFileName, number>>;
+}
+
+function sizesOf(files: ReproFiles): Partial<Record<ReproFileName, number>> {
+  return Object.fromEntries(Object.entries(files).map(([name, content]: [string, string]) => [name, Buffer.byteLength(content)]));
+}
+
+function systemInfo(tfjs: TfjsVersions): SystemInfo {
+  return { os: `${os.type()} ${os.release()} (${process.platform}/${process.arch})`, node: process.versions.node, tfjs };
 }
 
 /**
@@ -122,11 +143,13 @@ export interface ReproReport {
  * weights, data and observed numbers, renders repro.mjs and package.json, runs the script in a
  * fresh process (unless `verify: false`), renders ISSUE.md with the outcome, and writes the three
  * files atomically to `outDir`. The folder is written even when the script does not reproduce
- * (ISSUE.md then says so). Throws a UsageError for an invariant without a template. Never prints.
+ * (ISSUE.md then says so). For a browser backend (webgl, webgpu) see {@link createPageRepro}.
+ * Throws a UsageError for an invariant without a template. Never prints.
  */
 export async function createRepro(options: CreateReproOptions): Promise<ReproReport> {
   const { scenario, backend } = options;
   assertReproTemplate(scenario.invariant);
+  if (isBrowserBackend(backend)) return createPageRepro({ ...options, backend });
   const invariant = INVARIANTS[scenario.invariant];
   const context: InvariantContext = options.context ?? nodeInvariantContext(backend, []);
   await activateBackend(backend);
@@ -151,27 +174,60 @@ export async function createRepro(options: CreateReproOptions): Promise<ReproRep
     backend,
     spec,
     capture,
-    script,
-    packageJson,
-    system: { os: `${os.type()} ${os.release()} (${process.platform}/${process.arch})`, node: process.versions.node, tfjs: versions },
+    repro: { kind: 'script', script, packageJson },
+    system: systemInfo(versions),
     bnSuiteVersion: BN_SUITE_VERSION,
     ...(options.replayToken !== undefined ? { replayToken: options.replayToken } : {}),
+    ...(options.runSummary !== undefined ? { runSummary: options.runSummary } : {}),
     ...(minimized !== null ? { minimize: minimized } : {}),
     knownIssue: options.knownIssue ?? null,
     verification,
   });
   const files: ReproFiles = { 'repro.mjs': script, 'package.json': packageJson, 'ISSUE.md': issue };
   writeReproFolder(options.outDir, files);
-  return {
-    dir: path.resolve(options.outDir),
+  return { dir: path.resolve(options.outDir), spec, minimize: minimized, capture, verification, sizes: sizesOf(files) };
+}
+
+/**
+ * The browser-backend half of {@link createRepro}: `index.html` + ISSUE.md. The case is not
+ * minimized (bn-suite minimizes by re-checking in Node, which would test cpu, not the GPU backend;
+ * ISSUE.md says so). Its initial weights and data are captured on Node's cpu backend: they come
+ * from bn-suite's seeded build and do not depend on the backend. The page is verified in headless
+ * Chromium on the real backend (unless `verify: false`), and ISSUE.md quotes what it printed
+ * there rather than cpu's numbers. Without a usable Chromium the folder is still written and the
+ * verification carries the reason (`setupError`). Never prints.
+ */
+export async function createPageRepro(options: CreateReproOptions & { backend: BrowserBackendName }): Promise<ReproReport> {
+  const { scenario, backend } = options;
+  assertReproTemplate(scenario.invariant);
+  const invariant = INVARIANTS[scenario.invariant];
+  // The page must load exactly the tfjs under test: pin the versions of its bundles.
+  const set = bundlesFor(backend, resolveTfjsFile);
+  if (!set.ok) throw new UsageError(`cannot write a ${backend} page repro: ${set.reason}`);
+  const spec = options.counterexample;
+  // A run on browser backends alone has loaded no Node backend yet: probing loads cpu's module.
+  const cpu = await probeBackend('cpu');
+  if (!cpu.available) throw new UsageError(`cannot capture the case for a ${backend} page repro: Node's cpu backend is unavailable (${cpu.reason})`);
+  await activateBackend('cpu');
+  const capture = await captureCase(scenario.invariant, spec);
+
+  const html = renderPageRepro({ scenario, backend, spec, capture, bnSuiteVersion: BN_SUITE_VERSION, bundles: set.bundles });
+  const verification = options.verify === false ? null : await verifyPageRepro(html, backend, options.page);
+  const issue = renderIssue({
+    scenario,
+    contract: invariant.contract,
+    backend,
     spec,
-    minimize: minimized,
     capture,
+    repro: { kind: 'page', html },
+    system: systemInfo(set.tfjs),
+    bnSuiteVersion: BN_SUITE_VERSION,
+    ...(options.replayToken !== undefined ? { replayToken: options.replayToken } : {}),
+    ...(options.runSummary !== undefined ? { runSummary: options.runSummary } : {}),
+    knownIssue: options.knownIssue ?? null,
     verification,
-    sizes: {
-      'repro.mjs': Buffer.byteLength(script),
-      'package.json': Buffer.byteLength(packageJson),
-      'ISSUE.md': Buffer.byteLength(issue),
-    },
-  };
+  });
+  const files: ReproFiles = { 'index.html': html, 'ISSUE.md': issue };
+  writeReproFolder(options.outDir, files);
+  return { dir: path.resolve(options.outDir), spec, minimize: null, capture, verification, sizes: sizesOf(files) };
 }

@@ -1,4 +1,6 @@
+import { CHROMIUM_ENV } from '../../../src/hosts/browser/chromium';
 import { runCli } from '../../helpers/cli';
+import { pageSkipReason } from './page-skip';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -58,4 +60,49 @@ describe('bn-suite repro: the happy path', () => {
     // A steps scenario cannot be turned into a repro: said on stderr, never fatal.
     expect(result.err).toMatch(/repro keras\/tf-keras-trainable-false-fit \(frozen-moving-stats\) @ cpu: not written: a steps scenario/);
   }, 20_000);
+});
+
+describe('bn-suite repro: browser backends', () => {
+  test('a webgl token without a Chromium is a usage error naming why, and writes nothing', async () => {
+    const out = path.join(tmp, 'no-chromium');
+    const saved = process.env[CHROMIUM_ENV];
+    process.env[CHROMIUM_ENV] = path.join(tmp, 'no-such-chromium');
+    try {
+      const result = await cli(['repro', 'bn-suite:frozen-moving-stats/fit@webgl?seed=20261127&tfjs=4.22.0', '--out', out]);
+      expect(result.code).toBe(2);
+      expect(result.err).toMatch(/backend 'webgl' is not available here \(browser-missing\): BN_SUITE_CHROMIUM=.* is not an executable file/);
+      expect(fs.existsSync(out)).toBe(false);
+    } finally {
+      if (saved === undefined) delete process.env[CHROMIUM_ENV];
+      else process.env[CHROMIUM_ENV] = saved;
+    }
+  }, 20_000);
+
+  const reason = pageSkipReason('webgl');
+  (reason === null ? describe : describe.skip)(`in Chromium on webgl${reason !== null ? `: ${reason}` : ''}`, () => {
+    test('a webgl token is replayed in a page and gives a verified index.html + ISSUE.md, exit 0', async () => {
+      const out = path.join(tmp, 'repro-webgl');
+      // The token `bn-suite run --backend webgl` prints for this known issue (tfjs 4.22, the default seed).
+      const token = 'bn-suite:frozen-moving-stats/fit@webgl?seed=20261127&path=0%3A0%3A0%3A0%3A0%3A0%3A0%3A0%3A0%3A0%3A0%3A0%3A0&tfjs=4.22.0';
+      const result = await cli(['repro', token, '--out', out]);
+      expect(result.err).toMatch(/replayed frozen-moving-stats\/fit @ webgl in \d+\.\d+ s: fail bn\/moving_variance moved/);
+      expect(result.code).toBe(0);
+      expect(result.out).toContain("not minimised: bn-suite minimises in Node; this is the page's shrunk counterexample on webgl");
+      expect(result.out).toMatch(/^wrote .*repro-webgl\/ \(index\.html \d+ bytes, ISSUE\.md\)$/m);
+      expect(result.out).toContain('verification (index.html in headless Chromium, local tfjs bundles): reproduces: exit 1');
+      expect(fs.readdirSync(out).sort()).toEqual(['ISSUE.md', 'index.html']);
+      const issue = fs.readFileSync(path.join(out, 'ISSUE.md'), 'utf8');
+      expect(issue).toContain('Replay token: `bn-suite:frozen-moving-stats/fit@webgl?seed=20261127&path=0%3A0');
+      expect(issue).toContain("bn-suite's run on webgl reported: `bn/moving_variance moved");
+    }, 120_000);
+
+    test('bn-suite run --repro on webgl writes index.html + ISSUE.md for the failing result', async () => {
+      const out = path.join(tmp, 'run-repro-webgl');
+      const result = await cli(['run', '--scenario', 'frozen-moving-stats/fit', '--backend', 'webgl', '--runs', '3', '--out', out, '--repro']);
+      expect(result.code).toBe(0);
+      expect(fs.readdirSync(path.join(out, 'repros'))).toEqual(['frozen-moving-stats-fit-webgl']);
+      expect(fs.readdirSync(path.join(out, 'repros', 'frozen-moving-stats-fit-webgl')).sort()).toEqual(['ISSUE.md', 'index.html']);
+      expect(result.err).toMatch(/repro frozen-moving-stats\/fit \(frozen-moving-stats\) @ webgl: .*\(reproduces: exit 1\)/);
+    }, 180_000);
+  });
 });
