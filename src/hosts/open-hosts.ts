@@ -25,7 +25,7 @@ export interface OpenHostsOptions extends NodeHostOptions {
   /** The backends to probe, in any order; reported in the registry's order. */
   backends: readonly BackendName[];
   /** Browser host settings (job timeout, a Chromium, a launcher): injected by tests and flags. */
-  browser?: Partial<Pick<BrowserHostOptions, 'jobTimeoutMs' | 'chromium' | 'launch'>>;
+  browser?: Partial<Pick<BrowserHostOptions, 'jobTimeoutMs' | 'chromium' | 'launch' | 'tfjsFlags'>>;
 }
 
 /** The hosts of a run, the probed backends, and how to close what was opened. */

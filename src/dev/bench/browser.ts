@@ -23,6 +23,8 @@ import { SHIPPED_EXPECTATIONS, SHIPPED_SCENARIOS } from '../../surfaces/paths';
 
 interface Pass {
   backend: BackendName;
+  /** How the pass differs from tfjs's defaults ('' for none). */
+  variant: string;
   available: boolean;
   reason?: string;
   /** Chromium start, page load and backend probe (0 for Node's cpu). */
@@ -34,14 +36,15 @@ interface Pass {
   unexpected: number;
 }
 
-async function measure(backend: BackendName, runs: number, cacheDir: string): Promise<Pass> {
+async function measure(backend: BackendName, runs: number, cacheDir: string, variant: '' | 'WEBGL_USE_SHAPES_UNIFORMS' = ''): Promise<Pass> {
   const started = performance.now();
-  const hosts = await openHosts({ backends: [backend], cacheDir });
+  const tfjsFlags = variant === '' ? {} : { webgl: { [variant]: true } };
+  const hosts = await openHosts({ backends: [backend], cacheDir, browser: { tfjsFlags } });
   const opened = performance.now();
   try {
     const status = hosts.statuses.find((s) => s.name === backend);
     if (status === undefined || !status.available) {
-      return { backend, available: false, reason: status !== undefined && !status.available ? status.reason : 'not probed', startSeconds: 0, runSeconds: 0, wallSeconds: 0, results: 0, casesRun: 0, unexpected: 0 };
+      return { backend, variant, available: false, reason: status !== undefined && !status.available ? status.reason : 'not probed', startSeconds: 0, runSeconds: 0, wallSeconds: 0, results: 0, casesRun: 0, unexpected: 0 };
     }
     const suite = await runSuite({
       scenarios: loadScenarios(SHIPPED_SCENARIOS),
@@ -55,6 +58,7 @@ async function measure(backend: BackendName, runs: number, cacheDir: string): Pr
     const ended = performance.now();
     return {
       backend,
+      variant,
       available: true,
       startSeconds: (opened - started) / 1000,
       runSeconds: (ended - opened) / 1000,
@@ -76,16 +80,18 @@ async function main(): Promise<void> {
     // Each backend builds its own pre-trained bases (the cache key holds the backend): no pass profits from another's.
     const passes: Pass[] = [];
     for (const backend of ['cpu', 'webgl', 'webgpu'] as const) passes.push(await measure(backend, runs, cacheDir));
+    // Opt-in (bn-suite run --webgl-shape-uniforms): one compiled program per op for every shape.
+    passes.push(await measure('webgl', runs, cacheDir, 'WEBGL_USE_SHAPES_UNIFORMS'));
     const cpu = passes[0];
     const lines = [
       `shipped scenarios, --runs ${runs}, ${os.availableParallelism()} cores; each pass starts from an empty base cache`,
       '',
-      '| backend | start s | run s | wall s | x cpu | results | cases | unexpected |',
-      '|---|---|---|---|---|---|---|---|',
+      '| backend | flags | start s | run s | wall s | x cpu | results | cases | unexpected |',
+      '|---|---|---|---|---|---|---|---|---|',
       ...passes.map((p) =>
         p.available
-          ? `| ${p.backend} | ${p.startSeconds.toFixed(1)} | ${p.runSeconds.toFixed(1)} | ${p.wallSeconds.toFixed(1)} | ${(p.wallSeconds / cpu.wallSeconds).toFixed(2)} | ${p.results} | ${p.casesRun} | ${p.unexpected} |`
-          : `| ${p.backend} | unavailable: ${p.reason} | | | | | | |`,
+          ? `| ${p.backend} | ${p.variant || 'tfjs defaults'} | ${p.startSeconds.toFixed(1)} | ${p.runSeconds.toFixed(1)} | ${p.wallSeconds.toFixed(1)} | ${(p.wallSeconds / cpu.wallSeconds).toFixed(2)} | ${p.results} | ${p.casesRun} | ${p.unexpected} |`
+          : `| ${p.backend} | ${p.variant || 'tfjs defaults'} | unavailable: ${p.reason} | | | | | | |`,
       ),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

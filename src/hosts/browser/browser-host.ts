@@ -48,6 +48,13 @@ export interface BrowserHostOptions {
   packageRoot: string;
   /** Resolves the `mnist` package's browser build, loaded into a page before its first transfer job. */
   mnistBrowserFile: string;
+  /**
+   * tfjs flags per backend, set in the page before the backend starts. Empty by default: pages run
+   * tfjs's defaults, as users' pages do. `WEBGL_USE_SHAPES_UNIFORMS` (webgl shaders that take shapes
+   * as uniforms, so one compiled program serves every shape) halves the shipped scenarios' time on
+   * SwiftShader; it is a different shader path from tfjs's default, so it is opt-in.
+   */
+  tfjsFlags?: Partial<Record<BrowserBackendName, Record<string, boolean | number>>>;
   /** Per-job time limit in milliseconds (default {@link DEFAULT_JOB_TIMEOUT_MS}). */
   jobTimeoutMs?: number;
   /** Where Chromium is (default: {@link findChromium}). */
@@ -100,7 +107,8 @@ export function describeDevice(chromium: string, probe: PageProbe): string {
   const device = `Chromium ${chromium}; ${probe.renderer ?? 'no renderer'}`;
   // Precision is a fact about a running backend only.
   if (!probe.available) return device;
-  return `${device}; ${probe.float32 ? 'float32' : 'float16 textures'}`;
+  const shapeUniforms = probe.flags.WEBGL_USE_SHAPES_UNIFORMS === true ? '; WEBGL_USE_SHAPES_UNIFORMS' : '';
+  return `${device}; ${probe.float32 ? 'float32' : 'float16 textures'}${shapeUniforms}`;
 }
 
 /** An `error` result for a job the page could not finish (crash, page error, timeout). */
@@ -206,7 +214,8 @@ export async function openBrowserHost(options: BrowserHostOptions): Promise<Brow
         const version = browser.version();
         for (const backend of wanted) {
           const set = bundleSets.get(backend) as Extract<BundleSet, { ok: true }>;
-          const setup: PageSetup = { backend, tfjs: set.tfjs, tfjsFingerprint: set.fingerprint };
+          const flags = options.tfjsFlags?.[backend];
+          const setup: PageSetup = { backend, tfjs: set.tfjs, tfjsFingerprint: set.fingerprint, ...(flags !== undefined ? { flags } : {}) };
           const backendVersion = set.tfjs[BACKEND_PACKAGES[backend] as keyof TfjsVersions];
           try {
             const open = await openPage(browser, server.origin, setup);

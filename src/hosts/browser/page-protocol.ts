@@ -18,6 +18,8 @@ export interface PageSetup {
   tfjs: TfjsVersions;
   /** Content hash of the tfjs bundles served to the page (part of cache keys). */
   tfjsFingerprint: string;
+  /** tfjs flags to set before the backend starts (none by default: the page runs tfjs's own defaults). */
+  flags?: Record<string, boolean | number>;
 }
 
 /** What the page found out about its backend and the GPU under it. */

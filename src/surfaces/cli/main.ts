@@ -49,6 +49,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<ExitCode
     .option('--tolerate-unexpected-pass', 'do not fail the run for known issues that now pass')
     .option('--update-expectations', 'rewrite the known-issues file from this run (exits 0)')
     .option('--repro', 'write a standalone repro for every failing result into <out>/repros/ (repro.mjs, package.json, ISSUE.md; index.html and ISSUE.md for webgl/webgpu)')
+    .option('--webgl-shape-uniforms', 'run webgl with WEBGL_USE_SHAPES_UNIFORMS: one shader per op for every shape (about 2x faster on software GPUs; not tfjs\'s default shader path)')
     .option('--job-timeout <seconds>', 'time one job may take in a browser page (webgl, webgpu) before it is reported as hung (default 900)')
     .action(async (flags: RunFlags) => {
       exitCode = await runCommand(flags, io, process.env);

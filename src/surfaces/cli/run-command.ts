@@ -46,6 +46,8 @@ export interface RunFlags {
   repro?: boolean;
   /** Seconds one job may take in a browser page before it is reported as hung. */
   jobTimeout?: string;
+  /** Run webgl with WEBGL_USE_SHAPES_UNIFORMS (fewer shader compiles; not tfjs's default path). */
+  webglShapeUniforms?: boolean;
 }
 
 /** `--job-timeout` in milliseconds (default {@link DEFAULT_JOB_TIMEOUT_MS}); a bad value is a usage error. */
@@ -130,7 +132,7 @@ export async function runCommand(flags: RunFlags, io: CliIo, env: NodeJS.Process
 
   const backendRequest = flags.backend ?? env.BN_BACKENDS;
   const onWarning = (message: string) => io.stderr(`warning: ${message}\n`);
-  const hosts = await openHosts({ backends: backendsToProbe(backendRequest), onWarning, browser: { jobTimeoutMs: pageJobTimeoutMs } });
+  const hosts = await openHosts({ backends: backendsToProbe(backendRequest), onWarning, browser: { jobTimeoutMs: pageJobTimeoutMs, ...(flags.webglShapeUniforms === true ? { tfjsFlags: { webgl: { WEBGL_USE_SHAPES_UNIFORMS: true } } } : {}) } });
   let suite: SuiteResult;
   let selected: BackendName[];
   try {

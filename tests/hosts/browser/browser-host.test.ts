@@ -79,3 +79,16 @@ withChromium(`openBrowserHost in Chromium${chromium.found ? '' : ` (skipped: ${c
     }
   }, 120_000);
 });
+
+import { describeDevice } from '../../../src/hosts/browser/browser-host';
+
+describe('describeDevice', () => {
+  const probe = { backend: 'webgl' as const, available: true, active: 'webgl', renderer: 'ANGLE (SwiftShader)', float32: true, flags: { WEBGL_USE_SHAPES_UNIFORMS: false } };
+  test('Chromium, renderer and precision; a non-default shader path is named', () => {
+    expect(describeDevice('156.0', probe)).toBe('Chromium 156.0; ANGLE (SwiftShader); float32');
+    expect(describeDevice('156.0', { ...probe, float32: false, flags: { WEBGL_USE_SHAPES_UNIFORMS: true } })).toBe('Chromium 156.0; ANGLE (SwiftShader); float16 textures; WEBGL_USE_SHAPES_UNIFORMS');
+  });
+  test('no precision for a backend that does not run', () => {
+    expect(describeDevice('156.0', { ...probe, available: false, float32: false })).toBe('Chromium 156.0; ANGLE (SwiftShader)');
+  });
+});
