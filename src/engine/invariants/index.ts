@@ -9,6 +9,7 @@ import { oracleAgreement } from './oracle-agreement';
 import { roundTrip } from './round-trip';
 import { trainableBookkeeping } from './trainable-bookkeeping';
 import { gradientAgreement } from './gradient-agreement';
+import { trainingAgreement } from './training-agreement';
 import type { Invariant, InvariantId } from './types';
 
 /** Every invariant, by id. A Record, so the compiler refuses a new id without its invariant. */
@@ -24,4 +25,5 @@ export const INVARIANTS: Record<InvariantId, Invariant> = {
   'no-leaked-tensors': noLeakedTensors,
   'trainable-bookkeeping': trainableBookkeeping,
   'gradient-agreement': gradientAgreement,
+  'training-agreement': trainingAgreement,
 };

@@ -15,6 +15,7 @@ export const INVARIANT_IDS = [
   'no-leaked-tensors',
   'trainable-bookkeeping',
   'gradient-agreement',
+  'training-agreement',
 ] as const;
 
 /** One of {@link INVARIANT_IDS}. */
