@@ -7,7 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { BACKEND_NAMES, type BackendName, type BackendStatus } from '../engine/backends';
+import { BACKEND_NAMES, BACKEND_PACKAGES, type BackendName, type BackendStatus } from '../engine/backends';
 import type { ScenarioResult } from '../engine/run/run-scenario';
 import type { Host, Job, JobEvent } from './host';
 import { openBrowserHost, type BrowserHost, type BrowserHostOptions } from './browser/browser-host';
@@ -80,17 +80,26 @@ export async function openHosts(options: OpenHostsOptions): Promise<OpenedHosts>
   const browserNames = BACKEND_NAMES.filter((name): name is BrowserBackendName => options.backends.includes(name) && isBrowserBackend(name));
   const nodeStatuses = await probeBackends(undefined, nodeNames);
   const bnSuiteRequire = createRequire(path.join(PACKAGE_ROOT, 'package.json'));
-  const browser =
-    browserNames.length === 0
-      ? null
-      : await openBrowserHost({
-          backends: browserNames,
-          resolveTfjsFile,
-          packageRoot: PACKAGE_ROOT,
-          mnistBrowserFile: bnSuiteRequire.resolve('mnist/dist/mnist.js'),
-          ...options.browser,
-        });
-  const byName = new Map<BackendName, BackendStatus>([...nodeStatuses, ...(browser?.statuses ?? [])].map((s) => [s.name, s]));
+  let browser: BrowserHost | null = null;
+  let browserStatuses: BackendStatus[] = [];
+  if (browserNames.length > 0) {
+    try {
+      browser = await openBrowserHost({
+        backends: browserNames,
+        resolveTfjsFile,
+        packageRoot: PACKAGE_ROOT,
+        mnistBrowserFile: bnSuiteRequire.resolve('mnist/dist/mnist.js'),
+        ...options.browser,
+      });
+      browserStatuses = browser.statuses;
+    } catch (error) {
+      // bn-suite's own setup (an unbuilt page engine, a server that cannot listen): the browser
+      // backends cannot run, which is said as their status; the Node backends still run.
+      const reason = `bn-suite could not start its browser host: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
+      browserStatuses = browserNames.map((name) => ({ name, available: false, packageName: BACKEND_PACKAGES[name], kind: 'init-failed', reason }));
+    }
+  }
+  const byName = new Map<BackendName, BackendStatus>([...nodeStatuses, ...browserStatuses].map((s) => [s.name, s]));
   const statuses = BACKEND_NAMES.flatMap((name) => (byName.has(name) ? [byName.get(name) as BackendStatus] : []));
   const nodeOptions: NodeHostOptions = {
     ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),

@@ -70,7 +70,8 @@ function describeBrowserBackends(title: string, scenarios: readonly Scenario[], 
   let hosts: OpenedHosts | null = null;
   if (usable.length > 0) {
     beforeAll(async () => {
-      hosts = await openHosts({ backends: usable.map((s) => s.name) });
+      // Below jest's 600 s per test: a hung page job is reported by the host, never left running into the next test.
+      hosts = await openHosts({ backends: usable.map((s) => s.name), browser: { jobTimeoutMs: 540_000 } });
       const lost = hosts.statuses.filter((s) => !s.available);
       if (lost.length > 0) throw new Error(`browser backends probed as usable cannot start now: ${lost.map((s) => `${s.name}: ${!s.available ? s.reason : ''}`).join('; ')}`);
     }, 120_000);

@@ -174,20 +174,26 @@ export async function checkBnGradients(bn: Layer, features: Layer | null, x: Ten
       // Inference first: a training-mode call moves the moving statistics the inference gradient uses.
       const loss = (input: Tensor): Scalar => tf.sum(tf.mul(bn.apply(input, { training }) as Tensor, dyTensor));
       const bnVars = [gammaVar, betaVar].filter((v): v is Variable => v !== null);
-      const dxTensor = tf.grad((input: Tensor) => loss(input))(z);
-      const tensors: Record<string, Tensor> = { dx: dxTensor };
-      if (bnVars.length > 0) {
-        const { value, grads } = tf.variableGrads(() => loss(z), bnVars);
-        value.dispose();
-        if (gammaVar !== null) tensors.dgamma = grads[gammaVar.name];
-        if (betaVar !== null) tensors.dbeta = grads[betaVar.name];
-      }
-      if (denseBefore && kernelVar !== null) {
-        const denseVars = [kernelVar, ...(biasVar !== null ? [biasVar] : [])];
-        const { value, grads } = tf.variableGrads(() => loss(features.apply(x) as Tensor), denseVars);
-        value.dispose();
-        tensors.kernel = grads[kernelVar.name];
-        if (biasVar !== null) tensors.bias = grads[biasVar.name];
+      const tensors: Record<string, Tensor> = {};
+      try {
+        tensors.dx = tf.grad((input: Tensor) => loss(input))(z);
+        if (bnVars.length > 0) {
+          const { value, grads } = tf.variableGrads(() => loss(z), bnVars);
+          value.dispose();
+          if (gammaVar !== null) tensors.dgamma = grads[gammaVar.name];
+          if (betaVar !== null) tensors.dbeta = grads[betaVar.name];
+        }
+        if (denseBefore && kernelVar !== null) {
+          const denseVars = [kernelVar, ...(biasVar !== null ? [biasVar] : [])];
+          const { value, grads } = tf.variableGrads(() => loss(features.apply(x) as Tensor), denseVars);
+          value.dispose();
+          tensors.kernel = grads[kernelVar.name];
+          if (biasVar !== null) tensors.bias = grads[biasVar.name];
+        }
+      } catch (error) {
+        // A gradient tfjs cannot compute is the verdict; the ones it already made are still ours to free.
+        tf.dispose(Object.values(tensors));
+        throw error;
       }
       const actual = await readAll(tensors);
       const moments = training ? batchMoments(zDense, params.axis) : { mean: stats.mean.values, variance: stats.variance.values };

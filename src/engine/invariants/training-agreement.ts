@@ -157,6 +157,15 @@ export const trainingAgreement = defineInvariant({
     if (spec.model.architecture !== 'dense' || spec.model.inputShape.length !== 1 || spec.model.classes !== 0 || spec.model.nested) {
       throw new UnsupportedCaseError('training-agreement re-implements a dense → BN model on rank-2 input without a head; this case is another model', context.backend);
     }
+    // The allowance is first order in the steps and the re-implementation normalizes the last axis:
+    // outside this range a failure could be bn-suite's bound, not tfjs.
+    const { axis, epsilon } = spec.model.bn;
+    if (!(axis === -1 || axis === 1) || spec.steps < 1 || spec.steps > 3 || spec.learningRate > 0.1 || spec.data.scale < 0.5 || epsilon < 1e-3) {
+      throw new UnsupportedCaseError(
+        `training-agreement's float32 allowance is validated for the last axis, 1-3 steps, learning rate <= 0.1, data scale >= 0.5 and epsilon >= 0.001; this case has axis ${axis}, ${spec.steps} steps, learning rate ${spec.learningRate}, data scale ${spec.data.scale}, epsilon ${epsilon}`,
+        context.backend,
+      );
+    }
     const unfrozen: CaseSpec = { ...spec, freeze: 'none', entryPoint: 'trainOnBatch' };
     return withCase(unfrozen, async (run) => {
       const model = run.built.model;

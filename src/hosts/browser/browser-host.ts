@@ -219,7 +219,10 @@ export async function openBrowserHost(options: BrowserHostOptions): Promise<Brow
           const backendVersion = set.tfjs[BACKEND_PACKAGES[backend] as keyof TfjsVersions];
           try {
             const open = await openPage(browser, server.origin, setup);
-            const probe = await evaluateSetup(open);
+            const probe = await evaluateSetup(open).catch(async (error: unknown) => {
+              await open.page.close().catch(() => undefined);
+              throw error;
+            });
             info[backend] = { chromium: version, probe };
             const device = describeDevice(version, probe);
             if (probe.available) {
@@ -258,10 +261,15 @@ export async function openBrowserHost(options: BrowserHostOptions): Promise<Brow
     page.on('crash', () => {
       open.broken = 'crashed (renderer process gone)';
     });
-    await page.goto(`${origin}/${setup.backend}.html`, { waitUntil: 'load', timeout: 60_000 });
-    const hasEngine = await page.evaluate((name) => typeof (globalThis as Record<string, unknown>)[name] === 'object', PAGE_ENGINE_GLOBAL);
-    if (!hasEngine) throw new Error(`the page has no bn-suite engine after loading (console: ${open.console.slice(-3).join(' | ') || 'empty'})`);
-    return open;
+    try {
+      await page.goto(`${origin}/${setup.backend}.html`, { waitUntil: 'load', timeout: 60_000 });
+      const hasEngine = await page.evaluate((name) => typeof (globalThis as Record<string, unknown>)[name] === 'object', PAGE_ENGINE_GLOBAL);
+      if (!hasEngine) throw new Error(`the page has no bn-suite engine after loading (console: ${open.console.slice(-3).join(' | ') || 'empty'})`);
+      return open;
+    } catch (error) {
+      await page.close().catch(() => undefined);
+      throw error;
+    }
   }
 
   function evaluateSetup(open: OpenPage): Promise<PageProbe> {
@@ -276,21 +284,28 @@ export async function openBrowserHost(options: BrowserHostOptions): Promise<Brow
     const open = pages.get(backend);
     if (open === undefined) throw new HarnessError(`no ${backend} page is open (the backend was not probed as available)`);
     const started = performance.now();
-    if (job.scenario.kind === 'transfer' && !open.mnistLoaded) {
-      await open.page.addScriptTag({ url: '/bn-suite/mnist.js' });
-      open.mnistLoaded = true;
-    }
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), jobTimeoutMs);
     });
-    const crashed = new Promise<'crash'>((resolve) => open.page.once('crash', () => resolve('crash')));
-    const evaluation = open.page
-      .evaluate(([name, pageJob]) => ((globalThis as unknown as Record<string, PageEngine>)[name] as PageEngine).runJob(pageJob), [PAGE_ENGINE_GLOBAL, job] as const)
-      .then((reply): PageJobReply | { lost: string } => reply)
-      .catch((error: unknown): { lost: string } => ({ lost: (error instanceof Error ? error.message : String(error)).split('\n')[0] }));
+    let onCrash: (() => void) | undefined;
+    const crashed = new Promise<'crash'>((resolve) => {
+      onCrash = () => resolve('crash');
+      open.page.once('crash', onCrash);
+    });
+    const lost = (error: unknown): { lost: string } => ({ lost: (error instanceof Error ? error.message : String(error)).split('\n')[0] });
+    const evaluation = (async (): Promise<PageJobReply | { lost: string }> => {
+      // The digits are loaded once per page, before its first transfer job; a failure here is the page's.
+      if (job.scenario.kind === 'transfer' && !open.mnistLoaded) {
+        await open.page.addScriptTag({ url: '/bn-suite/mnist.js' });
+        open.mnistLoaded = true;
+      }
+      return open.page.evaluate(([name, pageJob]) => ((globalThis as unknown as Record<string, PageEngine>)[name] as PageEngine).runJob(pageJob), [PAGE_ENGINE_GLOBAL, job] as const);
+    })().catch(lost);
     const outcome = await Promise.race([evaluation, timeout, crashed]);
     clearTimeout(timer);
+    // One listener per job would pile up on a long run.
+    if (onCrash !== undefined) open.page.off('crash', onCrash);
     const elapsed = Math.round(performance.now() - started);
     if (outcome !== 'timeout' && outcome !== 'crash' && !('lost' in outcome)) {
       if (outcome.ok) return outcome.result;
@@ -309,8 +324,9 @@ export async function openBrowserHost(options: BrowserHostOptions): Promise<Brow
     if (browser !== null && server !== null && !closed) {
       try {
         const fresh = await openPage(browser, server.origin, open.setup);
-        const probe = await evaluateSetup(fresh);
-        if (probe.available) pages.set(backend, fresh);
+        const probe = await evaluateSetup(fresh).catch(() => null);
+        if (probe?.available === true) pages.set(backend, fresh);
+        else await fresh.page.close().catch(() => undefined);
       } catch {
         // No page for the next jobs of this backend: they get the same error, not a hang.
       }

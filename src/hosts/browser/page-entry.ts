@@ -101,8 +101,9 @@ async function setup(request: PageSetup): Promise<PageProbe> {
   if (tf.findBackendFactory(backend) == null) return unavailable(`the ${backend} bundle registered no '${backend}' backend in tfjs-core ${tf.version_core}`);
   if (renderer === null) return unavailable(backend === 'webgl' ? 'the page has no WebGL 2 context' : 'navigator.gpu.requestAdapter() found no adapter');
   let ok = false;
-  for (const [flag, value] of Object.entries(request.flags ?? {})) tf.env().set(flag, value);
   try {
+    // An older tfjs that does not know a flag throws here: that is the backend's init failing.
+    for (const [flag, value] of Object.entries(request.flags ?? {})) tf.env().set(flag, value);
     ok = await tf.setBackend(backend);
     await tf.ready();
   } catch (error) {

@@ -100,7 +100,7 @@ export function probeBackendModule(name: BackendName, loader: ModuleLoader = nod
 export async function probeBackend(name: BackendName, loader: ModuleLoader = nodeRequireLoader): Promise<BackendStatus> {
   if (isBrowserBackend(name)) {
     // Loading tfjs-backend-webgl into Node would register a backend that cannot start here.
-    return { name, available: false, packageName: BACKEND_PACKAGES[name], kind: 'init-failed', reason: `${name} runs in a browser page, not in this Node process (the browser host probes it; tfjs version matrices run Node backends only)` };
+    return { name, available: false, packageName: BACKEND_PACKAGES[name], kind: 'init-failed', reason: `${name} runs in a browser page, not in this Node process (the browser host probes it)` };
   }
   const loaded = probeBackendModule(name, loader);
   if (!loaded.available) return loaded;

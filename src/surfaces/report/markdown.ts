@@ -56,13 +56,18 @@ export function accuracyTableMarkdown(suite: SuiteResult): string {
   ].join('\n');
 }
 
-/** `summary.md`: results per scenario x backend, conformance matrix, unavailable backends. */
-/** The largest `maxAbsDiff` a result's evidence carries (its own, or its parts'), for side-by-side cells. */
-function largestDifference(evidence: Record<string, unknown>): number | null {
+/**
+ * The largest `maxAbsDiff` a result's evidence carries (its own, or its parts'; of a failing result,
+ * its failing parts'), for side-by-side cells.
+ */
+function largestDifference(evidence: Record<string, unknown>, failing: boolean): number | null {
   const values: number[] = [];
   if (typeof evidence.maxAbsDiff === 'number') values.push(evidence.maxAbsDiff);
   if (Array.isArray(evidence.parts)) {
-    for (const part of evidence.parts as Array<{ maxAbsDiff?: unknown }>) if (typeof part?.maxAbsDiff === 'number') values.push(part.maxAbsDiff);
+    for (const part of evidence.parts as Array<{ maxAbsDiff?: unknown; ok?: unknown }>) {
+      if (failing && part?.ok === true) continue;
+      if (typeof part?.maxAbsDiff === 'number') values.push(part.maxAbsDiff);
+    }
   }
   return values.length > 0 ? Math.max(...values) : null;
 }
@@ -85,7 +90,7 @@ export function backendDifferencesMarkdown(suite: SuiteResult): string {
     const cells = backends.map((backend) => {
       const r = results.find((x) => x.backend === backend);
       if (r === undefined) return 'not run';
-      const difference = largestDifference(r.evidence as Record<string, unknown>);
+      const difference = largestDifference(r.evidence as Record<string, unknown>, r.status === 'fail');
       const number = difference !== null ? ` (max abs diff ${difference.toPrecision(3)})` : '';
       return cell(`**${r.status}**${number}${r.summary !== '' ? `: ${r.summary}` : ''}`);
     });
@@ -95,6 +100,7 @@ export function backendDifferencesMarkdown(suite: SuiteResult): string {
   return [`| scenario | invariant | ${backends.join(' | ')} |`, `|---|---|${backends.map(() => '---').join('|')}|`, ...rows].join('\n');
 }
 
+/** `summary.md`: results per scenario x backend, conformance matrix, unavailable backends. */
 export function summaryMarkdown(suite: SuiteResult): string {
   const s = suite.summary;
   const lines = [

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { DEFAULT_CONSTRAINTS } from '../../engine/arbitraries/case';
 import { activateBackend, probeBackend } from '../../hosts/node/backends';
 import { BACKEND_NAMES, isBrowserBackend, type BackendName, type BrowserBackendName } from '../../engine/backends';
-import { UsageError } from '../../engine/errors';
+import { HarnessError, UsageError } from '../../engine/errors';
 import { INVARIANTS } from '../../engine/invariants';
 import type { Invariant, InvariantContext } from '../../engine/invariants/types';
 import type { CaseSpec } from '../../engine/run/case-spec';
@@ -200,7 +200,7 @@ async function replayInPage(
     throw new UsageError(`${where} does not reproduce on tfjs ${tfjsCore}: the case ${result.status === 'unsupported' ? 'is unsupported' : 'passes'} now${since}`);
   }
   // A failure without a case is the page's (a crash, a hang, the property machinery), not tfjs's.
-  if (result.counterexample === null) throw new Error(`replaying ${where} failed: ${result.summary}`);
+  if (result.counterexample === null) throw new HarnessError(`replaying ${where} failed: ${result.summary}`);
   // The result's status, summary and evidence are the failing case's verdict, as the page computed it.
   const verdict = { status: result.status, summary: result.summary, evidence: result.evidence } as Exclude<CaseVerdict, { status: 'pass' }>;
   return {
