@@ -65,3 +65,39 @@ export function caseSpec(overrides: CaseSpecOverrides = {}): CaseSpec {
     learningRate: 0.01,
   };
 }
+
+/** fast-check's shrunk counterexample of frozen-moving-stats/fit on webgl and webgpu (tfjs 4.22, seed 20261127): the repro tests' smallest failing case. */
+export const FROZEN_FIT_COUNTEREXAMPLE: CaseSpec = {
+  model: {
+    architecture: 'bn-only',
+    inputShape: [1],
+    hiddenUnits: 1,
+    bn: { axis: 1, momentum: 0, epsilon: 0.00001, center: true, scale: true, movingMeanInit: 0, movingVarianceInit: 1 },
+    classes: 2,
+    nested: false,
+    seed: 0,
+  },
+  data: { batch: 1, mean: 0, scale: 0, seed: 0 },
+  freeze: 'bn',
+  entryPoint: 'fit',
+  steps: 1,
+  learningRate: 0.001,
+};
+
+/** A frozen-BN case with dense features and several values per tensor, for the repro templates. */
+export const DENSE_FROZEN_CASE: CaseSpec = {
+  model: {
+    architecture: 'dense',
+    inputShape: [3],
+    hiddenUnits: 2,
+    bn: { axis: -1, momentum: 0.9, epsilon: 1e-3, center: true, scale: true, movingMeanInit: 0, movingVarianceInit: 1 },
+    classes: 2,
+    nested: false,
+    seed: 7,
+  },
+  data: { batch: 4, mean: 2, scale: 1.5, seed: 11 },
+  freeze: 'bn',
+  entryPoint: 'fit',
+  steps: 1,
+  learningRate: 0.01,
+};

@@ -7,7 +7,7 @@ import { compareArrays, float32MeanErrorBound, float32Tolerance, formatCompariso
 import { normalizeAxis, type DenseArray } from '../oracle/dense-array';
 import { bnInput } from '../run/case-run';
 import { withCase } from '../run/observe';
-import { toDense } from '../run/tensor-data';
+import { maxAbs, toDense } from '../run/tensor-data';
 import { tf } from '../tfjs';
 import { defineInvariant } from './types';
 
@@ -25,7 +25,7 @@ export interface GradientPartResult {
 }
 
 /** Per-channel facts the tolerances are derived from (see {@link gradientTolerances}). */
-interface ChannelScale {
+export interface ChannelScale {
   /** 1/sqrt(σ² + ε) of the statistics in use (batch or moving). */
   s: number;
   /** |γ| (1 without scale). */
@@ -84,7 +84,11 @@ export function gradientTolerances(reductionSize: number, channels: readonly Cha
   };
 }
 
-function channelScales(x: DenseArray, dy: DenseArray, params: BnOracleParams, mean: ArrayLike<number>, variance: ArrayLike<number>, training: boolean): ChannelScale[] {
+/**
+ * The {@link ChannelScale} of every channel of BN input `x` with upstream gradient `dy`, normalized
+ * with `mean` / `variance` (the batch's in training mode, the moving ones in inference mode).
+ */
+export function channelScales(x: DenseArray, dy: DenseArray, params: BnOracleParams, mean: ArrayLike<number>, variance: ArrayLike<number>, training: boolean): ChannelScale[] {
   const rank = x.shape.length;
   const axis = normalizeAxis(params.axis, rank);
   const channels = x.shape[axis];
@@ -238,12 +242,6 @@ export async function checkBnGradients(bn: Layer, features: Layer | null, x: Ten
     dyTensor.dispose();
   }
   return results;
-}
-
-function maxAbs(values: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) m = Math.max(m, Math.abs(values[i]));
-  return m;
 }
 
 /**

@@ -6,9 +6,10 @@ import type { DenseArray } from '../oracle/dense-array';
 import type { CaseSpec } from '../run/case-spec';
 import { UnsupportedCaseError } from '../run/verdict';
 import { withCase } from '../run/observe';
+import { maxAbs } from '../run/tensor-data';
 import { captureSnapshot } from '../snapshot/snapshot';
 import { tf } from '../tfjs';
-import { gradientTolerances } from './gradient-agreement';
+import { channelScales, gradientTolerances } from './gradient-agreement';
 import { defineInvariant } from './types';
 
 /** The weights a short training run moves, as snapshot keys. */
@@ -33,12 +34,6 @@ function matMul(a: ArrayLike<number>, rows: number, cols: number, b: ArrayLike<n
     }
   }
   return out;
-}
-
-function maxAbs(values: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < values.length; i++) m = Math.max(m, Math.abs(values[i]));
-  return m;
 }
 
 /** The float64 state of the dense → BN model, and the absolute error float32 may have put in each weight so far. */
@@ -88,22 +83,7 @@ export function referenceTraining(x: DenseArray, t: DenseArray, initial: Record<
 
     // Allowances: what float32 may have gotten wrong in this step's gradients.
     const maxAbsZ = channelMaxAbs(z, -1);
-    const channels = Array.from({ length: units }, (_, c) => {
-      const s = 1 / Math.sqrt(variance[c] + bn.epsilon);
-      let maxDy = 0;
-      let maxXhat = 0;
-      let sumAbsDy = 0;
-      let sumAbsDyXhat = 0;
-      for (let b = 0; b < batch; b++) {
-        const g = Math.abs(dy[b * units + c]);
-        const xhat = Math.abs((pre[b * units + c] - mean[c]) * s);
-        maxDy = Math.max(maxDy, g);
-        maxXhat = Math.max(maxXhat, xhat);
-        sumAbsDy += g;
-        sumAbsDyXhat += g * xhat;
-      }
-      return { s, gain: bn.scale ? Math.abs(w['bn/gamma'][c]) : 1, maxDy, maxXhat, sumAbsDy, sumAbsDyXhat, relativeMeanError: float32MeanErrorBound(batch, maxAbsZ[c]) * s };
-    });
+    const channels = channelScales(z, dyArray, params, mean, variance, true);
     const tol = gradientTolerances(batch, channels);
     const maxAbsX = maxAbs(x.values);
     const dxAllowance = tol.dx.atol + tol.dx.rtol * maxAbs(grads.dx);

@@ -3,30 +3,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { activateBackend, probeBackend } from '../../../src/hosts/node/backends';
 import { UsageError } from '../../../src/engine/errors';
-import type { CaseSpec } from '../../../src/engine/run/case-spec';
+import { DENSE_FROZEN_CASE as SPEC } from '../../helpers/fixtures';
 import { inlineCode, renderIssue } from '../../../src/surfaces/repro/render-issue';
 import { captureCase, float32Literal, renderScript, stringLiteral, type ScenarioMeta } from '../../../src/surfaces/repro/render-script';
 import { verifyRepro } from '../../../src/surfaces/repro/verify';
 import { reproPackageJson, sanitizeName } from '../../../src/surfaces/repro/write-repro';
 import { tfjsVersions } from '../../../src/hosts/node/tfjs';
-
-/** A small frozen-BN case that fails on tfjs 4.22 (the moving statistics drift through fit). */
-const SPEC: CaseSpec = {
-  model: {
-    architecture: 'dense',
-    inputShape: [3],
-    hiddenUnits: 2,
-    bn: { axis: -1, momentum: 0.9, epsilon: 1e-3, center: true, scale: true, movingMeanInit: 0, movingVarianceInit: 1 },
-    classes: 2,
-    nested: false,
-    seed: 7,
-  },
-  data: { batch: 4, mean: 2, scale: 1.5, seed: 11 },
-  freeze: 'bn',
-  entryPoint: 'fit',
-  steps: 1,
-  learningRate: 0.01,
-};
 
 const HOSTILE_ID = 'evil/"quote\'s`back`${process.exit(7)}\\path\nnew line\u2028ls\u2029ps</script>*/ // \u0000end';
 const HOSTILE_DESCRIPTION = "desc `${process.exit(7)}` \"); process.exit(7); ('\r\n\\\\ \u2028 ```` fence ` '; process.exit(7); //";

@@ -2,7 +2,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { UsageError } from '../../../src/engine/errors';
-import type { CaseSpec } from '../../../src/engine/run/case-spec';
 import { bundlesFor, type TfjsBundle } from '../../../src/hosts/browser/tfjs-bundles';
 import { activateBackend, probeBackend } from '../../../src/hosts/node/backends';
 import { resolveTfjsFile, tfjsVersions } from '../../../src/hosts/node/tfjs';
@@ -11,42 +10,7 @@ import { captureCase, renderScript, stringLiteral, type CaseCapture, type Scenar
 import { formatVerification } from '../../../src/surfaces/repro/verify';
 import { localizePage, verifyPageRepro } from '../../../src/surfaces/repro/verify-page';
 import { createRepro } from '../../../src/surfaces/repro/write-repro';
-
-/** fast-check's shrunk counterexample of frozen-moving-stats/fit on webgl and webgpu (tfjs 4.22, seed 20261127). */
-const FROZEN_FIT: CaseSpec = {
-  model: {
-    architecture: 'bn-only',
-    inputShape: [1],
-    hiddenUnits: 1,
-    bn: { axis: 1, momentum: 0, epsilon: 0.00001, center: true, scale: true, movingMeanInit: 0, movingVarianceInit: 1 },
-    classes: 2,
-    nested: false,
-    seed: 0,
-  },
-  data: { batch: 1, mean: 0, scale: 0, seed: 0 },
-  freeze: 'bn',
-  entryPoint: 'fit',
-  steps: 1,
-  learningRate: 0.001,
-};
-
-/** A larger case (dense features, several values per tensor) for the mode-switch template. */
-const MODE_SWITCH: CaseSpec = {
-  model: {
-    architecture: 'dense',
-    inputShape: [3],
-    hiddenUnits: 2,
-    bn: { axis: -1, momentum: 0.9, epsilon: 1e-3, center: true, scale: true, movingMeanInit: 0, movingVarianceInit: 1 },
-    classes: 2,
-    nested: false,
-    seed: 7,
-  },
-  data: { batch: 4, mean: 2, scale: 1.5, seed: 11 },
-  freeze: 'bn',
-  entryPoint: 'fit',
-  steps: 1,
-  learningRate: 0.01,
-};
+import { DENSE_FROZEN_CASE as MODE_SWITCH, FROZEN_FIT_COUNTEREXAMPLE as FROZEN_FIT } from '../../helpers/fixtures';
 
 const HOSTILE_ID = 'evil/</script><script>window.BN_SUITE_REPRO={exitCode:0}</script><!-- `${x}` \u2028';
 const HOSTILE_DESCRIPTION = '</SCRIPT >< /script> <!-- --> <Script src=x> "quotes" \'single\' \\ back';

@@ -12,24 +12,7 @@ import { formatVerification } from '../../../src/surfaces/repro/verify';
 import { verifyPageRepro } from '../../../src/surfaces/repro/verify-page';
 import { createRepro } from '../../../src/surfaces/repro/write-repro';
 import { pageSkipReason } from './page-skip';
-
-/** fast-check's shrunk counterexample of frozen-moving-stats/fit on webgl and webgpu (tfjs 4.22, seed 20261127). */
-const FROZEN_FIT: CaseSpec = {
-  model: {
-    architecture: 'bn-only',
-    inputShape: [1],
-    hiddenUnits: 1,
-    bn: { axis: 1, momentum: 0, epsilon: 0.00001, center: true, scale: true, movingMeanInit: 0, movingVarianceInit: 1 },
-    classes: 2,
-    nested: false,
-    seed: 0,
-  },
-  data: { batch: 1, mean: 0, scale: 0, seed: 0 },
-  freeze: 'bn',
-  entryPoint: 'fit',
-  steps: 1,
-  learningRate: 0.001,
-};
+import { FROZEN_FIT_COUNTEREXAMPLE as FROZEN_FIT } from '../../helpers/fixtures';
 
 /** The same for mode-switch on webgl (the training-mode output differs by about 0.005). */
 const MODE_SWITCH: CaseSpec = { ...FROZEN_FIT, data: { ...FROZEN_FIT.data, scale: 0.5 } };
