@@ -12,6 +12,7 @@ import { CONTRACT_IDS } from '../engine/contracts/contracts';
 import type { Conformance } from '../engine/contracts/conformance';
 import type { KnownIssue } from '../engine/expectations/known-issues';
 import { OUTCOMES } from '../engine/expectations/classify';
+import { expectedFingerprintSchema, fingerprintSchema } from '../engine/expectations/fingerprint';
 import { ENTRY_POINTS, type CaseSpec } from '../engine/run/case-spec';
 import type { ScenarioResult } from '../engine/run/run-scenario';
 import { VERDICT_STATUSES } from '../engine/run/verdict';
@@ -69,6 +70,8 @@ export const scenarioResultSchema = z.object({
   status: z.enum(VERDICT_STATUSES),
   summary: z.string(),
   evidence,
+  // Absent in results written before fingerprints existed: read as none.
+  fingerprint: fingerprintSchema.nullable().default(null),
   counterexample: caseSpecSchema.nullable(),
   casesRun: z.number().int().nonnegative(),
   unsupportedCases: z.number().int().nonnegative(),
@@ -100,6 +103,9 @@ const knownIssue = z.object({
   reason: z.string(),
   outcomes: z.array(z.enum(['fail', 'error', 'unsupported'])),
   message: z.string().optional(),
+  summary: z.string().optional(),
+  fingerprint: expectedFingerprintSchema.optional(),
+  tfjs: z.string().optional(),
 }) satisfies z.ZodType<KnownIssue>;
 
 const backendStatus = z.discriminatedUnion('available', [

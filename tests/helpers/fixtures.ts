@@ -20,6 +20,7 @@ export function resultRecord(overrides: Partial<ResultRecord> = {}): ResultRecor
     status: 'pass',
     summary: '',
     evidence: {},
+    fingerprint: null,
     counterexample: null,
     casesRun: 1,
     unsupportedCases: 0,

@@ -1,5 +1,6 @@
 import type { ScenarioResult } from '../run/run-scenario';
 import type { KnownIssue } from './known-issues';
+import { fingerprintMismatch } from './fingerprint';
 
 /**
  * How a result compares with the expectations:
@@ -47,10 +48,16 @@ export function classifyResult(result: ScenarioResult, knownIssues: readonly Kno
 
 /**
  * An `error` result matches an entry only when its thrown message matches the entry's `message`
- * pattern; a `fail` result only when its summary matches the entry's `summary` pattern, if it has one.
+ * pattern; a `fail` result only when its summary matches the entry's `summary` pattern and its
+ * fingerprint fits the entry's `fingerprint`, for each of the two the entry has.
  */
 function detailMatches(result: ScenarioResult, knownIssue: KnownIssue): boolean {
-  if (result.status === 'fail') return knownIssue.summary === undefined || new RegExp(knownIssue.summary).test(result.summary);
+  if (result.status === 'fail') {
+    if (knownIssue.summary !== undefined && !new RegExp(knownIssue.summary).test(result.summary)) return false;
+    if (knownIssue.fingerprint === undefined) return true;
+    // A failure without a fingerprint (results from before fingerprints) cannot show it fits.
+    return result.fingerprint !== null && fingerprintMismatch(result.fingerprint, knownIssue.fingerprint) === null;
+  }
   if (result.status !== 'error' || knownIssue.message === undefined) return true;
   const thrown = typeof result.evidence.message === 'string' ? result.evidence.message : result.summary;
   return new RegExp(knownIssue.message).test(thrown);

@@ -2,6 +2,7 @@ import semver from 'semver';
 import { z } from 'zod';
 import { BACKEND_NAMES } from '../backends';
 import { INVARIANT_IDS } from '../invariants/types';
+import { expectedFingerprintSchema } from './fingerprint';
 
 /** A regular expression given as a string, checked to compile. */
 const regexPattern = z
@@ -28,6 +29,13 @@ const knownIssueSchema = z
      * unexpected failure instead of being absorbed by the entry.
      */
     summary: regexPattern.optional(),
+    /**
+     * For `fail` outcomes: what the failure consists of (the parts that may fail, and the band its
+     * magnitude falls in), matched against each failure's fingerprint. A failure of another part,
+     * or one far larger or smaller, is a different fault: an unexpected failure. Written by
+     * `--update-expectations` from the failures a run saw.
+     */
+    fingerprint: expectedFingerprintSchema.optional(),
     /**
      * The tfjs-core versions the entry is about, as a semver range (`">=1.0.0 <4.23.0"`); absent
      * means every version. Outside its range an entry is neither applied nor stale, so one file

@@ -10,6 +10,7 @@ import { withCase } from '../run/observe';
 import { maxAbs, toDense } from '../run/tensor-data';
 import { captureSnapshot, weightKind, type Snapshot } from '../snapshot/snapshot';
 import { tf } from '../tfjs';
+import { fingerprintOf } from '../expectations/fingerprint';
 import { defineInvariant } from './types';
 
 /** What one backend produced for a case: predictions after training, and every trained weight. */
@@ -271,6 +272,7 @@ export const backendParity = defineInvariant({
         return `${r.backend} vs ${context.backend}: ${what}`;
       })
       .join('; ');
-    return { status: 'fail', summary, evidence };
+    const parts = failing.flatMap((r) => [...(!r.predictions.ok ? [`${r.backend} predictions`] : []), ...r.failingWeights.map((w) => `${r.backend} ${w}`)]);
+    return { status: 'fail', summary, evidence, fingerprint: fingerprintOf(parts, null) };
   },
 });

@@ -1,6 +1,7 @@
 import { withSeed } from '../determinism/with-seed';
 import type { CaseSpec } from '../run/case-spec';
 import { trainedWeightBytes } from '../run/observe';
+import { fingerprintOf } from '../expectations/fingerprint';
 import { defineInvariant } from './types';
 
 function firstDifference(a: Uint8Array, b: Uint8Array): number {
@@ -40,6 +41,6 @@ export const determinism = defineInvariant({
     const evidence = { bytes: first.length, firstDifferingByteOnRepeat: repeat, firstDifferingByteAfterOtherModel: afterOther };
     if (repeat === -1 && afterOther === -1) return { status: 'pass', evidence };
     const what = repeat !== -1 ? `a repeated run differs at byte ${repeat}` : `a run after another model differs at byte ${afterOther}`;
-    return { status: 'fail', summary: `${what} of ${first.length}`, evidence };
+    return { status: 'fail', summary: `${what} of ${first.length}`, evidence, fingerprint: fingerprintOf([repeat !== -1 ? 'repeated run' : 'run after another model'], null) };
   },
 });

@@ -1,4 +1,5 @@
 import { diffKinds, observeTraining } from '../run/observe';
+import { fingerprintOf } from '../expectations/fingerprint';
 import { defineInvariant } from './types';
 
 /** Invariant 2: training a model whose BN is frozen leaves gamma and beta alone. */
@@ -14,6 +15,8 @@ export const frozenGammaBeta = defineInvariant({
       status: 'fail',
       summary: `${diff.moved.map((w) => w.name).join(', ')} changed after ${spec.steps} ${spec.entryPoint} step(s) with BN frozen`,
       evidence: { moved: diff.moved },
+      // Relative drift: scale-free, so one band covers every data scale the generator draws.
+      fingerprint: fingerprintOf(diff.moved.map((w) => w.name), Math.max(...diff.moved.map((w) => w.maxRelDiff))),
     };
   },
 });

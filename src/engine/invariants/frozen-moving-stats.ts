@@ -1,4 +1,5 @@
 import { diffKinds, observeTraining } from '../run/observe';
+import { fingerprintOf } from '../expectations/fingerprint';
 import { defineInvariant } from './types';
 
 /** Invariant 1: training a model whose BN is frozen leaves the moving mean and variance alone. */
@@ -16,6 +17,7 @@ export const frozenMovingStats = defineInvariant({
       status: 'fail',
       summary: `${diff.moved.map((w) => w.name).join(', ')} moved after ${spec.steps} ${spec.entryPoint} step(s) with BN frozen (max abs drift ${worst.maxAbsDiff.toPrecision(4)} in ${worst.name}[${worst.firstIndex}]: ${worst.before} -> ${worst.after})`,
       evidence: { moved: diff.moved, unchanged: diff.unchanged },
+      fingerprint: fingerprintOf(diff.moved.map((w) => w.name), Math.max(...diff.moved.map((w) => w.maxRelDiff))),
     };
   },
 });

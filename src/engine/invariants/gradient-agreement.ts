@@ -3,12 +3,13 @@ import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology';
 import { createRng, deriveSeed } from '../data/rng';
 import { LAYER_NAMES } from '../models/spec';
 import { batchMoments, bnInferenceBackward, bnTrainingBackward, channelMaxAbs, type BnGradients, type BnOracleParams } from '../oracle/batch-norm';
-import { compareArrays, float32MeanErrorBound, float32Tolerance, formatComparison, type Comparison, type Tolerance } from '../oracle/compare';
+import { compareArrays, float32MeanErrorBound, float32Tolerance, formatComparison, type Comparison, type Tolerance, worstOverAllowance } from '../oracle/compare';
 import { normalizeAxis, type DenseArray } from '../oracle/dense-array';
 import { bnInput } from '../run/case-run';
 import { withCase } from '../run/observe';
 import { maxAbs, toDense } from '../run/tensor-data';
 import { tf } from '../tfjs';
+import { fingerprintOf } from '../expectations/fingerprint';
 import { defineInvariant } from './types';
 
 /** The gradients compared with the float64 reference, per mode. */
@@ -266,7 +267,8 @@ export const gradientAgreement = defineInvariant({
         const failed = parts.filter((p) => !p.ok);
         const evidence = { inputShape: z.shape, failed: failed.map((p) => `${p.mode} ${p.part}`), parts };
         if (failed.length === 0) return { status: 'pass', evidence };
-        return { status: 'fail', summary: failed.map((p) => `${p.mode} ${p.part}: ${p.comparison}`).join('; '), evidence };
+        const fingerprint = fingerprintOf(failed.map((p) => `${p.mode} ${p.part}`), worstOverAllowance(failed));
+        return { status: 'fail', summary: failed.map((p) => `${p.mode} ${p.part}: ${p.comparison}`).join('; '), evidence, fingerprint };
       } finally {
         z.dispose();
       }

@@ -3,6 +3,7 @@ import { captureSnapshot, diffSnapshots } from '../snapshot/snapshot';
 import { tf } from '../tfjs';
 import { compileCase } from '../run/case-run';
 import { withCase } from '../run/observe';
+import { fingerprintOf } from '../expectations/fingerprint';
 import { defineInvariant } from './types';
 
 /** Invariant 3: inference entry points never change a weight. */
@@ -29,7 +30,8 @@ export const inferencePurity = defineInvariant({
       }
       const offenders = Object.keys(movedBy);
       if (offenders.length === 0) return { status: 'pass', evidence: { calls: Object.keys(calls) } };
-      return { status: 'fail', summary: `${offenders.join(', ')} changed weights: ${JSON.stringify(movedBy)}`, evidence: { movedBy } };
+      const parts = Object.entries(movedBy).flatMap(([call, names]) => names.map((name) => `${call} ${name}`));
+      return { status: 'fail', summary: `${offenders.join(', ')} changed weights: ${JSON.stringify(movedBy)}`, evidence: { movedBy }, fingerprint: fingerprintOf(parts, null) };
     });
   },
 });

@@ -1,6 +1,7 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../tfjs';
 import { prepareCase, disposeCase, trainCase } from '../run/case-run';
+import { fingerprintOf } from '../expectations/fingerprint';
 import { defineInvariant } from './types';
 
 /** Invariant 9: building, training, predicting and disposing a case leaves no tensor behind. */
@@ -20,6 +21,6 @@ export const noLeakedTensors = defineInvariant({
     const after = tf.memory().numTensors;
     const evidence = { before, after, leaked: after - before };
     if (after === before) return { status: 'pass', evidence };
-    return { status: 'fail', summary: `${after - before} tensor(s) leaked by ${spec.entryPoint} (${before} before, ${after} after dispose)`, evidence };
+    return { status: 'fail', summary: `${after - before} tensor(s) leaked by ${spec.entryPoint} (${before} before, ${after} after dispose)`, evidence, fingerprint: fingerprintOf([`${spec.entryPoint} tensors`], after - before) };
   },
 });

@@ -1,13 +1,14 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology';
 import { batchMoments, bnInferenceOutput, channelMaxAbs, bnTrainingOutput, movingStatsAfterTrainingCalls, type BnOracleParams } from '../oracle/batch-norm';
-import { compareArrays, float32Tolerance, formatComparison, movingVarianceTolerance, trainingModeTolerance, type ChannelConditioning, type Comparison, type Tolerance } from '../oracle/compare';
+import { compareArrays, float32Tolerance, formatComparison, movingVarianceTolerance, trainingModeTolerance, type ChannelConditioning, type Comparison, type Tolerance, worstOverAllowance } from '../oracle/compare';
 import { normalizeAxis, type DenseArray } from '../oracle/dense-array';
 import { bnInput } from '../run/case-run';
 import { withCase } from '../run/observe';
 import { maxAbs, toDense } from '../run/tensor-data';
 import { captureLayerSnapshot, weightKind, type WeightKind } from '../snapshot/snapshot';
 import { tf } from '../tfjs';
+import { fingerprintOf } from '../expectations/fingerprint';
 import { defineInvariant } from './types';
 
 /** The quantities compared with the oracle, in the order they are produced. */
@@ -160,7 +161,7 @@ export const oracleAgreement = defineInvariant({
       const failed = parts.filter((p) => !p.ok);
       const evidence = { inputShape: input.shape, trainingCalls: Math.max(1, spec.steps), failed: failed.map((p) => p.part), parts };
       if (failed.length === 0) return { status: 'pass', evidence };
-      return { status: 'fail', summary: failed.map((p) => `${p.part}: ${p.comparison}`).join('; '), evidence };
+      return { status: 'fail', summary: failed.map((p) => `${p.part}: ${p.comparison}`).join('; '), evidence, fingerprint: fingerprintOf(failed.map((p) => p.part), worstOverAllowance(failed)) };
     });
   },
 });

@@ -8,6 +8,7 @@ import { withCase } from '../run/observe';
 import { toDense } from '../run/tensor-data';
 import { captureSnapshot, diffSnapshots } from '../snapshot/snapshot';
 import { tf, tfl } from '../tfjs';
+import { fingerprintOf } from '../expectations/fingerprint';
 import { defineInvariant } from './types';
 
 /** The two ways a model makes the trip. */
@@ -191,7 +192,8 @@ export const roundTrip = defineInvariant({
       if (mismatches.length === 0) return { status: 'pass', evidence };
       const shown = mismatches.slice(0, 3).map((m) => `${m.via} ${m.what} ${m.name}: ${m.detail}`);
       const more = mismatches.length > 3 ? ` (+${mismatches.length - 3} more)` : '';
-      return { status: 'fail', summary: `${mismatches.length} difference(s) after save/load: ${shown.join('; ')}${more}`, evidence };
+      const fingerprint = fingerprintOf(mismatches.map((m) => `${m.via} ${m.what} ${m.name}`), null);
+      return { status: 'fail', summary: `${mismatches.length} difference(s) after save/load: ${shown.join('; ')}${more}`, evidence, fingerprint };
     });
   },
 });

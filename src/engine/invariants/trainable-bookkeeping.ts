@@ -3,6 +3,7 @@ import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology';
 import { trainCase } from '../run/case-run';
 import { withCase } from '../run/observe';
 import { captureSnapshot, diffSnapshots, snapshotKeys, weightKind, type WeightSource } from '../snapshot/snapshot';
+import { fingerprintOf } from '../expectations/fingerprint';
 import { defineInvariant } from './types';
 
 /** How one container (the model, the nested base, the BN layer itself) lists its weights. */
@@ -83,7 +84,7 @@ export const trainableBookkeeping = defineInvariant({
       for (const w of trainedWhileFrozen) problems.push(`${spec.entryPoint} changed ${w.name} (by up to ${w.maxAbsDiff.toPrecision(3)}), which the model lists as non-trainable`);
       const evidence = { freeze: spec.freeze, nested: spec.model.nested, listings, trainedWhileFrozen };
       if (problems.length === 0) return { status: 'pass', evidence };
-      return { status: 'fail', summary: problems.join('; '), evidence: { ...evidence, problems } };
+      return { status: 'fail', summary: problems.join('; '), evidence: { ...evidence, problems }, fingerprint: fingerprintOf(problems, null) };
     });
   },
 });

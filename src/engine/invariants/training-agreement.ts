@@ -1,7 +1,7 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { createRng, deriveSeed } from '../data/rng';
 import { batchMoments, bnTrainingBackward, bnTrainingOutput, channelMaxAbs, type BnOracleParams } from '../oracle/batch-norm';
-import { compareArrays, float32MeanErrorBound, float32Tolerance, formatComparison, type Tolerance } from '../oracle/compare';
+import { compareArrays, float32MeanErrorBound, float32Tolerance, formatComparison, type Tolerance, worstOverAllowance } from '../oracle/compare';
 import type { DenseArray } from '../oracle/dense-array';
 import type { CaseSpec } from '../run/case-spec';
 import { UnsupportedCaseError } from '../run/verdict';
@@ -10,6 +10,7 @@ import { maxAbs } from '../run/tensor-data';
 import { captureSnapshot } from '../snapshot/snapshot';
 import { tf } from '../tfjs';
 import { channelScales, gradientTolerances } from './gradient-agreement';
+import { fingerprintOf } from '../expectations/fingerprint';
 import { defineInvariant } from './types';
 
 /** The weights a short training run moves, as snapshot keys. */
@@ -182,7 +183,8 @@ export const trainingAgreement = defineInvariant({
       const failed = results.filter((r) => !r.ok);
       const evidence = { steps: spec.steps, learningRate: spec.learningRate, failed: failed.map((r) => r.weight), weights: results };
       if (failed.length === 0) return { status: 'pass', evidence };
-      return { status: 'fail', summary: `after ${spec.steps} trainOnBatch step(s): ${failed.map((r) => `${r.weight}: ${r.comparison}`).join('; ')}`, evidence };
+      const fingerprint = fingerprintOf(failed.map((r) => r.weight), worstOverAllowance(failed));
+      return { status: 'fail', summary: `after ${spec.steps} trainOnBatch step(s): ${failed.map((r) => `${r.weight}: ${r.comparison}`).join('; ')}`, evidence, fingerprint };
     });
   },
 });

@@ -1,5 +1,6 @@
 import type { BackendName } from '../backends';
 import type { HostServices } from '../host-services';
+import type { Fingerprint } from '../expectations/fingerprint';
 import type { CaseSpec } from '../run/case-spec';
 
 /** The invariants bn-suite checks, in report order. */
@@ -24,8 +25,11 @@ export type InvariantId = (typeof INVARIANT_IDS)[number];
 /** JSON-serializable facts that back a verdict (before/after values, max diffs, indices). */
 export type Evidence = Record<string, unknown>;
 
-/** What an invariant's check returns for one case: it holds, or it does not, with evidence. */
-export type CheckOutcome = { status: 'pass'; evidence: Evidence } | { status: 'fail'; summary: string; evidence: Evidence };
+/**
+ * What an invariant's check returns for one case: it holds, or it does not, with evidence and the
+ * failure's fingerprint (which parts failed and by how much), which known issues are matched against.
+ */
+export type CheckOutcome = { status: 'pass'; evidence: Evidence } | { status: 'fail'; summary: string; evidence: Evidence; fingerprint: Fingerprint };
 
 /** What a check may use besides the case: the backend it runs on and the others it may compare with. */
 export interface InvariantContext {

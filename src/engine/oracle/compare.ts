@@ -311,3 +311,17 @@ export function formatComparison(c: Comparison): string {
     `${c.mismatches} of ${c.count} mismatched`
   );
 }
+
+/**
+ * How many allowances (atol) the worst of some compared parts is off by: the scale-free size of a
+ * failure that fingerprints record. Null when no part has a finite difference (NaN, shapes).
+ */
+export function worstOverAllowance(parts: ReadonlyArray<{ maxAbsDiff: number | null; tolerance: Tolerance }>): number | null {
+  let worst: number | null = null;
+  for (const p of parts) {
+    if (p.maxAbsDiff === null || !Number.isFinite(p.maxAbsDiff)) continue;
+    const over = p.maxAbsDiff / Math.max(p.tolerance.atol, Number.MIN_VALUE);
+    worst = worst === null ? over : Math.max(worst, over);
+  }
+  return worst;
+}

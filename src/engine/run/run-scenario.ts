@@ -10,6 +10,7 @@ import type { CaseSpec } from './case-spec';
 import { runProperty, type PropertyRunOptions } from './property';
 import { formatReplayToken } from './replay-token';
 import type { VerdictStatus } from './verdict';
+import type { Fingerprint } from '../expectations/fingerprint';
 
 /** The verdict on one (scenario, invariant, backend): the master record of every report. */
 export interface ScenarioResult {
@@ -20,6 +21,8 @@ export interface ScenarioResult {
   /** One line: why it failed, errored or is unsupported; empty for a pass. */
   summary: string;
   evidence: Evidence;
+  /** Which parts failed and by how much, for a `fail`; null for every other status. */
+  fingerprint: Fingerprint | null;
   /** The (shrunk) failing case, as data. */
   counterexample: CaseSpec | null;
   casesRun: number;
@@ -83,6 +86,7 @@ export async function runScenario(
       status: verdict.status,
       summary: verdict.status === 'pass' ? '' : verdict.summary,
       evidence: verdict.evidence,
+      fingerprint: verdict.status === 'fail' ? verdict.fingerprint : null,
       counterexample: null,
       casesRun: 1,
       unsupportedCases: verdict.status === 'unsupported' ? 1 : 0,
@@ -117,6 +121,7 @@ export async function runScenario(
     status: outcome.status,
     summary,
     evidence,
+    fingerprint: failing?.status === 'fail' ? failing.fingerprint : null,
     counterexample: outcome.counterexample?.spec ?? null,
     casesRun: outcome.casesRun,
     unsupportedCases: outcome.unsupportedCases,

@@ -1,4 +1,5 @@
 import { UsageError } from '../errors';
+import type { Fingerprint } from '../expectations/fingerprint';
 import type { Evidence } from '../invariants/types';
 import { errorOrigin, innermostFrame } from './error-origin';
 import { CasePreparationError } from './preparation';
@@ -13,7 +14,7 @@ export type VerdictStatus = (typeof VERDICT_STATUSES)[number];
 /** The verdict on one case. */
 export type CaseVerdict =
   | { status: 'pass'; evidence: Evidence }
-  | { status: 'fail'; summary: string; evidence: Evidence }
+  | { status: 'fail'; summary: string; evidence: Evidence; fingerprint: Fingerprint }
   | { status: 'error'; summary: string; evidence: { message: string; errorName: string; at: string | null } }
   | { status: 'unsupported'; summary: string; evidence: { kernel: string | null; backend: string; message: string } };
 

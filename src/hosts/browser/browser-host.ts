@@ -122,6 +122,7 @@ function hostFailureResult(job: Job, tfjsCore: string, what: string, consoleLine
     status: 'error',
     summary: `the ${job.backend} page ${what}${consoleLines.length > 0 ? ` (page console: ${consoleLines[consoleLines.length - 1].slice(0, 200)})` : ''}`,
     evidence: { host: 'browser', failure: what, console: [...consoleLines] },
+    fingerprint: null,
     counterexample: null,
     casesRun: 0,
     unsupportedCases: 0,

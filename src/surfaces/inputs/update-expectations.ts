@@ -2,6 +2,7 @@ import { stringify } from 'yaml';
 import type { ResultRecord } from '../../results/schema';
 import { appliesToTfjs, type KnownIssue } from '../../engine/expectations/known-issues';
 import { BACKEND_NAMES, type BackendName } from '../../engine/backends';
+import { expectedFingerprintFor, fingerprintMismatch, type Fingerprint } from '../../engine/expectations/fingerprint';
 
 /**
  * Known issues rewritten from a run: one entry per (scenario, invariant) that did not pass, keeping
@@ -50,6 +51,7 @@ export function updatedKnownIssues(all: readonly KnownIssue[], results: readonly
       ...errorPattern(group, previous),
       ...(previous?.tfjs !== undefined ? { tfjs: previous.tfjs } : {}),
       ...summaryPattern(group, previous),
+      ...fingerprintField(group, previous),
     });
   }
   // A covered entry whose run backends all passed still speaks for the backends the run did not use.
@@ -91,4 +93,18 @@ function summaryPattern(group: readonly ResultRecord[], previous: KnownIssue | u
   if (previous?.summary === undefined) return {};
   const summaries = group.filter((r) => r.status === 'fail').map((r) => r.summary);
   return summaries.every((text) => new RegExp(previous.summary as string).test(text)) ? { summary: previous.summary } : {};
+}
+
+/**
+ * The fingerprint of an entry with failures: the previous one while every failure still fits it;
+ * otherwise one written from the failures seen (every failing part, a band a decade wider than the
+ * magnitudes seen). None when no failure carries a fingerprint.
+ */
+function fingerprintField(group: readonly ResultRecord[], previous: KnownIssue | undefined): { fingerprint?: KnownIssue['fingerprint'] } {
+  const seen = group.filter((r) => r.status === 'fail').map((r) => r.fingerprint).filter((f): f is Fingerprint => f !== null);
+  if (seen.length === 0) return {};
+  const kept = previous?.fingerprint;
+  if (kept !== undefined && seen.every((f) => fingerprintMismatch(f, kept) === null)) return { fingerprint: kept };
+  const written = expectedFingerprintFor(seen);
+  return written === null ? {} : { fingerprint: written };
 }

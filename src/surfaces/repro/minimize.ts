@@ -35,9 +35,14 @@ export function caseElements(spec: CaseSpec): number {
   return spec.data.batch * spec.model.inputShape.reduce((a, b) => a * b, 1);
 }
 
-/** Same kind of failure: same status, and for errors the same error name, for unsupported the same kernel. */
+/**
+ * Same kind of failure: same status; for failures no failing part the reference lacks (a smaller
+ * case must not trade the fault for another), for errors the same error name, for unsupported the
+ * same kernel.
+ */
 export function sameFailure(reference: FailingVerdict, candidate: CaseVerdict): candidate is FailingVerdict {
   if (candidate.status !== reference.status) return false;
+  if (reference.status === 'fail' && candidate.status === 'fail') return candidate.fingerprint.parts.every((part) => reference.fingerprint.parts.includes(part));
   if (reference.status === 'error' && candidate.status === 'error') return candidate.evidence.errorName === reference.evidence.errorName;
   if (reference.status === 'unsupported' && candidate.status === 'unsupported') return candidate.evidence.kernel === reference.evidence.kernel;
   return true;

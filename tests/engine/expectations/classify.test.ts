@@ -12,6 +12,7 @@ function result(overrides: Partial<ScenarioResult> = {}): ScenarioResult {
     status: 'pass',
     summary: '',
     evidence: {},
+    fingerprint: null,
     counterexample: null,
     casesRun: 3,
     unsupportedCases: 0,
@@ -134,5 +135,26 @@ describe('summary patterns for fail outcomes', () => {
     expect(classifyResult(failing('training: values differ at [0]'), [entry]).outcome).toBe('expected-fail');
     expect(classifyResult(failing('inference: values differ at [0]'), [entry]).outcome).toBe('unexpected-fail');
     expect(() => parseKnownIssues('known-issues:\n  - scenario: s\n    invariant: oracle-agreement\n    issue: unreported\n    reason: r\n    outcomes: [fail]\n    summary: "(x"\n', 'k.yaml')).toThrow(/summary: must be a valid regular expression/);
+  });
+});
+
+describe('evidence fingerprints for fail outcomes', () => {
+  const [entry] = parseKnownIssues(
+    'known-issues:\n  - scenario: s\n    invariant: frozen-moving-stats\n    issue: unreported\n    reason: r\n    outcomes: [fail]\n    fingerprint:\n      parts: [bn/moving_mean, bn/moving_variance]\n      band: [0.001, 10]\n',
+    'k.yaml',
+  );
+  const failing = (parts: string[], magnitude: number | null): ScenarioResult => ({
+    ...resultRecord({ scenario: 's', invariant: 'frozen-moving-stats', status: 'fail', summary: 'moved' }),
+    fingerprint: { parts, magnitude },
+  });
+  test('a failure of the listed parts within the band is expected', () => {
+    expect(classifyResult(failing(['bn/moving_mean'], 0.3), [entry]).outcome).toBe('expected-fail');
+  });
+  test('a second fault in the listed path (gamma moves too) is unexpected, and so is one far out of band', () => {
+    expect(classifyResult(failing(['bn/gamma', 'bn/moving_mean'], 0.3), [entry]).outcome).toBe('unexpected-fail');
+    expect(classifyResult(failing(['bn/moving_mean'], 50), [entry]).outcome).toBe('unexpected-fail');
+  });
+  test('a failure without a fingerprint cannot show that it fits', () => {
+    expect(classifyResult({ ...failing(['bn/moving_mean'], 0.3), fingerprint: null }, [entry]).outcome).toBe('unexpected-fail');
   });
 });

@@ -40,6 +40,18 @@ describe('updatedKnownIssues', () => {
     expect(entry).not.toHaveProperty('backend');
   });
 
+  test('writes the fingerprint of the failures seen, and keeps an existing one while every failure fits it', () => {
+    const fail = (parts: string[], magnitude: number) => ({ ...record('frozen-moving-stats/fit', 'frozen-moving-stats', 'cpu', 'fail'), fingerprint: { parts, magnitude } });
+    const [written] = updatedKnownIssues([fitIssue], [fail(['bn/moving_mean'], 0.02), { ...fail(['bn/moving_variance'], 0.5), backend: 'wasm' }], ['cpu', 'wasm']);
+    expect(written.fingerprint).toEqual({ parts: ['bn/moving_mean', 'bn/moving_variance'], band: [0.001, 10] });
+    const [kept] = updatedKnownIssues([{ ...fitIssue, fingerprint: { parts: ['bn/moving_mean', 'bn/moving_variance'], band: [0.0001, 100] } }], [fail(['bn/moving_mean'], 0.02)], ['cpu']);
+    expect(kept.fingerprint).toEqual({ parts: ['bn/moving_mean', 'bn/moving_variance'], band: [0.0001, 100] });
+    // A failure of a part the entry did not list rewrites it from what the run saw.
+    const [rewritten] = updatedKnownIssues([kept], [fail(['bn/gamma'], 0.02)], ['cpu']);
+    expect(rewritten.fingerprint).toEqual({ parts: ['bn/gamma'], band: [0.001, 1] });
+    expect(parseKnownIssues(knownIssuesYaml([rewritten]), 'k.yaml')[0].fingerprint).toEqual(rewritten.fingerprint);
+  });
+
   test('a new failure gets "unreported" and its summary as reason', () => {
     const entries = updatedKnownIssues([], [record('oracle/affine', 'oracle-agreement', 'cpu', 'fail', 'max diff 3')], ['cpu']);
     expect(entries).toEqual([{ scenario: 'oracle/affine', invariant: 'oracle-agreement', issue: 'unreported', reason: 'max diff 3', outcomes: ['fail'] }]);

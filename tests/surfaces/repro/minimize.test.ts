@@ -53,7 +53,7 @@ describe('minimizeCase', () => {
       contract: 'test',
       async check(spec) {
         seen.push({ spec, failed: fails(spec) });
-        return fails(spec) ? { status: 'fail', summary: 'picky', evidence: {} } : { status: 'pass', evidence: {} };
+        return fails(spec) ? { status: 'fail', summary: 'picky', evidence: {}, fingerprint: { parts: ['picky'], magnitude: null } } : { status: 'pass', evidence: {} };
       },
     });
     const start: CaseSpec = {

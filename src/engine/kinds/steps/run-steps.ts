@@ -17,6 +17,7 @@ import type { StepsScenario } from '../../scenarios/types';
 import { captureSnapshot, diffSnapshots, weightKind, type Snapshot } from '../../snapshot/snapshot';
 import { tf } from '../../tfjs';
 import type { Step, StepKind, StepParams, StepsData, StepsModel } from './schema';
+import { fingerprintOf } from '../../expectations/fingerprint';
 
 /** The model spec a steps scenario's model section describes. */
 export function modelSpecOf(model: StepsModel, seed: number): ModelSpec {
@@ -295,7 +296,11 @@ export async function runStepsScenario(scenario: StepsScenario, store: ModelStor
     for (const [index, step] of scenario.steps.entries()) await runStep(state, step, index);
     return { status: 'pass', evidence: { steps: scenario.steps.length, losses: Object.fromEntries(state.losses) } };
   } catch (error) {
-    if (error instanceof ExpectationFailed) return { status: 'fail', summary: error.message, evidence: { step: error.step + 1, kind: error.kind, ...error.evidence } };
+    if (error instanceof ExpectationFailed) {
+      // A program stops at its first failed expectation: that step and kind are the failing part.
+      const fingerprint = fingerprintOf([`step ${error.step + 1} ${error.kind}`], null);
+      return { status: 'fail', summary: error.message, evidence: { step: error.step + 1, kind: error.kind, ...error.evidence }, fingerprint };
+    }
     throw error;
   } finally {
     tf.dispose([state.x, ...(state.y !== null ? [state.y] : [])]);

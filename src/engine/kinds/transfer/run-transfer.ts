@@ -26,6 +26,7 @@ import { loadTransferData, PIXELS, PROFILES, type LabeledSet, type TransferData 
 import { BASE_SPECS, bnLayersOf, buildBase, buildFineTuneModel, buildPretrainModel, calibrateMovingStats, movingStat, PRETRAIN_EPOCHS, TRAINING, VARIANTS, type TransferVariant } from './models';
 import { releasingOnThrow } from './release-on-throw';
 import type { TransferSpec } from './schema';
+import { fingerprintOf } from '../../expectations/fingerprint';
 
 /** Options of a run that are not part of the scenario. */
 export interface TransferRunOptions {
@@ -343,7 +344,7 @@ export async function runTransferScenario(spec: TransferSpec, options: TransferR
     const summary =
       `${VARIANT_LABELS[spec.variant]}${shift}: training-mode accuracy ${percent(asserted.trainingModeAccuracy[last])} vs inference-mode ` +
       `${percent(asserted.inferenceModeAccuracy[last])} (gap ${gap.toFixed(1)} points > ${spec.maxGapPoints}) after ${spec.epochs} epoch${spec.epochs === 1 ? '' : 's'}`;
-    return { status: 'fail', summary, evidence };
+    return { status: 'fail', summary, evidence, fingerprint: fingerprintOf([`${spec.variant} accuracy gap`], gap) };
   }
   return { status: 'pass', evidence };
 }
