@@ -28,6 +28,8 @@ export interface MinimizeOptions {
   verdict?: CaseVerdict;
   /** Upper bound on candidate checks (default 300). */
   maxAttempts?: number;
+  /** The failing parts a smaller case may show besides the reference's (a known issue's fingerprint parts); any when absent. */
+  allowedParts?: readonly string[];
 }
 
 /** Elements of a case's input batch (batch x per-sample size): the size minimization never increases. */
@@ -36,13 +38,19 @@ export function caseElements(spec: CaseSpec): number {
 }
 
 /**
- * Same kind of failure: same status; for failures no failing part the reference lacks (a smaller
- * case must not trade the fault for another), for errors the same error name, for unsupported the
- * same kernel.
+ * Same kind of failure: same status; for failures at least one failing part the reference has (a
+ * smaller case must keep the fault, not trade it for another) and, when `allowedParts` is given
+ * (the parts a known issue lists), no part outside it; for errors the same error name, for
+ * unsupported the same kernel. A candidate that shows more of the same fault (moving_mean moving
+ * as well as moving_variance) is a better repro, so extra parts are accepted within that list.
  */
-export function sameFailure(reference: FailingVerdict, candidate: CaseVerdict): candidate is FailingVerdict {
+export function sameFailure(reference: FailingVerdict, candidate: CaseVerdict, allowedParts?: readonly string[]): candidate is FailingVerdict {
   if (candidate.status !== reference.status) return false;
-  if (reference.status === 'fail' && candidate.status === 'fail') return candidate.fingerprint.parts.every((part) => reference.fingerprint.parts.includes(part));
+  if (reference.status === 'fail' && candidate.status === 'fail') {
+    const keepsFault = candidate.fingerprint.parts.some((part) => reference.fingerprint.parts.includes(part));
+    const allowed = allowedParts === undefined || candidate.fingerprint.parts.every((part) => allowedParts.includes(part) || reference.fingerprint.parts.includes(part));
+    return keepsFault && allowed;
+  }
   if (reference.status === 'error' && candidate.status === 'error') return candidate.evidence.errorName === reference.evidence.errorName;
   if (reference.status === 'unsupported' && candidate.status === 'unsupported') return candidate.evidence.kernel === reference.evidence.kernel;
   return true;
@@ -238,7 +246,7 @@ export async function minimizeCase(invariant: Invariant, spec: CaseSpec, context
         if (same(candidate, current.spec) || !isValid(candidate) || caseElements(candidate) > caseElements(current.spec)) continue;
         attempts++;
         const candidateVerdict = await checkCase(invariant, candidate, context);
-        if (sameFailure(reference, candidateVerdict)) {
+        if (sameFailure(reference, candidateVerdict, options.allowedParts)) {
           reductions.push(`${dimension.name} ${show(value)} -> ${show(candidateValue)}`);
           current = { spec: candidate, verdict: candidateVerdict };
           changed = true;

@@ -105,7 +105,8 @@ export interface CreateReproOptions {
   context?: InvariantContext;
   outDir: string;
   replayToken?: string;
-  knownIssue?: { issue: string; reason: string } | null;
+  /** The known issue the failure is filed under; its fingerprint's parts bound what minimization may show. */
+  knownIssue?: { issue: string; reason: string; fingerprint?: { parts: string[] } } | null;
   /** Minimize the case first (default true; never for a browser backend, see {@link createRepro}). */
   minimize?: boolean;
   /**
@@ -157,7 +158,11 @@ export async function createRepro(options: CreateReproOptions): Promise<ReproRep
   let minimized: MinimizeResult | null = null;
   let spec = options.counterexample;
   if (options.minimize !== false) {
-    minimized = await minimizeCase(invariant, options.counterexample, context, options.verdict !== undefined ? { verdict: options.verdict } : {});
+    const allowedParts = options.knownIssue?.fingerprint?.parts;
+    minimized = await minimizeCase(invariant, options.counterexample, context, {
+      ...(options.verdict !== undefined ? { verdict: options.verdict } : {}),
+      ...(allowedParts !== undefined ? { allowedParts } : {}),
+    });
     spec = minimized.spec;
   }
   const capture = await captureCase(scenario.invariant, spec);

@@ -4,7 +4,7 @@ import { activateBackend, probeBackend } from '../../../src/hosts/node/backends'
 import { UsageError } from '../../../src/engine/errors';
 import { INVARIANTS } from '../../../src/engine/invariants';
 import { defineInvariant, type InvariantContext } from '../../../src/engine/invariants/types';
-import { caseElements, minimizeCase } from '../../../src/surfaces/repro/minimize';
+import { caseElements, minimizeCase, sameFailure } from '../../../src/surfaces/repro/minimize';
 import type { CaseSpec } from '../../../src/engine/run/case-spec';
 import { checkCase } from '../../../src/engine/run/check-case';
 import { runProperty } from '../../../src/engine/run/property';
@@ -88,4 +88,22 @@ describe('minimizeCase', () => {
     const spec = (await rawCounterexample(1, { entryPoints: ['fit'], freeze: ['bn'] })).spec;
     await expect(minimizeCase(passing, spec, context)).rejects.toThrow(UsageError);
   }, 20_000);
+});
+
+describe('sameFailure', () => {
+  const failing = (...parts: string[]) => ({ status: 'fail' as const, summary: 's', evidence: {}, fingerprint: { parts, magnitude: 1 } });
+  const reference = failing('bn/moving_variance');
+
+  test('a smaller case must keep a part of the fault', () => {
+    expect(sameFailure(reference, failing('bn/moving_variance'))).toBe(true);
+    expect(sameFailure(reference, failing('bn/gamma'))).toBe(false);
+    expect(sameFailure(reference, { status: 'pass', evidence: {} })).toBe(false);
+  });
+
+  test('it may show more of the fault, within the parts a known issue lists', () => {
+    const more = failing('bn/moving_mean', 'bn/moving_variance');
+    expect(sameFailure(reference, more)).toBe(true);
+    expect(sameFailure(reference, more, ['bn/moving_mean', 'bn/moving_variance'])).toBe(true);
+    expect(sameFailure(reference, more, ['bn/moving_variance'])).toBe(false);
+  });
 });
