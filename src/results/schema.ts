@@ -13,7 +13,8 @@ import type { Conformance } from '../engine/contracts/conformance';
 import type { KnownIssue } from '../engine/expectations/known-issues';
 import { OUTCOMES } from '../engine/expectations/classify';
 import { expectedFingerprintSchema, fingerprintSchema } from '../engine/expectations/fingerprint';
-import { ENTRY_POINTS, type CaseSpec } from '../engine/run/case-spec';
+import { ENTRY_POINTS, FREEZE_TIMINGS, type CaseSpec } from '../engine/run/case-spec';
+import { CONTAINER_KINDS } from '../engine/models/spec';
 import type { ScenarioResult } from '../engine/run/run-scenario';
 import { VERDICT_STATUSES } from '../engine/run/verdict';
 import { INVARIANT_IDS } from '../engine/invariants/types';
@@ -46,6 +47,10 @@ const modelSpec = z.object({
   classes: z.number().int().nonnegative(),
   headActivation: z.enum(['softmax', 'linear']).optional(),
   nested: z.boolean(),
+  container: z.enum(CONTAINER_KINDS).optional(),
+  baseContainer: z.enum(CONTAINER_KINDS).optional(),
+  depth: z.union([z.literal(1), z.literal(2)]).optional(),
+  shared: z.boolean().optional(),
   seed: z.number().int(),
 });
 
@@ -54,6 +59,7 @@ export const caseSpecSchema = z.object({
   model: modelSpec,
   data: z.object({ batch: z.number().int().positive(), mean: finite, scale: finite, seed: z.number().int() }),
   freeze: z.enum(['bn', 'base', 'none']),
+  freezeTiming: z.enum(FREEZE_TIMINGS).optional(),
   entryPoint: z.enum(ENTRY_POINTS),
   steps: z.number().int().nonnegative(),
   learningRate: finite,

@@ -42,7 +42,12 @@ export interface CaseSpecOverrides {
   /** Merged into the default BN options (axis -1, momentum 0.9, epsilon 1e-3, moving stats 0 / 1). */
   bn?: Partial<BnLayerSpec>;
   nested?: boolean;
+  container?: ModelSpec['container'];
+  baseContainer?: ModelSpec['baseContainer'];
+  depth?: ModelSpec['depth'];
+  shared?: boolean;
   freeze?: CaseSpec['freeze'];
+  freezeTiming?: CaseSpec['freezeTiming'];
   entryPoint?: CaseSpec['entryPoint'];
   steps?: number;
 }
@@ -57,10 +62,16 @@ export function caseSpec(overrides: CaseSpecOverrides = {}): CaseSpec {
       bn: { axis: -1, momentum: 0.9, epsilon: 1e-3, center: true, scale: true, movingMeanInit: 0, movingVarianceInit: 1, ...overrides.bn },
       classes: 2,
       nested: overrides.nested ?? false,
+      // The layout fields stay absent unless a test sets them, as the generator leaves defaults.
+      ...(overrides.container !== undefined ? { container: overrides.container } : {}),
+      ...(overrides.baseContainer !== undefined ? { baseContainer: overrides.baseContainer } : {}),
+      ...(overrides.depth !== undefined ? { depth: overrides.depth } : {}),
+      ...(overrides.shared !== undefined ? { shared: overrides.shared } : {}),
       seed: 1,
     },
     data: { batch: 8, mean: 2, scale: 3, seed: 7 },
     freeze: overrides.freeze ?? 'none',
+    ...(overrides.freezeTiming !== undefined ? { freezeTiming: overrides.freezeTiming } : {}),
     entryPoint: overrides.entryPoint ?? 'fit',
     steps: overrides.steps ?? 2,
     learningRate: 0.01,

@@ -11,6 +11,7 @@ export const NAMED_AREAS = {
   keras: 'keras/**,tfjs/**',
   oracle: 'oracle/**',
   mnist: 'mnist/**',
+  containers: 'no-leaked-tensors/**,trainable-bookkeeping/**,inference-purity/**,round-trip/**',
 } as const;
 
 /** The scenarios of one area. */

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import type { Architecture, ModelSpec } from '../models/spec';
+import { CONTAINER_KINDS, type Architecture, type ContainerKind, type ModelSpec } from '../models/spec';
 import type { FreezeTarget } from '../models/build';
-import type { CaseSpec, EntryPoint } from '../run/case-spec';
+import { FREEZE_TIMINGS, type CaseSpec, type EntryPoint, type FreezeTiming } from '../run/case-spec';
 
 /** An inclusive numeric range. */
 export interface Range {
@@ -19,8 +19,16 @@ export interface CaseConstraints {
   architectures: Architecture[];
   entryPoints: EntryPoint[];
   freeze: Array<FreezeTarget | 'none'>;
+  /** When the freeze happens relative to compile and training (see {@link FREEZE_TIMINGS}). */
+  freezeTimings: FreezeTiming[];
   /** Whether the part up to BN is a nested base model (forced true when freezing the base). */
   nested: boolean[];
+  /** How the model and (independently) the nested base are put together. */
+  containers: ContainerKind[];
+  /** Nesting levels of a nested base: 1 (base in the model) or 2 (base in a wrapper in the model). */
+  depths: Array<1 | 2>;
+  /** Whether a second model shares the layers up to BN. */
+  shared: boolean[];
   center: boolean[];
   scale: boolean[];
   /**
@@ -51,7 +59,11 @@ export const DEFAULT_CONSTRAINTS: CaseConstraints = {
   architectures: ['bn-only', 'dense', 'conv'],
   entryPoints: ['fit', 'trainOnBatch', 'minimize', 'layerApply'],
   freeze: ['bn'],
+  freezeTimings: [...FREEZE_TIMINGS],
   nested: [false, true],
+  containers: [...CONTAINER_KINDS],
+  depths: [1, 2],
+  shared: [false, true],
   center: [true],
   scale: [true],
   axisPlacement: ['last'],
@@ -133,7 +145,7 @@ export function validateConstraints(c: CaseConstraints): void {
       `vary: no rank in [${c.ranks.join(', ')}] fits architectures [${c.architectures.join(', ')}] and axis placements [${c.axisPlacement.join(', ')}] (conv needs rank 4, a non-last axis rank >= 3)`,
     );
   }
-  for (const [name, list] of Object.entries({ ranks: c.ranks, architectures: c.architectures, entryPoints: c.entryPoints, freeze: c.freeze, nested: c.nested, center: c.center, scale: c.scale, axisPlacement: c.axisPlacement })) {
+  for (const [name, list] of Object.entries({ ranks: c.ranks, architectures: c.architectures, entryPoints: c.entryPoints, freeze: c.freeze, freezeTimings: c.freezeTimings, nested: c.nested, containers: c.containers, depths: c.depths, shared: c.shared, center: c.center, scale: c.scale, axisPlacement: c.axisPlacement })) {
     if (list.length === 0) throw new RangeError(`vary.${name}: empty; allow at least one value`);
   }
   for (const [name, range] of Object.entries({ spatial: c.spatial, channels: c.channels, batch: c.batch, steps: c.steps, momentum: c.momentum, epsilon: c.epsilon, dataMean: c.dataMean, dataScale: c.dataScale, classes: c.classes, learningRate: c.learningRate })) {
@@ -171,6 +183,12 @@ export function caseArbitrary(constraints: CaseConstraints): fc.Arbitrary<CaseSp
         hiddenUnits: int(constraints.channels),
         axis: fc.constantFrom(...axesFor(rank, constraints.axisPlacement)),
         nested: freeze === 'base' ? fc.constant(true) : fc.constantFrom(...constraints.nested),
+        // A timing only matters when something is frozen.
+        freezeTiming: freeze === 'none' ? fc.constant<FreezeTiming>('before-compile') : fc.constantFrom(...constraints.freezeTimings),
+        container: fc.constantFrom(...constraints.containers),
+        baseContainer: fc.constantFrom(...constraints.containers),
+        depth: fc.constantFrom(...constraints.depths),
+        shared: fc.constantFrom(...constraints.shared),
         center: fc.constantFrom(...constraints.center),
         scale: fc.constantFrom(...constraints.scale),
         momentum: momentum(constraints.momentum),
@@ -193,12 +211,18 @@ export function caseArbitrary(constraints: CaseConstraints): fc.Arbitrary<CaseSp
         bn: { axis: g.axis, momentum: g.momentum, epsilon: g.epsilon, center: g.center, scale: g.scale, movingMeanInit: 0, movingVarianceInit: 1 },
         classes: g.classes,
         nested: g.nested,
+        // Defaults stay absent, so a case written before these existed reads the same.
+        ...(g.container !== 'functional' ? { container: g.container } : {}),
+        ...(g.nested && g.baseContainer !== 'functional' ? { baseContainer: g.baseContainer } : {}),
+        ...(g.nested && g.depth !== 1 ? { depth: g.depth } : {}),
+        ...(g.shared ? { shared: true } : {}),
         seed: g.modelSeed,
       };
       return {
         model,
         data: { batch: g.batch, mean: Number(g.dataMean.toPrecision(6)), scale: Number(g.dataScale.toPrecision(6)), seed: g.dataSeed },
         freeze: g.freeze,
+        ...(g.freezeTiming !== 'before-compile' ? { freezeTiming: g.freezeTiming } : {}),
         entryPoint: g.entryPoint,
         steps: g.steps,
         learningRate: g.learningRate,

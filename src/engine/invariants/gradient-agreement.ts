@@ -257,7 +257,7 @@ export const gradientAgreement = defineInvariant({
   async check(spec) {
     const unfrozen = { ...spec, freeze: 'none' as const, entryPoint: 'layerApply' as const };
     return withCase(unfrozen, async (run) => {
-      const host = run.built.base ?? run.built.model;
+      const host = run.built.host;
       const features = spec.model.architecture === 'bn-only' ? null : (host.getLayer(LAYER_NAMES.features) as Layer);
       // The input of the layer before BN, and what BN sees: for a nested base the outer input is the base's.
       const z = bnInput(run);

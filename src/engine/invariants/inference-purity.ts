@@ -22,16 +22,27 @@ export const inferencePurity = defineInvariant({
         execute: () => tf.dispose(model.execute(run.x, model.outputs[0].name) as Tensor),
       };
       const movedBy: Record<string, string[]> = {};
+      // Every call is checked even when an earlier one throws: a tfjs error in one entry point
+      // (execute on a model with a nested or shared layer) must not hide a weight another one moves.
+      let firstThrown: { call: string; error: unknown } | null = null;
       for (const [call, invoke] of Object.entries(calls)) {
         const before = await captureSnapshot(model);
-        invoke();
+        try {
+          invoke();
+        } catch (error) {
+          firstThrown ??= { call, error };
+        }
         const diff = diffSnapshots(before, await captureSnapshot(model));
         if (diff.moved.length > 0) movedBy[call] = diff.moved.map((w) => w.name);
       }
       const offenders = Object.keys(movedBy);
-      if (offenders.length === 0) return { status: 'pass', evidence: { calls: Object.keys(calls) } };
+      if (offenders.length === 0) {
+        if (firstThrown !== null) throw firstThrown.error;
+        return { status: 'pass', evidence: { calls: Object.keys(calls) } };
+      }
       const parts = Object.entries(movedBy).flatMap(([call, names]) => names.map((name) => `${call} ${name}`));
-      return { status: 'fail', summary: `${offenders.join(', ')} changed weights: ${JSON.stringify(movedBy)}`, evidence: { movedBy }, fingerprint: fingerprintOf(parts, null) };
+      const threw = firstThrown === null ? '' : `; ${firstThrown.call} also threw`;
+      return { status: 'fail', summary: `${offenders.join(', ')} changed weights: ${JSON.stringify(movedBy)}${threw}`, evidence: { movedBy }, fingerprint: fingerprintOf(parts, null) };
     });
   },
 });

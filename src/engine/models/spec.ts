@@ -30,6 +30,12 @@ export interface BnLayerSpec {
  */
 export type Architecture = 'bn-only' | 'dense' | 'conv';
 
+/** How a model (or a nested base) is put together. */
+export const CONTAINER_KINDS = ['functional', 'sequential'] as const;
+
+/** One of {@link CONTAINER_KINDS}. */
+export type ContainerKind = (typeof CONTAINER_KINDS)[number];
+
 /** A model under test, as plain data. */
 export interface ModelSpec {
   architecture: Architecture;
@@ -47,6 +53,24 @@ export interface ModelSpec {
    * model: the transfer-learning shape, where one freezes the pre-trained base.
    */
   nested: boolean;
+  /**
+   * How the outer model is built: `functional` (`tfl.model` over symbolic tensors, the default) or
+   * `sequential` (`tfl.sequential`, the shape of most tfjs transfer-learning tutorials).
+   */
+  container?: ContainerKind;
+  /** How the nested base (and the wrapper around it at depth 2) is built; functional when absent. Only with `nested`. */
+  baseContainer?: ContainerKind;
+  /**
+   * Levels of nesting with `nested`: 1 puts the base directly in the model; 2 wraps it in one more
+   * model first (a pre-trained model whose own backbone is a model). 1 when absent.
+   */
+  depth?: 1 | 2;
+  /**
+   * Share the layers up to BN with a second model (`BuiltModel.sibling`) that applies them to its
+   * own input, as a feature extractor next to the classifier: the BN layer (or the base) then has two
+   * inbound nodes, and freezing it freezes it in both models. False when absent.
+   */
+  shared?: boolean;
   /** Seed of every initializer in the model. */
   seed: number;
 }
@@ -54,6 +78,9 @@ export interface ModelSpec {
 /** Names bn-suite gives its layers, so weights can be compared across builds by name. */
 export const LAYER_NAMES = {
   base: 'base',
+  /** The model around the base at depth 2. */
+  wrapper: 'wrapper',
+  sibling: 'sibling',
   features: 'features',
   bn: 'bn',
   flatten: 'flatten',

@@ -13,6 +13,22 @@ export const ENTRY_POINTS = ['fit', 'trainOnBatch', 'minimize', 'layerApply'] as
 /** One of {@link ENTRY_POINTS}. */
 export type EntryPoint = (typeof ENTRY_POINTS)[number];
 
+/**
+ * When, relative to `compile` and training, the case freezes its target:
+ * - `before-compile`: freeze, compile, train (the documented order);
+ * - `after-compile`: compile, freeze, train without compiling again;
+ * - `after-compile-recompile`: compile, freeze, compile again, train;
+ * - `unfreeze-refreeze`: freeze, compile, unfreeze, compile, freeze, compile, train;
+ * - `between-fits`: compile, one training step with nothing frozen, freeze, compile, train (the
+ *   fine-tuning flow: train, then freeze the base and train on).
+ * Only `fit` and `trainOnBatch` compile; the other entry points take the trainable weights (or none)
+ * when they run.
+ */
+export const FREEZE_TIMINGS = ['before-compile', 'after-compile', 'after-compile-recompile', 'unfreeze-refreeze', 'between-fits'] as const;
+
+/** One of {@link FREEZE_TIMINGS}. */
+export type FreezeTiming = (typeof FREEZE_TIMINGS)[number];
+
 /** Seeded input data: a gaussian per channel of the input's last axis, and random class labels. */
 export interface DataSpec {
   batch: number;
@@ -27,8 +43,10 @@ export interface DataSpec {
 export interface CaseSpec {
   model: ModelSpec;
   data: DataSpec;
-  /** What is marked non-trainable before compiling; `none` leaves everything trainable. */
+  /** What is marked non-trainable; `none` leaves everything trainable. */
   freeze: FreezeTarget | 'none';
+  /** When the freeze happens; `before-compile` when absent. */
+  freezeTiming?: FreezeTiming;
   entryPoint: EntryPoint;
   /** Training steps (epochs for `fit`, calls otherwise). */
   steps: number;

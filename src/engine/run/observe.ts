@@ -10,7 +10,7 @@ export interface TrainingObservation {
 
 /** Prepares a case, lets `body` use it, and always disposes it. */
 export async function withCase<T>(spec: CaseSpec, body: (run: CaseRun) => Promise<T> | T): Promise<T> {
-  const run = prepareCase(spec);
+  const run = await prepareCase(spec);
   try {
     return await body(run);
   } finally {

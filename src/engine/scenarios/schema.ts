@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { BACKEND_NAMES } from '../backends';
 import { INVARIANT_IDS } from '../invariants/types';
-import { ENTRY_POINTS } from '../run/case-spec';
+import { ENTRY_POINTS, FREEZE_TIMINGS } from '../run/case-spec';
+import { CONTAINER_KINDS } from '../models/spec';
 import { checkStepReferences } from '../kinds/steps/references';
 import { stepSchema, stepsDataSchema, stepsModelSchema } from '../kinds/steps/schema';
 import { transferFields } from '../kinds/transfer/schema';
@@ -28,7 +29,11 @@ export const varySchema = z
     architectures: z.array(z.enum(['bn-only', 'dense', 'conv'])).min(1),
     entryPoints: z.array(z.enum(ENTRY_POINTS)).min(1),
     freeze: z.array(z.enum(['bn', 'base', 'none'])).min(1),
+    freezeTimings: z.array(z.enum(FREEZE_TIMINGS)).min(1),
     nested: z.array(z.boolean()).min(1),
+    containers: z.array(z.enum(CONTAINER_KINDS)).min(1),
+    depths: z.array(z.union([z.literal(1), z.literal(2)])).min(1),
+    shared: z.array(z.boolean()).min(1),
     center: z.array(z.boolean()).min(1),
     scale: z.array(z.boolean()).min(1),
     axisPlacement: z.array(z.enum(['last', 'non-last'])).min(1),

@@ -97,9 +97,32 @@ function field(name: string, get: (s: CaseSpec) => number, put: (s: CaseSpec, v:
   };
 }
 
+/**
+ * A dimension over an optional field whose absence means its default (the plain functional model,
+ * depth 1, nothing shared, freeze before compile): simplifying it removes the field.
+ */
+function optional<T>(name: string, get: (s: CaseSpec) => T | undefined, remove: (s: CaseSpec) => void, fallback: T): Dimension {
+  return {
+    name,
+    get: (s) => get(s) ?? fallback,
+    preferred: () => [fallback],
+    set(spec) {
+      const next = clone(spec);
+      remove(next);
+      return next;
+    },
+  };
+}
+
 /** The simplifications, structure first (they shrink what the repro inlines), then the numbers. */
 function dimensions(spec: CaseSpec): Dimension[] {
   const dims: Dimension[] = [
+    // How the model is put together goes first: un-nesting needs depth 1 and a plain base.
+    optional('container', (s) => s.model.container, (s) => delete s.model.container, 'functional'),
+    optional('base container', (s) => s.model.baseContainer, (s) => delete s.model.baseContainer, 'functional'),
+    optional('depth', (s) => s.model.depth, (s) => delete s.model.depth, 1),
+    optional('shared', (s) => s.model.shared, (s) => delete s.model.shared, false),
+    optional('freeze timing', (s) => s.freezeTiming, (s) => delete s.freezeTiming, 'before-compile'),
     {
       name: 'architecture',
       get: (s) => s.model.architecture,

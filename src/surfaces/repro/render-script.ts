@@ -4,10 +4,10 @@ import { BACKEND_PACKAGES, type BackendName } from '../../engine/backends';
 import { withSeed } from '../../engine/determinism/with-seed';
 import { UsageError } from '../../engine/errors';
 import type { InvariantId } from '../../engine/invariants/types';
-import { LAYER_NAMES } from '../../engine/models/spec';
+import { LAYER_NAMES, type ContainerKind } from '../../engine/models/spec';
 import { float32Tolerance, type Tolerance } from '../../engine/oracle/compare';
-import type { CaseSpec } from '../../engine/run/case-spec';
-import { bnInput, disposeCase, prepareCase, trainCase, type CaseRun } from '../../engine/run/case-run';
+import type { CaseSpec, FreezeTiming } from '../../engine/run/case-spec';
+import { bnInput, compilesBeforeTraining, disposeCase, prepareCase, TIMING_STEPS, trainCase, type CaseRun } from '../../engine/run/case-run';
 import { accuracy, argmaxRows, maxAbs, toDense } from '../../engine/run/tensor-data';
 
 /** Invariants that have a standalone-script template. */
@@ -89,15 +89,21 @@ function bnStat(run: CaseRun, kind: 'moving_mean' | 'moving_variance'): number[]
  */
 export async function captureCase(invariant: ReproInvariant, spec: CaseSpec): Promise<CaseCapture> {
   return withSeed(spec.data.seed, async () => {
-    const run = prepareCase(spec);
+    // The weights as built, before the freeze timing's steps: the script sets them and then takes
+    // the same steps itself (a first fit between two fits changes them).
+    let weights: CaseCapture['weights'] | null = null;
+    const run = await prepareCase(spec, {
+      beforeSteps(prepared) {
+        weights = {
+          features: spec.model.architecture === 'bn-only' ? null : layerWeights(prepared.built.host.getLayer(LAYER_NAMES.features)),
+          bn: layerWeights(prepared.built.bn) as InlineTensor[],
+          head: spec.model.classes > 0 ? layerWeights(prepared.built.model.getLayer(LAYER_NAMES.head)) : null,
+        };
+      },
+    });
     try {
-      const host = run.built.base ?? run.built.model;
-      const weights = {
-        features: spec.model.architecture === 'bn-only' ? null : layerWeights(host.getLayer(LAYER_NAMES.features)),
-        bn: layerWeights(run.built.bn) as InlineTensor[],
-        head: spec.model.classes > 0 ? layerWeights(run.built.model.getLayer(LAYER_NAMES.head)) : null,
-      };
-      const base = { weights, x: inline(run.x), y: inline(run.y), labels: Array.from(run.labels) };
+      if (weights === null) throw new Error('prepareCase did not call beforeSteps');
+      const base = { weights: weights as CaseCapture['weights'], x: inline(run.x), y: inline(run.y), labels: Array.from(run.labels) };
       if (invariant === 'frozen-moving-stats') {
         const before = { mean: bnStat(run, 'moving_mean'), variance: bnStat(run, 'moving_variance') };
         await trainCase(run);
@@ -222,24 +228,41 @@ function lossOf(spec: CaseSpec): 'categoricalCrossentropy' | 'meanSquaredError' 
   return spec.model.classes > 0 && spec.model.headActivation !== 'linear' ? 'categoricalCrossentropy' : 'meanSquaredError';
 }
 
+/**
+ * Lines that put layers together the way bn-suite's build does (models/build.ts `wire`): a
+ * Sequential starts with an input layer so a nested model stays one layer; a functional model
+ * applies the layers in order.
+ */
+function wireLines(kind: ContainerKind, variable: string, name: string, inputName: string, shape: string, layers: readonly string[]): string[] {
+  if (kind === 'sequential') {
+    const list = [`tfl.layers.inputLayer({ inputShape: ${shape}, name: ${stringLiteral(inputName)} })`, ...layers].join(', ');
+    return [`  const ${variable} = tfl.sequential({ name: ${stringLiteral(name)}, layers: [${list}] });`];
+  }
+  const input = `${variable}Input`;
+  const output = layers.reduce((tensor, layer) => `${layer}.apply(${tensor})`, input);
+  return [`  const ${input} = tfl.input({ shape: ${shape}, name: ${stringLiteral(inputName)} });`, `  const ${variable} = tfl.model({ inputs: ${input}, outputs: ${output}, name: ${stringLiteral(name)} });`];
+}
+
+/** The variable holding what `freeze: base` freezes: the outermost nested model. */
+function frozenContainer(spec: CaseSpec): string {
+  return (spec.model.depth ?? 1) === 2 ? 'wrapper' : 'base';
+}
+
 /** Lines that build the model with plain tfjs-layers calls and set the captured weights. */
 function modelLines(spec: CaseSpec, capture: CaseCapture): string[] {
   const m = spec.model;
   const shape = shapeLiteral(m.inputShape);
   const lines: string[] = [];
-  lines.push('  // The model, built with plain tfjs-layers calls.');
-  lines.push(`  const input = tfl.input({ shape: ${shape}, name: ${stringLiteral('x')} });`);
-  let bnInputName = 'input';
+  lines.push('  // The layers, made with plain tfjs-layers calls, then put together.');
+  const trunk: string[] = [];
   if (m.architecture === 'dense') {
     lines.push(`  const featureLayer = tfl.layers.dense({ units: ${numberLiteral(m.hiddenUnits)}, name: ${stringLiteral(LAYER_NAMES.features)} });`);
-    lines.push('  const features = featureLayer.apply(input);');
-    bnInputName = 'features';
+    trunk.push('featureLayer');
   } else if (m.architecture === 'conv') {
     lines.push(
       `  const featureLayer = tfl.layers.conv2d({ filters: ${numberLiteral(m.hiddenUnits)}, kernelSize: 3, padding: ${stringLiteral('same')}, name: ${stringLiteral(LAYER_NAMES.features)} });`,
     );
-    lines.push('  const features = featureLayer.apply(input);');
-    bnInputName = 'features';
+    trunk.push('featureLayer');
   }
   lines.push('  const bn = tfl.layers.batchNormalization({');
   lines.push(`    name: ${stringLiteral(LAYER_NAMES.bn)},`);
@@ -249,79 +272,119 @@ function modelLines(spec: CaseSpec, capture: CaseCapture): string[] {
   lines.push(`    center: ${m.bn.center ? 'true' : 'false'},`);
   lines.push(`    scale: ${m.bn.scale ? 'true' : 'false'},`);
   lines.push('  });');
-  lines.push(`  const normalized = bn.apply(${bnInputName});`);
-  let modelInput = 'input';
-  let trunk = 'normalized';
-  if (m.nested) {
-    lines.push('  // Everything up to BN is a base model, nested in the outer model as one layer (transfer learning).');
-    lines.push(`  const base = tfl.model({ inputs: input, outputs: normalized, name: ${stringLiteral(LAYER_NAMES.base)} });`);
-    lines.push(`  const outerInput = tfl.input({ shape: ${shape}, name: ${stringLiteral('outer_x')} });`);
-    lines.push('  const trunk = base.apply(outerInput);');
-    modelInput = 'outerInput';
-    trunk = 'trunk';
-  }
-  let output = trunk;
+  trunk.push('bn');
+  const tail: string[] = [];
   if (m.classes > 0) {
-    let headInput = trunk;
     if (m.inputShape.length > 1) {
-      lines.push(`  const flat = tfl.layers.flatten({ name: ${stringLiteral(LAYER_NAMES.flatten)} }).apply(${trunk});`);
-      headInput = 'flat';
+      lines.push(`  const flatten = tfl.layers.flatten({ name: ${stringLiteral(LAYER_NAMES.flatten)} });`);
+      tail.push('flatten');
     }
     lines.push(
       `  const head = tfl.layers.dense({ units: ${numberLiteral(m.classes)}, activation: ${stringLiteral(m.headActivation ?? 'softmax')}, name: ${stringLiteral(LAYER_NAMES.head)} });`,
     );
-    lines.push(`  const output = head.apply(${headInput});`);
-    output = 'output';
+    tail.push('head');
   }
-  lines.push(`  const model = tfl.model({ inputs: ${modelInput}, outputs: ${output}, name: ${stringLiteral('model_under_test')} });`);
+  const outer = m.container ?? 'functional';
+  const inner = m.baseContainer ?? 'functional';
+  const depth = m.depth ?? 1;
+  if (m.nested) {
+    lines.push(`  // Everything up to BN is a base model (${inner}), nested in the ${depth === 2 ? 'wrapper model, itself nested in the ' : ''}outer model (${outer}) as one layer: transfer learning.`);
+    lines.push(...wireLines(inner, 'base', LAYER_NAMES.base, 'x', shape, trunk));
+    if (depth === 2) lines.push(...wireLines(inner, 'wrapper', LAYER_NAMES.wrapper, 'wrapper_x', shape, ['base']));
+    lines.push(...wireLines(outer, 'model', 'model_under_test', 'outer_x', shape, [frozenContainer(spec), ...tail]));
+  } else {
+    lines.push(...wireLines(outer, 'model', 'model_under_test', 'x', shape, [...trunk, ...tail]));
+  }
+  if (m.shared === true) {
+    lines.push('  // A second model shares these layers (built after the model, as in bn-suite).');
+    lines.push(...wireLines('functional', 'sibling', LAYER_NAMES.sibling, 'sibling_x', shape, m.nested ? [frozenContainer(spec)] : trunk));
+  }
   lines.push('');
   lines.push("  // The initial weights bn-suite's seeded build had, so the numbers do not depend on initializers.");
   if (capture.weights.features !== null) lines.push(`  featureLayer.setWeights(${tensorListLiteral(capture.weights.features, '  ')});`);
   lines.push(`  bn.setWeights(${tensorListLiteral(capture.weights.bn, '  ')});`);
   if (capture.weights.head !== null) lines.push(`  head.setWeights(${tensorListLiteral(capture.weights.head, '  ')});`);
   lines.push('');
-  if (spec.freeze === 'bn') {
-    lines.push('  // Freeze the BN layer (before compiling). tf.keras / Keras 3 then run it in inference mode.');
-    lines.push('  bn.trainable = false;');
-  } else if (spec.freeze === 'base') {
-    lines.push('  // Freeze the whole base (before compiling), the transfer-learning move. tf.keras / Keras 3 then run its BN in inference mode.');
-    lines.push('  base.trainable = false;');
-  }
-  lines.push('');
   lines.push('  const x = tf.tensor(X_VALUES, X_SHAPE);');
   lines.push('  const y = tf.tensor(Y_VALUES, Y_SHAPE);');
+  lines.push(...freezeLines(spec));
   return lines;
 }
 
-function trainingLines(spec: CaseSpec): string[] {
+/** Whether the freeze timing's steps compile the model (so an `after-compile` case's training must not). */
+function preludeCompiles(spec: CaseSpec): boolean {
+  return spec.freeze !== 'none' && TIMING_STEPS[spec.freezeTiming ?? 'before-compile'].includes('compile');
+}
+
+/** The freeze and the timing's steps around it, as in case-run.ts `prepareCase`. */
+function freezeLines(spec: CaseSpec): string[] {
+  if (spec.freeze === 'none') return [];
+  const timing = spec.freezeTiming ?? 'before-compile';
+  const target = spec.freeze === 'bn' ? 'bn' : frozenContainer(spec);
+  const lines: string[] = [''];
+  if (timing === 'before-compile') {
+    lines.push(
+      spec.freeze === 'bn'
+        ? '  // Freeze the BN layer (before compiling). tf.keras / Keras 3 then run it in inference mode.'
+        : '  // Freeze the whole base (before compiling), the transfer-learning move. tf.keras / Keras 3 then run its BN in inference mode.',
+    );
+  } else {
+    lines.push(`  // Freeze timing ${stringLiteral(timing)}: ${FREEZE_TIMING_NOTES[timing]}`);
+  }
+  let compiled = false;
+  for (const action of TIMING_STEPS[timing]) {
+    if (action === 'freeze') lines.push(`  ${target}.trainable = false;`);
+    else if (action === 'unfreeze') lines.push(`  ${target}.trainable = true;`);
+    else if (action === 'compile') {
+      lines.push(compileLine(spec));
+      compiled = true;
+    } else lines.push('  // One step before the freeze, with everything trainable.', ...trainingLines(spec, 1, !compiled));
+  }
+  return lines;
+}
+
+/** What each timing means, for the script's comment. */
+const FREEZE_TIMING_NOTES: Record<FreezeTiming, string> = {
+  'before-compile': 'freeze, then compile.',
+  'after-compile': 'compile, then freeze; nothing recompiles, so by the Keras rule the compiled trainable weights still train.',
+  'after-compile-recompile': 'compile, freeze, compile again.',
+  'unfreeze-refreeze': 'freeze, compile, unfreeze, compile, freeze again (then compile).',
+  'between-fits': 'one training step unfrozen, then freeze (then compile).',
+};
+
+function compileLine(spec: CaseSpec): string {
+  return `  model.compile({ optimizer: tf.train.sgd(${numberLiteral(spec.learningRate)}), loss: ${stringLiteral(lossOf(spec))} });`;
+}
+
+/** The case's own training: `spec.steps` steps, compiling first unless an `after-compile` freeze forbids it. */
+function caseTrainingLines(spec: CaseSpec): string[] {
+  return trainingLines(spec, spec.steps, compilesBeforeTraining(spec) || !preludeCompiles(spec));
+}
+
+function trainingLines(spec: CaseSpec, stepCount: number, compile: boolean): string[] {
   const loss = lossOf(spec);
-  const steps = numberLiteral(spec.steps);
+  const steps = numberLiteral(stepCount);
   const lr = numberLiteral(spec.learningRate);
+  const compiling = compile ? [compileLine(spec)] : [];
   switch (spec.entryPoint) {
     case 'fit':
-      return [
-        `  model.compile({ optimizer: tf.train.sgd(${lr}), loss: ${stringLiteral(loss)} });`,
-        `  await model.fit(x, y, { epochs: ${steps}, batchSize: ${numberLiteral(spec.data.batch)}, shuffle: false, verbose: 0 });`,
-      ];
+      return [...compiling, `  await model.fit(x, y, { epochs: ${steps}, batchSize: ${numberLiteral(spec.data.batch)}, shuffle: false, verbose: 0 });`];
     case 'trainOnBatch':
-      return [
-        `  model.compile({ optimizer: tf.train.sgd(${lr}), loss: ${stringLiteral(loss)} });`,
-        `  for (let step = 0; step < ${steps}; step++) await model.trainOnBatch(x, y);`,
-      ];
+      return [...compiling, `  for (let step = 0; step < ${steps}; step++) await model.trainOnBatch(x, y);`];
     case 'minimize':
       return [
-        `  const optimizer = tf.train.sgd(${lr});`,
-        '  const variables = model.trainableWeights.map((w) => w.read());',
-        `  for (let step = 0; step < ${steps}; step++) {`,
-        `    optimizer.minimize(() => tf.mean(tfl.metrics.${loss}(y, model.apply(x, { training: true }))), false, variables);`,
+        '  {',
+        `    const optimizer = tf.train.sgd(${lr});`,
+        '    const variables = model.trainableWeights.map((w) => w.read());',
+        `    for (let step = 0; step < ${steps}; step++) {`,
+        `      optimizer.minimize(() => tf.mean(tfl.metrics.${loss}(y, model.apply(x, { training: true }))), false, variables);`,
+        '    }',
         '  }',
       ];
     case 'layerApply': {
-      const featureLine =
-        spec.model.architecture === 'bn-only'
-          ? '  const bnInput = x; // BN is the first layer'
-          : '  const bnInput = tfl.model({ inputs: input, outputs: features }).predict(x); // what BN sees';
-      return [featureLine, `  for (let step = 0; step < ${steps}; step++) bn.apply(bnInput, { training: true }).dispose();`];
+      const bnInput = spec.model.architecture === 'bn-only' ? 'x' : 'featureLayer.apply(x)';
+      const note = spec.model.architecture === 'bn-only' ? ' // BN is the first layer' : ' // what BN sees';
+      return ['  {', `    const bnInput = ${bnInput};${note}`, `    for (let step = 0; step < ${steps}; step++) bn.apply(bnInput, { training: true }).dispose();`, '  }'];
     }
   }
 }
@@ -334,7 +397,7 @@ function frozenStatsBody(spec: CaseSpec): string[] {
     '  const before = { mean: await read(movingMean), variance: await read(movingVariance) };',
     '',
     `  // Train: ${describeEntryPoint(spec).replace(/[^\x20-\x7e]/g, '?')}`,
-    ...trainingLines(spec),
+    ...caseTrainingLines(spec),
     '',
     '  const after = { mean: await read(movingMean), variance: await read(movingVariance) };',
     '  const meanDrift = drift(before.mean, after.mean);',

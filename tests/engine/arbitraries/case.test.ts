@@ -194,9 +194,9 @@ describe('caseArbitrary: prepareCase on the cpu backend', () => {
     await activateBackend('cpu');
   });
 
-  function prepareAndCheck(spec: CaseSpec): void {
+  async function prepareAndCheck(spec: CaseSpec): Promise<void> {
     const before = tf.memory().numTensors;
-    const run = prepareCase(spec);
+    const run = await prepareCase(spec);
     try {
       expect(run.x.shape).toEqual([spec.data.batch, ...spec.model.inputShape]);
       if (spec.model.classes > 0) {
@@ -217,10 +217,10 @@ describe('caseArbitrary: prepareCase on the cpu backend', () => {
 
   test.prop([caseArbitrary({ ...DEFAULT_CONSTRAINTS, batch: { min: 1, max: 16 }, freeze: ['bn', 'base', 'none'] })], { numRuns: 25 })(
     'default-like constraints: prepareCase accepts every case and disposeCase frees it',
-    (spec) => prepareAndCheck(spec),
+    async (spec) => prepareAndCheck(spec),
   );
 
-  test.each(scenarioConstraints)('shipped scenario %s: prepareCase accepts sampled cases', (_id, constraints) => {
-    for (const spec of fc.sample(caseArbitrary(constraints), { numRuns: 3, seed: 23 })) prepareAndCheck(spec);
+  test.each(scenarioConstraints)('shipped scenario %s: prepareCase accepts sampled cases', async (_id, constraints) => {
+    for (const spec of fc.sample(caseArbitrary(constraints), { numRuns: 3, seed: 23 })) await prepareAndCheck(spec);
   });
 });

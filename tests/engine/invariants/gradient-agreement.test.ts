@@ -28,7 +28,7 @@ describeEachBackend('gradient-agreement', (backend: BackendName) => {
   });
 
   test('a layer that does not compute what the configuration says fails in the gradients it changes', async () => {
-    const run = prepareCase({ ...caseSpec(), entryPoint: 'layerApply' });
+    const run = await prepareCase({ ...caseSpec(), entryPoint: 'layerApply' });
     const z: Tensor = bnInput(run);
     try {
       const features = run.built.model.getLayer(LAYER_NAMES.features) as Layer;

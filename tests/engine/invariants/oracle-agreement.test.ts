@@ -117,7 +117,7 @@ describeEachBackend('oracle-agreement', (backend: BackendName) => {
 
   describe('checkBnAgainstOracle fails when the layer does not compute what the configuration says', () => {
     async function partsWith(params: { epsilon: number; momentum: number }) {
-      const run = prepareCase({ ...caseSpec(), entryPoint: 'layerApply' });
+      const run = await prepareCase({ ...caseSpec(), entryPoint: 'layerApply' });
       const input: Tensor = bnInput(run);
       try {
         return await checkBnAgainstOracle(run.built.bn, input, { axis: -1, center: true, scale: true, ...params }, 3);

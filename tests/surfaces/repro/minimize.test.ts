@@ -8,6 +8,7 @@ import { caseElements, minimizeCase, sameFailure } from '../../../src/surfaces/r
 import type { CaseSpec } from '../../../src/engine/run/case-spec';
 import { checkCase } from '../../../src/engine/run/check-case';
 import { runProperty } from '../../../src/engine/run/property';
+import { caseSpec } from '../../helpers/fixtures';
 
 const context: InvariantContext = nodeInvariantContext('cpu', []);
 
@@ -41,6 +42,15 @@ describe('minimizeCase', () => {
     if (raw.spec.freeze === 'base') expect(result.spec.model.nested).toBe(true);
     // Independently re-checked: never a passing case.
     expect((await checkCase(INVARIANTS['frozen-moving-stats'], result.spec, context)).status).toBe('fail');
+  }, 20_000);
+
+  test('drops a container layout and freeze timing the failure does not depend on', async () => {
+    const spec = caseSpec({ nested: true, container: 'sequential', baseContainer: 'sequential', depth: 2, shared: true, freeze: 'bn', freezeTiming: 'unfreeze-refreeze' });
+    const result = await minimizeCase(INVARIANTS['frozen-moving-stats'], spec, context);
+    expect(result.verdict.status).toBe('fail');
+    for (const field of ['container', 'baseContainer', 'depth', 'shared'] as const) expect(result.spec.model[field]).toBeUndefined();
+    expect(result.spec.freezeTiming).toBeUndefined();
+    expect(result.spec.model.nested).toBe(false);
   }, 20_000);
 
   test('keeps whatever the failure depends on, and every accepted step still fails', async () => {
