@@ -17,10 +17,26 @@
 /** The bundle every fault patches, relative to the tfjs-layers package folder. */
 export const LAYERS_BUNDLE = 'dist/tf-layers.node.js';
 
+/** What part of tfjs's BN behaviour a fault touches; `npm run mutants` reports the score per kind. */
+export type FaultKind = 'moving-stats' | 'forward' | 'gradient' | 'freeze-timing' | 'container' | 'bookkeeping' | 'serialization' | 'fix';
+
+/** Every kind, with what it covers (a Record, so a new kind without a description fails the type check). */
+export const FAULT_KINDS: Record<FaultKind, string> = {
+  'moving-stats': 'how training mode updates moving_mean / moving_variance',
+  forward: 'what the layer computes in inference or training mode',
+  gradient: 'the backward pass (dx, dgamma, dbeta)',
+  'freeze-timing': 'when a trainable change takes effect (compile, recompile, between fits)',
+  container: 'Sequential / functional models, nesting and disposal',
+  bookkeeping: 'which weights the layer and its containers list as trainable',
+  serialization: 'what save / load keeps',
+  fix: 'tfjs starting to behave as Keras does (the gate must report it)',
+};
+
 /** One seeded fault: replace the single occurrence of `find` in `file` with `replace`. */
 export interface Fault {
   /** Short kebab-case name, unique in {@link FAULTS}. */
   id: string;
+  kind: FaultKind;
   /** What the patched tfjs does differently, in words. */
   description: string;
   /** File to patch, relative to the tfjs-layers package folder. */
@@ -34,6 +50,7 @@ export interface Fault {
 export const FAULTS: readonly Fault[] = [
   {
     id: 'momentum-flipped',
+    kind: 'moving-stats',
     description: 'Moving-average update uses decay = momentum instead of 1 - momentum (PyTorch convention mixed into Keras momentum).',
     file: LAYERS_BUNDLE,
     find: 'var decay = 1 - momentum;',
@@ -41,6 +58,7 @@ export const FAULTS: readonly Fault[] = [
   },
   {
     id: 'moving-variance-frozen',
+    kind: 'moving-stats',
     description: 'The moving variance is never updated in training mode (the moving mean still is).',
     file: LAYERS_BUNDLE,
     find: 'doMovingAverage(_this.movingVariance, variance, _this.momentum);',
@@ -48,6 +66,7 @@ export const FAULTS: readonly Fault[] = [
   },
   {
     id: 'moving-mean-sign',
+    kind: 'moving-stats',
     description: 'Sign error in the moving-mean update: the moving mean tracks -mean of the batch.',
     file: LAYERS_BUNDLE,
     find: 'doMovingAverage(_this.movingMean, mean, _this.momentum);',
@@ -55,6 +74,7 @@ export const FAULTS: readonly Fault[] = [
   },
   {
     id: 'bessel-moving-variance',
+    kind: 'moving-stats',
     description: 'The moving variance accumulates the unbiased batch variance (x N/(N-1)), as fused tf.keras and PyTorch do, instead of the biased one.',
     file: LAYERS_BUNDLE,
     find: 'doMovingAverage(_this.movingVariance, variance, _this.momentum);',
@@ -63,6 +83,7 @@ export const FAULTS: readonly Fault[] = [
   },
   {
     id: 'epsilon-dropped-inference',
+    kind: 'forward',
     description: 'Inference (channel axis last) normalizes with sqrt(moving variance) and no epsilon.',
     file: LAYERS_BUNDLE,
     find: '_this.gamma == null ? null : _this.gamma.read(), _this.epsilon);',
@@ -70,6 +91,7 @@ export const FAULTS: readonly Fault[] = [
   },
   {
     id: 'inference-uses-batch-stats',
+    kind: 'forward',
     description: 'training=false is ignored: inference normalizes with batch statistics and updates the moving statistics (predict is no longer pure).',
     file: LAYERS_BUNDLE,
     find: 'return normalizeInference();',
@@ -77,6 +99,7 @@ export const FAULTS: readonly Fault[] = [
   },
   {
     id: 'training-uses-moving-stats',
+    kind: 'forward',
     description: 'Training mode updates the moving statistics but normalizes with them instead of the batch statistics.',
     file: LAYERS_BUNDLE,
     find: 'return normedTraining;',
@@ -84,6 +107,7 @@ export const FAULTS: readonly Fault[] = [
   },
   {
     id: 'gamma-beta-swapped',
+    kind: 'forward',
     description: 'Training mode passes beta as the scale and gamma as the offset.',
     file: LAYERS_BUNDLE,
     find: 'normalizeBatchInTraining(input, _this.gamma.read(), _this.beta.read(), reductionAxes, _this.epsilon)',
@@ -91,6 +115,7 @@ export const FAULTS: readonly Fault[] = [
   },
   {
     id: 'fix-honour-trainable',
+    kind: 'fix',
     description: 'Fix: a BN with trainable=false runs in inference mode (moving statistics, no updates), as in tf.keras and Keras 3.',
     file: LAYERS_BUNDLE,
     find: 'var normalizeInference = function () {',
@@ -98,6 +123,7 @@ export const FAULTS: readonly Fault[] = [
   },
   {
     id: 'fix-center-scale-false',
+    kind: 'fix',
     description: 'Fix for tfjs #2868: training mode with center=false or scale=false passes null instead of reading a missing beta/gamma.',
     file: LAYERS_BUNDLE,
     find: 'normalizeBatchInTraining(input, _this.gamma.read(), _this.beta.read(), reductionAxes, _this.epsilon)',
@@ -106,6 +132,7 @@ export const FAULTS: readonly Fault[] = [
   },
   {
     id: 'frozen-weights-unlisted',
+    kind: 'bookkeeping',
     description: 'A frozen layer lists its frozen gamma/beta in neither trainableWeights nor nonTrainableWeights (so they also drop out of layer.weights).',
     file: LAYERS_BUNDLE,
     find: `            else {
@@ -117,6 +144,7 @@ export const FAULTS: readonly Fault[] = [
   },
   {
     id: 'container-freeze-not-propagated',
+    kind: 'bookkeeping',
     description: "Setting trainable = false on a nested model no longer freezes its layers' variables: the inner BN keeps listing gamma and beta as trainable.",
     file: LAYERS_BUNDLE,
     find: `            this.layers.forEach(function (layer) {
@@ -128,6 +156,7 @@ export const FAULTS: readonly Fault[] = [
   },
   {
     id: 'batch-stats-no-gradient',
+    kind: 'gradient',
     description: 'Training mode treats the batch mean and variance as constants in the backward pass (a stop-gradient on the moments): the forward pass is unchanged, but dx loses the two terms that come from μ and σ² depending on x.',
     file: LAYERS_BUNDLE,
     find: `        var variance = meanAndVariance.variance;
@@ -140,10 +169,40 @@ export const FAULTS: readonly Fault[] = [
   },
   {
     id: 'momentum-not-serialized',
+    kind: 'serialization',
     description: "BatchNormalization.getConfig drops momentum, so a saved and reloaded BN falls back to the default 0.99.",
     file: LAYERS_BUNDLE,
     find: 'momentum: this.momentum,',
     replace: '/* mutant: momentum not serialized */',
+  },
+  {
+    id: 'recompile-keeps-first-trainable',
+    kind: 'freeze-timing',
+    description: 'compile() keeps the trainable weights the first compile collected, so freezing and recompiling (or unfreezing and refreezing, or freezing between two fits) no longer stops fit from training gamma and beta.',
+    file: LAYERS_BUNDLE,
+    find: 'this.collectedTrainableWeights = this.trainableWeights;',
+    replace: 'this.collectedTrainableWeights = this.collectedTrainableWeights != null ? this.collectedTrainableWeights : this.trainableWeights;',
+  },
+  {
+    id: 'frozen-container-lists-weights',
+    kind: 'container',
+    description: "A frozen model nested in another still lists its layers' trainable weights (Container.trainableWeights ignores its own trainable flag): invisible one level down, where the freeze also flips the variables, but a frozen wrapper two levels above BN hands gamma and beta to fit again.",
+    file: LAYERS_BUNDLE,
+    find: `must remain an empty Array.');
+            }
+            if (!this.trainable) {
+                return [];
+            }`,
+    replace: `must remain an empty Array.');
+            }`,
+  },
+  {
+    id: 'nested-dispose-skipped',
+    kind: 'container',
+    description: "Container.dispose() no longer disposes the models nested in it a second time, so their reference count never reaches zero and a functional model's nested base keeps its weights alive.",
+    file: LAYERS_BUNDLE,
+    find: 'result.numDisposedVariables += container.dispose().numDisposedVariables;',
+    replace: '/* mutant: nested containers not disposed */',
   },
 ];
 

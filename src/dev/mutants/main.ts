@@ -28,7 +28,7 @@ import { Command } from 'commander';
 import { integerAtLeast, parseScriptArgs, type ScriptArgs } from '../../surfaces/cli/script-args';
 import { writeFileAtomic } from '../../hosts/node/atomic-write';
 import { BN_SUITE_VERSION } from '../../engine/version';
-import { applyFault, FAULTS, LAYERS_BUNDLE, type Fault } from './faults';
+import { applyFault, FAULT_KINDS, FAULTS, LAYERS_BUNDLE, type Fault, type FaultKind } from './faults';
 
 const SUITE_ROOT = path.resolve(__dirname, '..', '..', '..');
 const CLI = path.join(SUITE_ROOT, 'dist', 'cli.js');
@@ -141,6 +141,45 @@ async function runProbe(): Promise<void> {
     const viaBase = build();
     viaBase.base.trainable = false;
     return { direct: { bn: listing(direct.bn), base: listing(direct.base) }, viaBase: { bn: listing(viaBase.bn), base: listing(viaBase.base) } };
+  });
+  await section('freeze-timing', async () => {
+    // A wrapper frozen after a first compile, then recompiled: only the recompile keeps fit off
+    // gamma and beta, because freezing a model two levels above BN leaves its variables trainable.
+    const input = tfl.input({ shape: [3] });
+    const bn = tfl.layers.batchNormalization({ momentum: 0.5, name: 'bn', gammaInitializer: 'ones', betaInitializer: 'zeros' });
+    const base = tfl.model({ inputs: input, outputs: bn.apply(input) as ReturnType<typeof tfl.input>, name: 'base' });
+    const wrapperInput = tfl.input({ shape: [3] });
+    const wrapper = tfl.model({ inputs: wrapperInput, outputs: base.apply(wrapperInput) as ReturnType<typeof tfl.input>, name: 'wrapper' });
+    const outerInput = tfl.input({ shape: [3] });
+    const head = tfl.layers.dense({ units: 1, kernelInitializer: 'ones', biasInitializer: 'zeros', name: 'head' });
+    const model = tfl.model({ inputs: outerInput, outputs: head.apply(wrapper.apply(outerInput)) as ReturnType<typeof tfl.input> });
+    model.compile({ optimizer: tf.train.sgd(0.05), loss: 'meanSquaredError' });
+    wrapper.trainable = false;
+    model.compile({ optimizer: tf.train.sgd(0.05), loss: 'meanSquaredError' });
+    await model.fit(x, y, { epochs: 1, batchSize: 4, shuffle: false, verbose: 0 });
+    return { bn: weightsOf(bn) };
+  });
+  await section('containers', () => {
+    // A base two levels down (model -> wrapper -> base -> BN) with the wrapper frozen, and what
+    // disposing a functional model with a nested base frees.
+    const names = (weights: { originalName: string }[]) => weights.map((w) => w.originalName).sort();
+    const nest = () => {
+      const input = tfl.input({ shape: [3] });
+      const base = tfl.model({ inputs: input, outputs: tfl.layers.batchNormalization({ name: 'bn' }).apply(input) as ReturnType<typeof tfl.input>, name: 'base' });
+      const wrapperInput = tfl.input({ shape: [3] });
+      const wrapper = tfl.model({ inputs: wrapperInput, outputs: base.apply(wrapperInput) as ReturnType<typeof tfl.input>, name: 'wrapper' });
+      const outerInput = tfl.input({ shape: [3] });
+      const head = tfl.layers.dense({ units: 1, name: 'head' });
+      const model = tfl.model({ inputs: outerInput, outputs: head.apply(wrapper.apply(outerInput)) as ReturnType<typeof tfl.input> });
+      return { model, wrapper };
+    };
+    const frozen = nest();
+    frozen.wrapper.trainable = false;
+    const listed = names(frozen.model.trainableWeights);
+    const before = tf.memory().numTensors;
+    const disposed = nest();
+    const { numDisposedVariables } = disposed.model.dispose();
+    return { depth2Trainable: listed, disposedVariables: numDisposedVariables, tensorsLeft: tf.memory().numTensors - before };
   });
   await section('gradients', () => {
     // dL/dx through BN in both modes, for L = Σ y·w with a fixed w: what a backward-pass fault moves.
@@ -291,6 +330,7 @@ async function gate(copyDir: string, outDir: string, runs: number): Promise<Gate
 
 interface MutantRecord {
   id: string;
+  kind: FaultKind;
   description: string;
   observable: boolean;
   /** Probe sections whose printed numbers differ from the unpatched probe. */
@@ -324,15 +364,24 @@ function pad(text: string, width: number): string {
 
 /** The table printed at the end: one row per fault, after the unpatched baseline. */
 export function formatTable(baselineExit: number | null, mutants: readonly MutantRecord[]): string {
-  const rows: string[][] = [['fault', 'observable', 'exit', 'caught', 'first unexpected results']];
-  rows.push(['(unpatched baseline)', '-', String(baselineExit), '-', '-']);
+  const rows: string[][] = [['fault', 'kind', 'observable', 'exit', 'caught', 'first unexpected results']];
+  rows.push(['(unpatched baseline)', '-', '-', String(baselineExit), '-', '-']);
   for (const m of mutants) {
     const firsts = [...m.unexpected, ...m.stale.map((s) => `stale: ${s}`)];
     const shown = firsts.length > 0 ? firsts.slice(0, 2).join('; ') + (firsts.length > 2 ? `; (+${firsts.length - 2} more)` : '') : (m.note ?? '-');
-    rows.push([m.id, m.observable ? 'yes' : 'no', String(m.exitCode), m.caught ? 'yes' : 'NO', shown]);
+    rows.push([m.id, m.kind, m.observable ? 'yes' : 'no', String(m.exitCode), m.caught ? 'yes' : 'NO', shown]);
   }
   const widths = rows[0].slice(0, -1).map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return rows.map((r) => r.map((cell, c) => (c < widths.length ? pad(cell, widths[c]) : cell)).join('  ')).join('\n');
+}
+
+/** `kind caught/observable` for every fault kind, e.g. "by kind: gradient 1/1, container 2/2, ...". */
+export function scoreByKind(mutants: readonly Pick<MutantRecord, 'kind' | 'observable' | 'caught'>[]): string {
+  const parts = (Object.keys(FAULT_KINDS) as FaultKind[]).map((kind) => {
+    const observable = mutants.filter((m) => m.kind === kind && m.observable);
+    return `${kind} ${observable.filter((m) => m.caught).length}/${observable.length}`;
+  });
+  return `by kind: ${parts.join(', ')}`;
 }
 
 async function drive(options: Options): Promise<number> {
@@ -389,6 +438,7 @@ async function drive(options: Options): Promise<number> {
       const note = result.note ?? (result.exitCode === 3 ? 'harness failure (exit 3)' : undefined);
       const record: MutantRecord = {
         id: fault.id,
+        kind: fault.kind,
         description: fault.description,
         observable: probeDiff.length > 0,
         probeDiff,
@@ -427,6 +477,7 @@ async function drive(options: Options): Promise<number> {
     const missed = observable.filter((m) => !m.caught).map((m) => m.id);
     const hidden = mutants.filter((m) => !m.observable).map((m) => m.id);
     process.stdout.write(`mutation score: ${caughtCount}/${observable.length}${missed.length > 0 ? ` (missed: ${missed.join(', ')})` : ''}\n`);
+    process.stdout.write(`${scoreByKind(mutants)}\n`);
     if (hidden.length > 0) process.stdout.write(`not observable (excluded from the score): ${hidden.join(', ')}\n`);
     process.stdout.write(`wall time: ${(durationMs / 1000).toFixed(1)} s; report: ${path.relative(process.cwd(), REPORT) || REPORT}\n`);
     completed = true;

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
-import { applyFault, countOccurrences, FAULTS, LAYERS_BUNDLE } from '../../../src/dev/mutants/faults';
+import { applyFault, countOccurrences, FAULT_KINDS, FAULTS, LAYERS_BUNDLE } from '../../../src/dev/mutants/faults';
 
 /** The installed tfjs-layers package folder (the one bn-suite resolves). */
 const layersDir = path.dirname(require.resolve('@tensorflow/tfjs-layers/package.json'));
@@ -19,6 +19,10 @@ describe('the fault list', () => {
     expect(new Set(FAULTS.map((f) => `${f.find}\u0000${f.replace}`)).size).toBe(FAULTS.length);
   });
 
+  test('has a fault of every kind', () => {
+    for (const kind of Object.keys(FAULT_KINDS)) expect(FAULTS.filter((f) => f.kind === kind).map((f) => f.id)).not.toEqual([]);
+  });
+
   test.each(FAULTS.map((f) => [f.id, f] as const))('%s: the snippet occurs exactly once and the replacement differs', (_id, fault) => {
     expect(fault.file).toBe(LAYERS_BUNDLE);
     expect(countOccurrences(bundle, fault.find)).toBe(1);
@@ -30,7 +34,7 @@ describe('the fault list', () => {
 });
 
 describe('applyFault', () => {
-  const fault = { id: 'demo', description: 'demo', file: LAYERS_BUNDLE, find: 'b', replace: 'B' } as const;
+  const fault = { id: 'demo', kind: 'forward', description: 'demo', file: LAYERS_BUNDLE, find: 'b', replace: 'B' } as const;
   test('replaces the single occurrence', () => {
     expect(applyFault('abc', fault)).toBe('aBc');
   });
