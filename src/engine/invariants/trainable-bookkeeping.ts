@@ -109,12 +109,7 @@ function standingProblems(run: CaseRun): { listings: ContainerListing[]; problem
   };
   visit(run.built.model, null);
   if (run.built.sibling !== null) visit(run.built.sibling, null);
-  return { listings, problems: dedupe(problems) };
-}
-
-function dedupe(problems: readonly BookkeepingProblem[]): BookkeepingProblem[] {
-  const seen = new Set<string>();
-  return problems.filter((p) => (seen.has(p.sentence) ? false : (seen.add(p.sentence), true)));
+  return { listings, problems };
 }
 
 function describeStep(step: FreezeStep): string {

@@ -93,33 +93,31 @@ export async function prepareCase(spec: CaseSpec, hooks: PrepareHooks = {}): Pro
   const run: CaseRun = { spec, built, x, y, labels, compiledTrainable: null };
   try {
     await hooks.beforeSteps?.(run);
-  } catch (error) {
-    disposeCase(run);
-    throw error;
-  }
-  if (spec.freeze === 'none') return run;
-  const target = spec.freeze;
-  try {
-    for (const action of TIMING_STEPS[timing]) {
-      let step: FreezeStep;
-      if (action === 'freeze' || action === 'unfreeze') {
-        freeze(built, target, action === 'unfreeze');
-        step = { action, target };
-      } else if (action === 'compile') {
-        compileCase(run);
-        step = { action };
-      } else {
-        // The timing compiled just before; compiling again would only swap the optimizer.
-        await runEntryPoint(run, 1, run.compiledTrainable === null);
-        step = { action: 'train', steps: 1 };
-      }
-      await hooks.afterStep?.(run, step);
-    }
+    if (spec.freeze !== 'none') await takeTimingSteps(run, spec.freeze, timing, hooks);
   } catch (error) {
     disposeCase(run);
     throw error;
   }
   return run;
+}
+
+/** The freeze timing's steps, each reported to `hooks.afterStep`. */
+async function takeTimingSteps(run: CaseRun, target: FreezeTarget, timing: FreezeTiming, hooks: PrepareHooks): Promise<void> {
+  for (const action of TIMING_STEPS[timing]) {
+    let step: FreezeStep;
+    if (action === 'freeze' || action === 'unfreeze') {
+      freeze(run.built, target, action === 'unfreeze');
+      step = { action, target };
+    } else if (action === 'compile') {
+      compileCase(run);
+      step = { action };
+    } else {
+      // The timing compiled just before; compiling again would only swap the optimizer.
+      await runEntryPoint(run, 1, run.compiledTrainable === null);
+      step = { action: 'train', steps: 1 };
+    }
+    await hooks.afterStep?.(run, step);
+  }
 }
 
 /** What tfjs's own disposal of a case's models did, as {@link disposeCase} saw it. */

@@ -1,26 +1,18 @@
 import { DEFAULT_SEED } from '../../../src/engine/defaults';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { activateBackend, probeBackend } from '../../../src/hosts/node/backends';
 import { minimizeCase, caseElements } from '../../../src/surfaces/repro/minimize';
 import { replayFailure } from '../../../src/surfaces/repro/replay';
 import type { FrozenStatsObservation } from '../../../src/surfaces/repro/render-script';
 import { verifyRepro } from '../../../src/surfaces/repro/verify';
 import { createRepro } from '../../../src/surfaces/repro/write-repro';
 import { tf, tfjsVersions } from '../../../src/hosts/node/tfjs';
+import { useCpuAndTempDir } from '../../helpers/cpu-temp-dir';
 
 const SEED = DEFAULT_SEED;
 const fmt = (v: number) => String(Number(v.toPrecision(7)));
 
-let tmp: string;
-beforeAll(async () => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bn-suite-repro-e2e-'));
-  const cpu = await probeBackend('cpu');
-  if (!cpu.available) throw new Error(`cpu backend unavailable: ${cpu.reason}`);
-  await activateBackend('cpu');
-});
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const tempDir = useCpuAndTempDir('bn-suite-repro-e2e-');
 
 /** The packages a script imports (static `import ... from 'x'` and `import 'x'`). */
 function importedPackages(script: string): string[] {
@@ -41,7 +33,7 @@ describe('repro end to end: the frozen-BN known issue on cpu', () => {
       expect(caseElements(minimized.spec)).toBeLessThanOrEqual(caseElements(replay.counterexample));
       expect(minimized.attempts).toBeGreaterThan(0);
 
-      const dir = path.join(tmp, scenario.replace('/', '-'));
+      const dir = path.join(tempDir(), scenario.replace('/', '-'));
       const report = await createRepro({
         scenario: { id: replay.scenario.id, description: replay.scenario.description, invariant: replay.scenario.invariant },
         backend: 'cpu',
@@ -54,7 +46,7 @@ describe('repro end to end: the frozen-BN known issue on cpu', () => {
       expect(report.verification?.reproduces).toBe(true);
       expect(fs.readdirSync(dir).sort()).toEqual(['ISSUE.md', 'package.json', 'repro.mjs']);
       // No staging or backup folder left next to it.
-      expect(fs.readdirSync(tmp).filter((name) => name.startsWith('.'))).toEqual([]);
+      expect(fs.readdirSync(tempDir()).filter((name) => name.startsWith('.'))).toEqual([]);
 
       const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
       const versions = tfjsVersions();
@@ -105,7 +97,7 @@ describe('repro end to end: the frozen-BN known issue on cpu', () => {
 
   test('mode-switch: the training-mode vs inference-mode script reproduces', async () => {
     const replay = await replayFailure({ scenario: 'mode-switch', backend: 'cpu', seed: SEED });
-    const dir = path.join(tmp, 'mode-switch');
+    const dir = path.join(tempDir(), 'mode-switch');
     const report = await createRepro({
       scenario: { id: replay.scenario.id, description: replay.scenario.description, invariant: 'mode-switch' },
       backend: 'cpu',
@@ -122,7 +114,7 @@ describe('repro end to end: the frozen-BN known issue on cpu', () => {
 
   test('a case that passes now is refused with "does not reproduce on tfjs X"', async () => {
     // The same scenario with nothing frozen would pass; a scenario folder with such a scenario.
-    const dir = path.join(tmp, 'passing-scenarios');
+    const dir = path.join(tempDir(), 'passing-scenarios');
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'tags.yaml'), 'tags:\n  fit: trained through model.fit\n');
     fs.writeFileSync(

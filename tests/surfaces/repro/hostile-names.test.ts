@@ -1,7 +1,5 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { activateBackend, probeBackend } from '../../../src/hosts/node/backends';
 import { UsageError } from '../../../src/engine/errors';
 import { DENSE_FROZEN_CASE as SPEC } from '../../helpers/fixtures';
 import { inlineCode, renderIssue } from '../../../src/surfaces/repro/render-issue';
@@ -9,18 +7,12 @@ import { captureCase, float32Literal, renderScript, stringLiteral, type Scenario
 import { verifyRepro } from '../../../src/surfaces/repro/verify';
 import { reproPackageJson, sanitizeName } from '../../../src/surfaces/repro/write-repro';
 import { tfjsVersions } from '../../../src/hosts/node/tfjs';
+import { useCpuAndTempDir } from '../../helpers/cpu-temp-dir';
 
 const HOSTILE_ID = 'evil/"quote\'s`back`${process.exit(7)}\\path\nnew line\u2028ls\u2029ps</script>*/ // \u0000end';
 const HOSTILE_DESCRIPTION = "desc `${process.exit(7)}` \"); process.exit(7); ('\r\n\\\\ \u2028 ```` fence ` '; process.exit(7); //";
 
-let tmp: string;
-beforeAll(async () => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bn-suite-repro-hostile-'));
-  const cpu = await probeBackend('cpu');
-  if (!cpu.available) throw new Error(`cpu backend unavailable: ${cpu.reason}`);
-  await activateBackend('cpu');
-});
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const tempDir = useCpuAndTempDir('bn-suite-repro-hostile-');
 
 describe('scenario text never becomes code', () => {
   test('string literals round-trip any text, U+2028/U+2029 escaped', () => {
@@ -51,7 +43,7 @@ describe('scenario text never becomes code', () => {
     expect(script).toContain(`const SCENARIO = ${stringLiteral(HOSTILE_ID)};`);
     expect(script).toContain(`const DESCRIPTION = ${stringLiteral(HOSTILE_DESCRIPTION)};`);
 
-    const dir = path.join(tmp, sanitizeName(HOSTILE_ID));
+    const dir = path.join(tempDir(), sanitizeName(HOSTILE_ID));
     expect(path.basename(dir)).toMatch(/^[a-z0-9._-]+$/);
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'repro.mjs'), script);

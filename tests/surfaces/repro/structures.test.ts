@@ -1,23 +1,15 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { activateBackend, probeBackend } from '../../../src/hosts/node/backends';
 import type { CaseSpec } from '../../../src/engine/run/case-spec';
 import type { FrozenStatsObservation, ModeSwitchObservation } from '../../../src/surfaces/repro/render-script';
 import { createRepro } from '../../../src/surfaces/repro/write-repro';
 import { caseSpec } from '../../helpers/fixtures';
+import { useCpuAndTempDir } from '../../helpers/cpu-temp-dir';
 
 const fmt = (v: number) => String(Number(v.toPrecision(7)));
 const list = (values: number[]) => `[${values.slice(0, 8).map(fmt).join(', ')}${values.length > 8 ? `, ... (${values.length} values)` : ''}]`;
 
-let tmp: string;
-beforeAll(async () => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bn-suite-repro-structures-'));
-  const cpu = await probeBackend('cpu');
-  if (!cpu.available) throw new Error(`cpu backend unavailable: ${cpu.reason}`);
-  await activateBackend('cpu');
-});
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const tempDir = useCpuAndTempDir('bn-suite-repro-structures-');
 
 // Each case as generated (not minimized): the script must rebuild the container layout and take
 // the freeze timing's steps itself, so that its numbers are the ones bn-suite observed.
@@ -31,7 +23,7 @@ const FROZEN_STATS_CASES: Array<[string, CaseSpec]> = [
 
 describe('repro scripts rebuild container layouts and freeze timings', () => {
   test.each(FROZEN_STATS_CASES)('frozen-moving-stats: %s', async (name, spec) => {
-    const dir = path.join(tmp, name.replace(/[^a-z]+/gi, '-'));
+    const dir = path.join(tempDir(), name.replace(/[^a-z]+/gi, '-'));
     const report = await createRepro({
       scenario: { id: 'structures', description: name, invariant: 'frozen-moving-stats' },
       backend: 'cpu',
@@ -57,7 +49,7 @@ describe('repro scripts rebuild container layouts and freeze timings', () => {
       scenario: { id: 'structures', description: 'mode switch', invariant: 'mode-switch' },
       backend: 'cpu',
       counterexample: spec,
-      outDir: path.join(tmp, 'mode-switch'),
+      outDir: path.join(tempDir(), 'mode-switch'),
       minimize: false,
     });
     expect(report.verification?.reproduces).toBe(true);

@@ -1,10 +1,8 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { BROWSER_BACKENDS, type BrowserBackendName } from '../../../src/engine/backends';
 import type { CaseSpec } from '../../../src/engine/run/case-spec';
 import { bundlesFor } from '../../../src/hosts/browser/tfjs-bundles';
-import { activateBackend, probeBackend } from '../../../src/hosts/node/backends';
 import { resolveTfjsFile } from '../../../src/hosts/node/tfjs';
 import { renderPageRepro } from '../../../src/surfaces/repro/render-page';
 import { captureCase, type ScenarioMeta } from '../../../src/surfaces/repro/render-script';
@@ -13,20 +11,14 @@ import { verifyPageRepro } from '../../../src/surfaces/repro/verify-page';
 import { createRepro } from '../../../src/surfaces/repro/write-repro';
 import { pageSkipReason } from './page-skip';
 import { FROZEN_FIT_COUNTEREXAMPLE as FROZEN_FIT } from '../../helpers/fixtures';
+import { useCpuAndTempDir } from '../../helpers/cpu-temp-dir';
 
 /** The same for mode-switch on webgl (the training-mode output differs by about 0.005). */
 const MODE_SWITCH: CaseSpec = { ...FROZEN_FIT, data: { ...FROZEN_FIT.data, scale: 0.5 } };
 
 const FROZEN_META: ScenarioMeta = { id: 'frozen-moving-stats/fit', description: 'A model with its BN frozen is trained with model.fit', invariant: 'frozen-moving-stats' };
 
-let tmp: string;
-beforeAll(async () => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bn-suite-verify-page-'));
-  const cpu = await probeBackend('cpu');
-  if (!cpu.available) throw new Error(`cpu backend unavailable: ${cpu.reason}`);
-  await activateBackend('cpu');
-});
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const tempDir = useCpuAndTempDir('bn-suite-verify-page-');
 
 /** A page for the frozen-fit case on `backend`, its script changed by `edit` (to make it fail in known ways). */
 async function editedPage(backend: BrowserBackendName, edit: (html: string) => string): Promise<string> {
@@ -50,7 +42,7 @@ for (const backend of BROWSER_BACKENDS) {
 
   describe(`page repro in Chromium [${backend}]`, () => {
     test('frozen-moving-stats/fit: index.html reproduces (exit 1) and ISSUE.md quotes what the page printed', async () => {
-      const dir = path.join(tmp, `frozen-fit-${backend}`);
+      const dir = path.join(tempDir(), `frozen-fit-${backend}`);
       const report = await createRepro({
         scenario: FROZEN_META,
         backend,
@@ -94,7 +86,7 @@ for (const backend of BROWSER_BACKENDS) {
         scenario: { id: 'mode-switch', description: 'frozen BN in both modes', invariant: 'mode-switch' },
         backend,
         counterexample: MODE_SWITCH,
-        outDir: path.join(tmp, 'mode-switch-webgl'),
+        outDir: path.join(tempDir(), 'mode-switch-webgl'),
       });
       const v = report.verification;
       if (v === null || !v.reproduces) throw new Error(`did not reproduce: ${v === null ? 'no verification' : `${formatVerification(v)}\n${v.stdout}\n${v.stderr}`}`);
