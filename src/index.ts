@@ -73,6 +73,11 @@ export { captureSnapshot, captureLayerSnapshot, diffSnapshots, weightKind, type 
 export { suiteResultSchema, resultRecordSchema, parseSuiteResult, ResultsFormatError, RESULTS_FORMAT_VERSION, type SuiteResult, type ResultRecord, type SuiteSummary, type Shard } from './results/schema';
 /** Reads and validates a results.json file. */
 export { readResultsFile } from './results/read';
+/** A result's evidence, typed by status and (for a failure) by invariant, with its schema and readers that narrow it. */
+export { resultVerdictSchema, hasField, thrownMessage, type ResultVerdict, type FailEvidence, type WithField } from './engine/run/result-evidence';
+export { transferEvidenceOf, largestDifference } from './results/evidence';
+export type { StepsEvidence } from './engine/kinds/steps/evidence';
+export type { TransferEvidence } from './engine/kinds/transfer/evidence';
 /** Combines the results of `--shard` runs. */
 export { mergeResults } from './results/merge';
 

@@ -1,31 +1,30 @@
 /**
- * Readers of the evidence that reports interpret, validated rather than cast: a result whose
- * evidence has another shape simply has no such part.
+ * Readers of the evidence that reports interpret. Evidence is typed by status and invariant and was
+ * validated when the results were made or read, so these narrow rather than cast.
  */
-import { z } from 'zod';
-import type { VariantAccuracy } from '../engine/kinds/transfer/run-transfer';
-import type { ResultRecord } from './schema';
+import { hasField, type ResultVerdict } from '../engine/run/result-evidence';
+import type { TransferEvidence } from '../engine/kinds/transfer/evidence';
 
-const variantAccuracy = z.object({
-  trainingModeAccuracy: z.array(z.number()),
-  inferenceModeAccuracy: z.array(z.number()),
-  gapPoints: z.array(z.number()),
-}) satisfies z.ZodType<VariantAccuracy>;
-
-/** The accuracy part of a transfer scenario's evidence. */
-const transferAccuracy = z.object({
-  seed: z.number().int().optional(),
-  variant: z.string().optional(),
-  variants: z.object({ frozen: variantAccuracy, control: variantAccuracy.optional() }),
-});
-
-/** Accuracy evidence of a transfer result (frozen and control variants), or null when the result has none. */
-export type TransferAccuracy = z.infer<typeof transferAccuracy>;
-
-/** Reads the accuracy evidence of a transfer result; null for any other result. */
-export function transferAccuracyOf(result: Pick<ResultRecord, 'evidence'>): TransferAccuracy | null {
-  const parsed = transferAccuracy.safeParse(result.evidence);
-  return parsed.success ? parsed.data : null;
+/** The evidence of a transfer result (accuracies by variant and mode, BN drift), or null for any other result. */
+export function transferEvidenceOf(result: ResultVerdict): TransferEvidence | null {
+  if (result.status !== 'pass' && result.status !== 'fail') return null;
+  return hasField(result.evidence, 'dataset') ? result.evidence : null;
 }
 
-export type { VariantAccuracy };
+/** The largest `maxAbsDiff` a pass or fail records, its own or its parts' (of a failing result, its failing parts'); null when it records none. */
+export function largestDifference(result: ResultVerdict): number | null {
+  if (result.status !== 'pass' && result.status !== 'fail') return null;
+  const evidence = result.evidence;
+  const values: number[] = [];
+  if (hasField(evidence, 'maxAbsDiff') && evidence.maxAbsDiff !== null) values.push(evidence.maxAbsDiff);
+  if (hasField(evidence, 'parts')) {
+    for (const part of evidence.parts) {
+      if (result.status === 'fail' && part.ok) continue;
+      if (part.maxAbsDiff !== null) values.push(part.maxAbsDiff);
+    }
+  }
+  return values.length > 0 ? Math.max(...values) : null;
+}
+
+export type { TransferEvidence };
+export type { VariantAccuracy } from '../engine/kinds/transfer/run-transfer';

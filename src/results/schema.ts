@@ -16,7 +16,7 @@ import { expectedFingerprintSchema, fingerprintSchema } from '../engine/expectat
 import { ENTRY_POINTS, FREEZE_TIMINGS, type CaseSpec } from '../engine/run/case-spec';
 import { CONTAINER_KINDS } from '../engine/models/spec';
 import type { ScenarioResult } from '../engine/run/run-scenario';
-import { VERDICT_STATUSES } from '../engine/run/verdict';
+import { resultVerdictSchema, firstIssue } from '../engine/run/result-evidence';
 import { INVARIANT_IDS } from '../engine/invariants/types';
 
 /** The format version this bn-suite writes and reads. */
@@ -65,17 +65,11 @@ export const caseSpecSchema = z.object({
   learningRate: finite,
 }) satisfies z.ZodType<CaseSpec>;
 
-/** Evidence: JSON facts behind a verdict. Values must survive JSON (no NaN or Infinity hidden as null). */
-const evidence = z.record(z.string(), z.unknown());
-
-/** One verdict on a (scenario, invariant, backend). */
-export const scenarioResultSchema = z.object({
+/** The fields of a result whose shape does not depend on its verdict; status, invariant and evidence are {@link resultVerdictSchema}'s. */
+const scenarioResultFields = z.object({
   scenario: z.string().min(1),
-  invariant: invariantId,
   backend: backendName,
-  status: z.enum(VERDICT_STATUSES),
   summary: z.string(),
-  evidence,
   // Absent in results written before fingerprints existed: read as none.
   fingerprint: fingerprintSchema.nullable().default(null),
   counterexample: caseSpecSchema.nullable(),
@@ -85,18 +79,23 @@ export const scenarioResultSchema = z.object({
   seed: z.number().int(),
   replay: z.string().startsWith('bn-suite:'),
   durationMs: z.number().nonnegative(),
-}) satisfies z.ZodType<ScenarioResult>;
+});
+
+/** One verdict on a (scenario, invariant, backend), its evidence typed by status and invariant. */
+export const scenarioResultSchema = scenarioResultFields.and(resultVerdictSchema) satisfies z.ZodType<ScenarioResult>;
 
 /** A verdict with how it compares with the known issues. */
-export const resultRecordSchema = scenarioResultSchema.extend({
-  /** True when a known issue covers this (scenario, invariant, backend). */
-  expected: z.boolean(),
-  outcome,
-  /** The known issue's URL (or "unreported") when one matched. */
-  issue: z.string().nullable(),
-  /** The scenario's tags, so reports and merges need not reload the scenario files. */
-  tags: z.array(z.string()),
-});
+export const resultRecordSchema = scenarioResultFields
+  .extend({
+    /** True when a known issue covers this (scenario, invariant, backend). */
+    expected: z.boolean(),
+    outcome,
+    /** The known issue's URL (or "unreported") when one matched. */
+    issue: z.string().nullable(),
+    /** The scenario's tags, so reports and merges need not reload the scenario files. */
+    tags: z.array(z.string()),
+  })
+  .and(resultVerdictSchema);
 
 /** One result with how it compares with the expectations. */
 export type ResultRecord = z.infer<typeof resultRecordSchema>;
@@ -217,6 +216,6 @@ export function parseSuiteResult(data: unknown): SuiteResult {
   }
   const parsed = suiteResultSchema.safeParse(data);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
+  const issue = firstIssue(parsed.error.issues);
   throw new ResultsFormatError(issue.path.join('.') || '(root)', issue.message);
 }

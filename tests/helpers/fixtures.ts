@@ -1,25 +1,70 @@
 /**
- * Builders of synthetic test data. Only type imports from src/: loading this file loads no tfjs
- * (see suite-result.ts for the SuiteResult builder, which needs run-suite's summarize).
+ * Builders of synthetic test data. Loading this file loads no tfjs (the engine binds it when a
+ * host does; see suite-result.ts for the SuiteResult builder, which needs run-suite's summarize).
  */
 import type { BnLayerSpec, ModelSpec } from '../../src/engine/models/spec';
 import type { CaseSpec } from '../../src/engine/run/case-spec';
-import type { ResultRecord } from '../../src/results/schema';
+import type { ScenarioResult } from '../../src/engine/run/run-scenario';
+import type { ResultVerdict } from '../../src/engine/run/result-evidence';
+import type { TransferEvidence } from '../../src/engine/kinds/transfer/evidence';
+import { resultRecordSchema, scenarioResultSchema, type ResultRecord } from '../../src/results/schema';
+
+/** What a test may set on a result: any field, with status, invariant and evidence set independently (the builder checks they fit). */
+export type ResultOverrides<R> = Partial<Omit<R, keyof ResultVerdict>> & { status?: ResultVerdict['status']; invariant?: ResultVerdict['invariant']; evidence?: unknown };
+
+/** Evidence that fits a result of `status` for any invariant, for tests that do not look at it. */
+function defaultEvidence(status: ResultVerdict['status'], summary: string, backend: string): unknown {
+  if (status === 'error') return { message: summary || 'Error: thrown', errorName: 'Error', at: null };
+  // A kernel the backend lacks (kernel null would be a check that cannot be observed).
+  if (status === 'unsupported') return { kernel: 'MaxPoolGrad', backend, message: `Kernel 'MaxPoolGrad' not registered for backend '${backend}'` };
+  // A failed expectation of a steps program fits the fail evidence of every invariant.
+  if (status === 'fail') return { step: 1, kind: 'expectClose', comparison: summary || 'differs' };
+  return {};
+}
+
+/**
+ * A ScenarioResult: a passing result of `frozen-moving-stats/fit` @ cpu, seed 1. Validated against
+ * the results schema, so a test cannot build a result bn-suite would refuse to read.
+ */
+export function scenarioResult(overrides: ResultOverrides<ScenarioResult> = {}): ScenarioResult {
+  const status = overrides.status ?? 'pass';
+  const backend = overrides.backend ?? 'cpu';
+  const { evidence = defaultEvidence(status, overrides.summary ?? '', backend), ...rest } = overrides;
+  return scenarioResultSchema.parse({
+    scenario: 'frozen-moving-stats/fit',
+    invariant: 'frozen-moving-stats',
+    backend,
+    status,
+    summary: '',
+    fingerprint: null,
+    counterexample: null,
+    casesRun: 3,
+    unsupportedCases: 0,
+    shrinks: 0,
+    seed: 1,
+    replay: 'bn-suite:frozen-moving-stats/fit@cpu?seed=1&tfjs=4.22.0',
+    durationMs: 5,
+    ...rest,
+    evidence,
+  });
+}
 
 /**
  * A ResultRecord: a passing, expected-nothing result of `scenario` @ cpu, seed 1, with a replay
- * token made of its (possibly overridden) scenario, backend and seed. Tests pass what they test.
+ * token made of its (possibly overridden) scenario, backend and seed. Tests pass what they test;
+ * the record is validated against the results schema.
  */
-export function resultRecord(overrides: Partial<ResultRecord> = {}): ResultRecord {
+export function resultRecord(overrides: ResultOverrides<ResultRecord> = {}): ResultRecord {
   const { scenario = 'scenario', backend = 'cpu', seed = 1 } = overrides;
-  return {
+  const status = overrides.status ?? 'pass';
+  const { evidence = defaultEvidence(status, overrides.summary ?? '', backend), ...rest } = overrides;
+  return resultRecordSchema.parse({
     scenario,
     invariant: 'oracle-agreement',
     tags: [],
     backend,
-    status: 'pass',
+    status,
     summary: '',
-    evidence: {},
     fingerprint: null,
     counterexample: null,
     casesRun: 1,
@@ -31,8 +76,9 @@ export function resultRecord(overrides: Partial<ResultRecord> = {}): ResultRecor
     expected: false,
     outcome: 'pass',
     issue: null,
-    ...overrides,
-  };
+    ...rest,
+    evidence,
+  });
 }
 
 /** What {@link caseSpec} lets a test change; everything else is fixed. */
@@ -113,3 +159,30 @@ export const DENSE_FROZEN_CASE: CaseSpec = {
   steps: 1,
   learningRate: 0.01,
 };
+
+/**
+ * The evidence of an MNIST transfer run (frozen variant asserted, one BN layer that does not
+ * drift, two epochs), with the given fields replaced: what the report tests chart and tabulate.
+ */
+export function transferEvidence(overrides: Partial<TransferEvidence> = {}): TransferEvidence {
+  const flat = { trainingModeAccuracy: [0.9, 0.9], inferenceModeAccuracy: [0.9, 0.9], gapPoints: [0, 0] };
+  const still = { 'base/bn1': { mean: [0, 0], variance: [0, 0] } };
+  return {
+    dataset: 'mnist',
+    architecture: 'mlp',
+    variant: 'frozen',
+    profile: 'quick',
+    seed: 1,
+    sizes: { pretrainTrain: 10, pretrainTest: 10, targetTrain: 10, targetTest: 10, pretrainDigits: [0, 1], targetDigits: [2, 3] },
+    domainShift: null,
+    cache: 'hit',
+    pretrain: { trainingModeAccuracy: 0.99, inferenceModeAccuracy: 0.99, epochs: 1, steps: 10, calibration: {} },
+    epochs: 2,
+    stepsPerEpoch: 1,
+    maxGapPoints: 5,
+    variants: { frozen: flat, control: flat },
+    drift: { frozen: still, control: still },
+    timings: { dataMs: 1, baseMs: 1, frozenMs: 1, controlMs: 1, totalMs: 4 },
+    ...overrides,
+  };
+}

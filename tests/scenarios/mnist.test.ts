@@ -1,3 +1,4 @@
+import { transferEvidenceOf } from '../../src/results/evidence';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -86,7 +87,7 @@ describe('shipped scenarios: MNIST transfer learning (through bn-suite run)', ()
       [accuracy, 'Accuracy per epoch: BN in training mode vs inference mode', 'variants'],
     ] as const) {
       expect(texts).toContain(title);
-      const plotted = suite.results.filter((r) => r.evidence?.[field] !== undefined);
+      const plotted = suite.results.filter((r) => transferEvidenceOf(r)?.[field] !== undefined);
       expect(plotted.length).toBeGreaterThan(0);
       for (const r of plotted) expect([r.scenario, r.backend, texts.some((t) => t.includes(r.scenario) && t.includes(r.backend))]).toEqual([r.scenario, r.backend, true]);
     }

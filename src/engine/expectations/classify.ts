@@ -1,6 +1,7 @@
 import type { ScenarioResult } from '../run/run-scenario';
 import type { KnownIssue } from './known-issues';
 import { fingerprintMismatch } from './fingerprint';
+import { thrownMessage } from '../run/result-evidence';
 
 /**
  * How a result compares with the expectations:
@@ -59,8 +60,7 @@ function detailMatches(result: ScenarioResult, knownIssue: KnownIssue): boolean 
     return result.fingerprint !== null && fingerprintMismatch(result.fingerprint, knownIssue.fingerprint) === null;
   }
   if (result.status !== 'error' || knownIssue.message === undefined) return true;
-  const thrown = typeof result.evidence.message === 'string' ? result.evidence.message : result.summary;
-  return new RegExp(knownIssue.message).test(thrown);
+  return new RegExp(knownIssue.message).test(thrownMessage(result));
 }
 
 /** True when the outcome is what the expectations allow. */

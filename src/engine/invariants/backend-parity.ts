@@ -1,6 +1,6 @@
 import { raisedOnBackend, UnsupportedCaseError } from '../run/verdict';
 import type { Tensor } from '@tensorflow/tfjs-core';
-import type { BackendName } from '../backends';
+import { BACKEND_NAMES, type BackendName } from '../backends';
 import { withSeed } from '../determinism/with-seed';
 import { compareArrays, float32Tolerance, formatComparison, type Comparison, type Tolerance } from '../oracle/compare';
 import type { DenseArray } from '../oracle/dense-array';
@@ -12,6 +12,8 @@ import { captureSnapshot, weightKind, type Snapshot } from '../snapshot/snapshot
 import { tf } from '../tfjs';
 import { fingerprintOf } from '../expectations/fingerprint';
 import { defineInvariant } from './types';
+import { z } from 'zod';
+import { integer, measuredNumber, toleranceSchema } from './evidence-parts';
 
 /** What one backend produced for a case: predictions after training, and every trained weight. */
 export interface BackendRun {
@@ -209,12 +211,39 @@ async function runCase(spec: CaseSpec): Promise<BackendRun> {
   );
 }
 
+const parityComparison = z
+  .object({ name: z.string(), ok: z.boolean(), tolerance: toleranceSchema, maxAbsDiff: measuredNumber, firstDifferingIndex: integer, firstIndexOutOfTolerance: integer, comparison: z.string() })
+  .strict();
+
+/** Evidence of backend-parity: each other backend's predictions and worst weight against the reference backend's. */
+export const backendParityEvidence = z
+  .object({
+    reference: z.enum(BACKEND_NAMES),
+    reductionSize: integer,
+    steps: integer,
+    backends: z.array(
+      z
+        .object({
+          backend: z.enum(BACKEND_NAMES),
+          ok: z.boolean(),
+          predictionsMaxAbsDiff: measuredNumber,
+          predictionsFirstDifferingIndex: integer,
+          predictions: parityComparison,
+          worstWeight: parityComparison.nullable(),
+          failingWeights: z.array(z.string()),
+        })
+        .strict(),
+    ),
+  })
+  .strict();
+
 /**
  * Invariant 8: one seeded case gives the same trained weights and predictions on every backend,
  * up to float32 rounding.
  */
 export const backendParity = defineInvariant({
   id: 'backend-parity',
+  evidence: backendParityEvidence,
   title: 'backends agree on training and inference',
   contract:
     'BN semantics are the framework\'s, not the backend\'s: the same seeded case trained on cpu, wasm or tensorflow ends with the same weights (moving statistics included) and predictions, within float32 rounding that grows with the number of SGD steps.',

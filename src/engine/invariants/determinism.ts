@@ -3,6 +3,8 @@ import type { CaseSpec } from '../run/case-spec';
 import { trainedWeightBytes } from '../run/observe';
 import { fingerprintOf } from '../expectations/fingerprint';
 import { defineInvariant } from './types';
+import { z } from 'zod';
+import { integer } from './evidence-parts';
 
 function firstDifference(a: Uint8Array, b: Uint8Array): number {
   const length = Math.min(a.length, b.length);
@@ -24,6 +26,9 @@ function interloper(spec: CaseSpec): CaseSpec {
   };
 }
 
+/** Evidence of determinism: the size of the trained weights and the first differing byte of each rerun (-1: none). */
+export const determinismEvidence = z.object({ bytes: integer, firstDifferingByteOnRepeat: integer, firstDifferingByteAfterOtherModel: integer }).strict();
+
 /**
  * Invariant 6: a case is a function of its seed. Two runs give identical weight bytes, and running
  * another model in between (a different history of tfjs's global state: variable counters, Math.random
@@ -31,6 +36,7 @@ function interloper(spec: CaseSpec): CaseSpec {
  */
 export const determinism = defineInvariant({
   id: 'determinism',
+  evidence: determinismEvidence,
   title: 'same seed, same bytes; order does not matter',
   contract: 'Running a seeded case twice on one backend gives byte-identical weights, whatever ran before it.',
   async check(spec) {

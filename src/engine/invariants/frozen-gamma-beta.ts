@@ -4,6 +4,11 @@ import { UnsupportedCaseError } from '../run/verdict';
 import { captureSnapshot, diffSnapshots, weightKind } from '../snapshot/snapshot';
 import { fingerprintOf } from '../expectations/fingerprint';
 import { defineInvariant } from './types';
+import { z } from 'zod';
+import { weightDiffSchema } from './evidence-parts';
+
+/** Evidence of frozen-gamma-beta: gamma/beta that changed (a failure), or those that did not. */
+export const frozenGammaBetaEvidence = z.union([z.object({ moved: z.array(weightDiffSchema) }).strict(), z.object({ unchanged: z.array(z.string()) }).strict()]);
 
 /**
  * Invariant 2: training a model whose BN is frozen leaves gamma and beta alone. By the Keras rule a
@@ -13,6 +18,7 @@ import { defineInvariant } from './types';
  */
 export const frozenGammaBeta = defineInvariant({
   id: 'frozen-gamma-beta',
+  evidence: frozenGammaBetaEvidence,
   title: 'frozen BN keeps gamma and beta',
   contract: 'A layer with trainable=false contributes no trainable weights: no optimizer step after the next compile (or, in a custom loop, taking the trainable weights then) may change its gamma or beta.',
   async check(spec, context) {

@@ -1,10 +1,16 @@
 import { diffKinds, observeTraining } from '../run/observe';
 import { fingerprintOf } from '../expectations/fingerprint';
 import { defineInvariant } from './types';
+import { z } from 'zod';
+import { weightDiffSchema } from './evidence-parts';
+
+/** Evidence of frozen-moving-stats: the statistics that moved (a failure) and those that did not. */
+export const frozenMovingStatsEvidence = z.object({ moved: z.array(weightDiffSchema).optional(), unchanged: z.array(z.string()) }).strict();
 
 /** Invariant 1: training a model whose BN is frozen leaves the moving mean and variance alone. */
 export const frozenMovingStats = defineInvariant({
   id: 'frozen-moving-stats',
+  evidence: frozenMovingStatsEvidence,
   title: 'frozen BN keeps its moving statistics',
   contract:
     'tf.keras (TF2) and Keras 3 run a BN layer with trainable=false in inference mode: training through any entry point (fit, trainOnBatch, a custom loop, a direct call with training=true, a frozen nested base) must not update moving_mean or moving_variance.',

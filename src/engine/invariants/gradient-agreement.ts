@@ -11,6 +11,8 @@ import { maxAbs, toDense } from '../run/tensor-data';
 import { tf } from '../tfjs';
 import { fingerprintOf } from '../expectations/fingerprint';
 import { defineInvariant } from './types';
+import { z } from 'zod';
+import { measuredNumber, shapeSchema, toleranceSchema } from './evidence-parts';
 
 /** The gradients compared with the float64 reference, per mode. */
 export type GradientPart = 'dx' | 'dgamma' | 'dbeta' | 'features/kernel' | 'features/bias';
@@ -245,12 +247,33 @@ export async function checkBnGradients(bn: Layer, features: Layer | null, x: Ten
   return results;
 }
 
+/** Evidence of gradient-agreement: BN's input shape and how each gradient compared with the float64 backward pass. */
+export const gradientAgreementEvidence = z
+  .object({
+    inputShape: shapeSchema,
+    failed: z.array(z.string()),
+    parts: z.array(
+      z
+        .object({
+          mode: z.enum(['inference', 'training']),
+          part: z.enum(['dx', 'dgamma', 'dbeta', 'features/kernel', 'features/bias']),
+          ok: z.boolean(),
+          tolerance: toleranceSchema,
+          maxAbsDiff: measuredNumber,
+          comparison: z.string(),
+        })
+        .strict(),
+    ),
+  })
+  .strict();
+
 /**
  * Invariant 11: the BN backward pass agrees with a float64 reference: ∂L/∂x, ∂L/∂γ, ∂L/∂β of the
  * layer in inference and training mode, and the gradient of the dense layer before it (through BN).
  */
 export const gradientAgreement = defineInvariant({
   id: 'gradient-agreement',
+  evidence: gradientAgreementEvidence,
   title: 'BN gradients agree with a float64 reference',
   contract:
     'Training mode: ∂L/∂β = Σdy, ∂L/∂γ = Σdy·x̂, ∂L/∂x = γ/sqrt(σ²+ε)·(dy - mean(dy) - x̂·mean(dy·x̂)) per channel (batch statistics depend on x); inference mode: ∂L/∂x = γ·dy/sqrt(v+ε). Agreement within float32 rounding.',

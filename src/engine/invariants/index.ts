@@ -12,8 +12,11 @@ import { gradientAgreement } from './gradient-agreement';
 import { trainingAgreement } from './training-agreement';
 import type { Invariant, InvariantId } from './types';
 
-/** Every invariant, by id. A Record, so the compiler refuses a new id without its invariant. */
-export const INVARIANTS: Record<InvariantId, Invariant> = {
+/**
+ * Every invariant, by id. Checked as a Record, so the compiler refuses a new id without its
+ * invariant, while each entry keeps its own evidence type.
+ */
+export const INVARIANTS = {
   'frozen-moving-stats': frozenMovingStats,
   'frozen-gamma-beta': frozenGammaBeta,
   'inference-purity': inferencePurity,
@@ -26,4 +29,4 @@ export const INVARIANTS: Record<InvariantId, Invariant> = {
   'trainable-bookkeeping': trainableBookkeeping,
   'gradient-agreement': gradientAgreement,
   'training-agreement': trainingAgreement,
-};
+} satisfies Record<InvariantId, Invariant>;

@@ -5,10 +5,15 @@ import { compileCase } from '../run/case-run';
 import { withCase } from '../run/observe';
 import { fingerprintOf } from '../expectations/fingerprint';
 import { defineInvariant } from './types';
+import { z } from 'zod';
+
+/** Evidence of inference-purity: the calls made (a pass), or the weights each offending call moved. */
+export const inferencePurityEvidence = z.union([z.object({ calls: z.array(z.string()) }).strict(), z.object({ movedBy: z.record(z.string(), z.array(z.string())) }).strict()]);
 
 /** Invariant 3: inference entry points never change a weight. */
 export const inferencePurity = defineInvariant({
   id: 'inference-purity',
+  evidence: inferencePurityEvidence,
   title: 'inference changes no weight',
   contract: 'predict, evaluate, execute and apply(x, {training: false}) are pure: no weight, moving statistics included, may change.',
   async check(spec) {

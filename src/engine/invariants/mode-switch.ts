@@ -4,6 +4,20 @@ import { withCase } from '../run/observe';
 import { accuracy, argmaxRows, maxAbs, toDense } from '../run/tensor-data';
 import { fingerprintOf } from '../expectations/fingerprint';
 import { defineInvariant } from './types';
+import { z } from 'zod';
+import { measuredNumber, toleranceSchema } from './evidence-parts';
+
+/** Evidence of mode-switch: how far training-mode output is from inference-mode output, and accuracies with labels. */
+export const modeSwitchEvidence = z
+  .object({
+    maxAbsDiff: measuredNumber,
+    tolerance: toleranceSchema,
+    trainingAccuracy: measuredNumber,
+    inferenceAccuracy: measuredNumber,
+    accuracyGap: measuredNumber,
+    comparison: z.string(),
+  })
+  .strict();
 
 /**
  * Invariant 4: for a frozen BN, a forward pass in training mode gives the inference-mode output.
@@ -12,6 +26,7 @@ import { defineInvariant } from './types';
  */
 export const modeSwitch = defineInvariant({
   id: 'mode-switch',
+  evidence: modeSwitchEvidence,
   title: 'frozen BN gives the same output in training and inference mode',
   contract:
     'tf.keras (TF2) and Keras 3 run a frozen BN in inference mode even when the model is called with training=true, so switching modes changes nothing; the accuracy gap on labelled data is zero.',

@@ -3,6 +3,11 @@ import { tf } from '../tfjs';
 import { prepareCase, disposeCase, trainCase, type CaseDisposal } from '../run/case-run';
 import { fingerprintOf } from '../expectations/fingerprint';
 import { defineInvariant } from './types';
+import { z } from 'zod';
+import { integer } from './evidence-parts';
+
+/** Evidence of no-leaked-tensors: tensor counts around the case, what dispose() left and whether it threw. */
+export const noLeakedTensorsEvidence = z.object({ before: integer, after: integer, leaked: integer, leftByDispose: integer, disposeThrew: z.string().nullable() }).strict();
 
 /**
  * Invariant 9: building, training, predicting and disposing a case leaves no tensor behind. The
@@ -12,6 +17,7 @@ import { defineInvariant } from './types';
  */
 export const noLeakedTensors = defineInvariant({
   id: 'no-leaked-tensors',
+  evidence: noLeakedTensorsEvidence,
   title: 'no leaked tensors',
   contract: 'After a model and its optimizer are disposed, tf.memory().numTensors is back where it started; disposing every model that shares a layer is allowed and frees it.',
   async check(spec) {

@@ -10,6 +10,8 @@ import { captureLayerSnapshot, weightKind, type WeightKind } from '../snapshot/s
 import { tf } from '../tfjs';
 import { fingerprintOf } from '../expectations/fingerprint';
 import { defineInvariant } from './types';
+import { z } from 'zod';
+import { integer, measuredNumber, shapeSchema, toleranceSchema } from './evidence-parts';
 
 /** The quantities compared with the oracle, in the order they are produced. */
 export type OraclePart = 'inference' | 'training' | 'moving_mean' | 'moving_variance';
@@ -136,6 +138,18 @@ export async function checkBnAgainstOracle(bn: Layer, input: Tensor, params: Omi
   return results;
 }
 
+const oraclePart = z.enum(['inference', 'training', 'moving_mean', 'moving_variance']);
+
+/** Evidence of oracle-agreement: BN's input shape and how each part compared with the float64 oracle. */
+export const oracleAgreementEvidence = z
+  .object({
+    inputShape: shapeSchema,
+    trainingCalls: integer,
+    failed: z.array(oraclePart),
+    parts: z.array(z.object({ part: oraclePart, ok: z.boolean(), tolerance: toleranceSchema, maxAbsDiff: measuredNumber, firstIndex: integer, comparison: z.string() }).strict()),
+  })
+  .strict();
+
 /**
  * Invariant 5: the BN layer computes what the textbook formulas say, in both modes and in its
  * moving-statistics update. Uses the case's BN layer directly, on the tensor the case feeds it;
@@ -144,6 +158,7 @@ export async function checkBnAgainstOracle(bn: Layer, input: Tensor, params: Omi
  */
 export const oracleAgreement = defineInvariant({
   id: 'oracle-agreement',
+  evidence: oracleAgreementEvidence,
   title: 'BN agrees with a float64 reference',
   contract:
     'Keras/tfjs BN: inference y = γ(x-m)/sqrt(v+ε)+β with the moving statistics; training y = γ(x-μ)/sqrt(σ²+ε)+β with the batch mean and biased variance; each training call updates moving ← moving·momentum + batch·(1-momentum). Agreement within float32 rounding.',

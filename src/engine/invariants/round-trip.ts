@@ -10,6 +10,8 @@ import { captureSnapshot, diffSnapshots } from '../snapshot/snapshot';
 import { tf, tfl } from '../tfjs';
 import { fingerprintOf } from '../expectations/fingerprint';
 import { defineInvariant } from './types';
+import { z } from 'zod';
+
 
 /** The two ways a model makes the trip. */
 export type RoundTripVia = 'memory' | ModelStore['via'];
@@ -164,6 +166,24 @@ export function roundTrips(store: ModelStore | null): [RoundTripVia, (m: LayersM
   return trips;
 }
 
+/** Evidence of round-trip: the weights saved, the trips made and every difference a reload showed. */
+export const roundTripEvidence = z
+  .object({
+    weights: z.array(z.string()),
+    trips: z.array(z.enum(['memory', 'disk', 'indexeddb'])),
+    mismatches: z.array(
+      z
+        .object({
+          via: z.enum(['memory', 'disk', 'indexeddb']),
+          what: z.enum(['weight', 'missing-weight', 'extra-weight', 'bn-config', 'trainable', 'trainable-weights', 'predictions']),
+          name: z.string(),
+          detail: z.string(),
+        })
+        .strict(),
+    ),
+  })
+  .strict();
+
 /**
  * Invariant 7: saving and loading a model keeps everything BN semantics depend on. The case is
  * trained first so that the moving statistics (which are non-trainable and easy to forget when
@@ -171,6 +191,7 @@ export function roundTrips(store: ModelStore | null): [RoundTripVia, (m: LayersM
  */
 export const roundTrip = defineInvariant({
   id: 'round-trip',
+  evidence: roundTripEvidence,
   title: 'save and load keep BN weights, config and trainable flags',
   contract:
     'A saved and reloaded model has the same weights (moving statistics included, byte for byte), the same BN momentum and epsilon, the same trainable flags (a frozen layer or nested base stays frozen), and predicts the same values, whether the trip is through memory or through files.',

@@ -5,6 +5,9 @@ import { captureSnapshot, diffSnapshots, snapshotKeys, weightKind, type WeightSo
 import { fingerprintOf } from '../expectations/fingerprint';
 import type { CaseSpec } from '../run/case-spec';
 import { defineInvariant } from './types';
+import { z } from 'zod';
+import { FREEZE_TIMINGS } from '../run/case-spec';
+import { measuredNumber } from './evidence-parts';
 
 /** How one container (the model, a nested model, the sibling, the BN layer itself) lists its weights. */
 export interface ContainerListing {
@@ -133,6 +136,21 @@ function mayTrain(spec: CaseSpec, run: CaseRun, trainableNow: readonly string[])
   return new Set(run.compiledTrainable ?? trainableNow);
 }
 
+const containerListing = z.object({ container: z.string(), trainable: z.boolean(), trainableWeights: z.array(z.string()), nonTrainableWeights: z.array(z.string()) }).strict();
+
+/** Evidence of trainable-bookkeeping: every container's listing after each freeze step, what training may touch and what it did. */
+export const trainableBookkeepingEvidence = z
+  .object({
+    freeze: z.enum(['bn', 'base', 'none']),
+    freezeTiming: z.enum(FREEZE_TIMINGS),
+    nested: z.boolean(),
+    steps: z.array(z.object({ step: z.string(), listings: z.array(containerListing) }).strict()),
+    mayTrain: z.array(z.string()),
+    trainedWhileFrozen: z.array(z.object({ name: z.string(), maxAbsDiff: measuredNumber }).strict()),
+    problems: z.array(z.string()).optional(),
+  })
+  .strict();
+
 /**
  * Invariant 10: the trainable bookkeeping of a frozen BN, through every container and freeze step.
  * After each freeze, unfreeze, compile and training step of the case's freeze timing, the model,
@@ -146,6 +164,7 @@ function mayTrain(spec: CaseSpec, run: CaseRun, trainableNow: readonly string[])
  */
 export const trainableBookkeeping = defineInvariant({
   id: 'trainable-bookkeeping',
+  evidence: trainableBookkeepingEvidence,
   title: 'frozen BN is listed and trained as non-trainable',
   contract:
     "Keras trainable semantics: layer.trainable = false (or on any enclosing model, which sets it on every layer inside) moves the layer's gamma and beta to nonTrainableWeights of every container; moving_mean and moving_variance are always non-trainable; fit and train_on_batch update the weights trainable at the last compile (a change takes effect at the next compile), a custom loop the ones it is given.",

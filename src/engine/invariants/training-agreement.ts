@@ -12,6 +12,8 @@ import { tf } from '../tfjs';
 import { channelScales, gradientTolerances } from './gradient-agreement';
 import { fingerprintOf } from '../expectations/fingerprint';
 import { defineInvariant } from './types';
+import { z } from 'zod';
+import { integer, measuredNumber, toleranceSchema } from './evidence-parts';
 
 /** The weights a short training run moves, as snapshot keys. */
 const WEIGHTS = ['features/kernel', 'features/bias', 'bn/gamma', 'bn/beta', 'bn/moving_mean', 'bn/moving_variance'] as const;
@@ -124,6 +126,18 @@ export function referenceTraining(x: DenseArray, t: DenseArray, initial: Record<
   return { weights: w, allowance };
 }
 
+const trainedWeight = z.enum(WEIGHTS);
+
+/** Evidence of training-agreement: the steps taken and how each trained weight compared with the float64 re-run. */
+export const trainingAgreementEvidence = z
+  .object({
+    steps: integer,
+    learningRate: measuredNumber,
+    failed: z.array(trainedWeight),
+    weights: z.array(z.object({ weight: trainedWeight, ok: z.boolean(), tolerance: toleranceSchema, maxAbsDiff: measuredNumber, comparison: z.string() }).strict()),
+  })
+  .strict();
+
 /**
  * Invariant 12: a few SGD steps of a small model (dense → BN, MSE on seeded targets) through
  * `model.trainOnBatch` end with the weights and moving statistics a float64 re-implementation of
@@ -131,6 +145,7 @@ export function referenceTraining(x: DenseArray, t: DenseArray, initial: Record<
  */
 export const trainingAgreement = defineInvariant({
   id: 'training-agreement',
+  evidence: trainingAgreementEvidence,
   title: 'short training agrees with a float64 re-implementation',
   contract:
     'k SGD steps of L = mean((BN(xW+b) - t)²) with BN in training mode: each step backpropagates through the batch statistics and updates W, b, γ, β by -lr·∂L/∂θ, and the moving statistics by moving·momentum + batch·(1-momentum). Agreement within float32 rounding accumulated over the steps.',

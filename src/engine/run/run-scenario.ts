@@ -1,6 +1,7 @@
 import { DEFAULT_CONSTRAINTS } from '../arbitraries/case';
 import type { BackendName } from '../backends';
-import type { CheckOutcome, Evidence, Invariant, InvariantContext, InvariantId } from '../invariants/types';
+import type { CheckOutcome, Invariant, InvariantContext, InvariantId } from '../invariants/types';
+import { resultVerdict, type ResultVerdict } from './result-evidence';
 import type { Scenario, StepsScenario, TransferScenario } from '../scenarios/types';
 import { runTransferScenario } from '../kinds/transfer/run-transfer';
 import { runStepsScenario } from '../kinds/steps/run-steps';
@@ -9,18 +10,15 @@ import { verdictFromError, type CaseVerdict } from './verdict';
 import type { CaseSpec } from './case-spec';
 import { runProperty, type PropertyRunOptions } from './property';
 import { formatReplayToken } from './replay-token';
-import type { VerdictStatus } from './verdict';
 import type { Fingerprint } from '../expectations/fingerprint';
 
-/** The verdict on one (scenario, invariant, backend): the master record of every report. */
-export interface ScenarioResult {
+/** The fields of a {@link ScenarioResult} whose shape does not depend on its verdict. */
+export interface ScenarioResultFields {
   scenario: string;
   invariant: InvariantId;
   backend: BackendName;
-  status: VerdictStatus;
   /** One line: why it failed, errored or is unsupported; empty for a pass. */
   summary: string;
-  evidence: Evidence;
   /** Which parts failed and by how much, for a `fail`; null for every other status. */
   fingerprint: Fingerprint | null;
   /** The (shrunk) failing case, as data. */
@@ -33,6 +31,12 @@ export interface ScenarioResult {
   replay: string;
   durationMs: number;
 }
+
+/**
+ * The verdict on one (scenario, invariant, backend): the master record of every report. Its
+ * evidence is typed by status and, for a failure, by invariant ({@link ResultVerdict}).
+ */
+export type ScenarioResult = ScenarioResultFields & ResultVerdict;
 
 /**
  * Runs a fixed (steps or transfer) scenario once under its seed; a throw becomes an error or
@@ -81,11 +85,9 @@ export async function runScenario(
     const verdict = await runOnce(scenario, context, options);
     return {
       scenario: scenario.id,
-      invariant: scenario.invariant,
       backend: context.backend,
-      status: verdict.status,
+      ...resultVerdict(verdict.status, scenario.invariant, verdict.evidence),
       summary: verdict.status === 'pass' ? '' : verdict.summary,
-      evidence: verdict.evidence,
       fingerprint: verdict.status === 'fail' ? verdict.fingerprint : null,
       counterexample: null,
       casesRun: 1,
@@ -101,7 +103,7 @@ export async function runScenario(
   const failing = outcome.counterexample?.verdict;
   const unsupported = outcome.unsupported;
   let summary = '';
-  let evidence: Evidence = {};
+  let evidence: unknown = {};
   if (failing !== undefined && failing.status !== 'pass') {
     summary = failing.summary;
     evidence = failing.evidence;
@@ -116,11 +118,9 @@ export async function runScenario(
   }
   return {
     scenario: scenario.id,
-    invariant: scenario.invariant,
     backend: context.backend,
-    status: outcome.status,
+    ...resultVerdict(outcome.status, scenario.invariant, evidence),
     summary,
-    evidence,
     fingerprint: failing?.status === 'fail' ? failing.fingerprint : null,
     counterexample: outcome.counterexample?.spec ?? null,
     casesRun: outcome.casesRun,

@@ -3,6 +3,7 @@ import type { ResultRecord } from '../../results/schema';
 import { appliesToTfjs, type KnownIssue } from '../../engine/expectations/known-issues';
 import { BACKEND_NAMES, type BackendName } from '../../engine/backends';
 import { expectedFingerprintFor, fingerprintMismatch, type Fingerprint } from '../../engine/expectations/fingerprint';
+import { thrownMessage } from '../../engine/run/result-evidence';
 
 /**
  * Known issues rewritten from a run: one entry per (scenario, invariant) that did not pass, keeping
@@ -79,7 +80,7 @@ export function knownIssuesYaml(entries: readonly KnownIssue[]): string {
 
 /** The message pattern of an entry with errors: the previous one while it still matches, else the first thrown line, escaped. */
 function errorPattern(group: readonly ResultRecord[], previous: KnownIssue | undefined): { message?: string } {
-  const messages = group.filter((r) => r.status === 'error').map((r) => (typeof r.evidence.message === 'string' ? r.evidence.message : r.summary));
+  const messages = group.filter((r) => r.status === 'error').map(thrownMessage);
   if (messages.length === 0) return {};
   if (previous?.message !== undefined && messages.every((m) => new RegExp(previous.message as string).test(m))) return { message: previous.message };
   return { message: messages[0].split('\n')[0].replace(/[.*+?^${}()|[\]\\]/g, '\\$&') };

@@ -7,6 +7,7 @@
 import type { BackendName } from '../../engine/backends';
 import type { MatrixColumn, MatrixResult } from '../../results/matrix-schema';
 import type { ResultRecord } from '../../results/schema';
+import { thrownMessage, type ResultVerdict } from '../../engine/run/result-evidence';
 
 /** What one version did on one row. */
 export interface MatrixCell {
@@ -32,12 +33,9 @@ export interface MatrixRow {
  * The comparable verdict of a result. Numbers inside a failure's evidence change with any kernel
  * tweak and are not a behaviour change; a different error message or a different missing kernel is.
  */
-export function verdictKey(record: Pick<ResultRecord, 'status' | 'evidence' | 'summary'>): string {
-  if (record.status === 'error') {
-    const message = typeof record.evidence.message === 'string' ? record.evidence.message : record.summary;
-    return `error: ${message.split('\n')[0]}`;
-  }
-  if (record.status === 'unsupported') return `unsupported: ${typeof record.evidence.kernel === 'string' ? record.evidence.kernel : record.summary}`;
+export function verdictKey(record: ResultVerdict & { summary: string }): string {
+  if (record.status === 'error') return `error: ${thrownMessage(record).split('\n')[0]}`;
+  if (record.status === 'unsupported') return `unsupported: ${record.evidence.kernel ?? record.summary}`;
   return record.status;
 }
 

@@ -1,4 +1,4 @@
-import type { VariantAccuracy } from '../../results/evidence';
+import { transferEvidenceOf, type VariantAccuracy } from '../../results/evidence';
 import type { ResultRecord, SuiteResult } from '../../results/schema';
 
 /**
@@ -72,15 +72,9 @@ function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** A number array from evidence, or undefined when the value is not one (null entries kept as NaN). */
-function numberArray(value: unknown): number[] | undefined {
-  if (!Array.isArray(value)) return undefined;
-  if (!value.every((v) => typeof v === 'number' || v === null)) return undefined;
-  return value.map((v) => (typeof v === 'number' ? v : Number.NaN));
+/** A measured value as a chart takes it: null (non-finite in JSON) as NaN. */
+function orNaN(value: number | null): number {
+  return value ?? Number.NaN;
 }
 
 /** "scenario @ backend": the name of one series in the faceted charts. */
@@ -182,7 +176,7 @@ export interface DriftPoint {
   series: string;
   scenario: string;
   backend: string;
-  /** The model variant the layer belongs to ("frozen", "control"), '' when the evidence has none. */
+  /** The model variant the layer belongs to ("frozen", "control"). */
   variant: string;
   layer: string;
   stat: 'moving mean' | 'moving variance';
@@ -191,45 +185,28 @@ export interface DriftPoint {
   value: number;
 }
 
-/** A BN layer's drift record: `{ mean: number[], variance: number[] }` (either may be missing). */
-function layerDrift(entry: unknown): { mean?: number[]; variance?: number[] } | undefined {
-  if (!isRecord(entry)) return undefined;
-  const mean = numberArray(entry.mean);
-  const variance = numberArray(entry.variance);
-  return mean === undefined && variance === undefined ? undefined : { mean, variance };
-}
-
 /**
- * Moving-statistic drift from every result whose evidence has
- * `drift: { [bnLayer]: { mean: number[], variance: number[] } }`, or that per model variant,
- * `drift: { [variant]: { [bnLayer]: {...} } }` (what the MNIST transfer scenarios record: after
- * every step, max |moving statistic - its value before fine-tuning|). Entries of another shape are
- * left out; non-finite values are skipped.
+ * Moving-statistic drift of every transfer result, per model variant and BN layer: after every
+ * step, max |moving statistic - its value before fine-tuning|. Non-finite values (null in JSON)
+ * are skipped.
  */
 export function driftPoints(suite: SuiteResult): DriftPoint[] {
   const points: DriftPoint[] = [];
-  const push = (r: ResultRecord, variant: string, layer: string, drift: { mean?: number[]; variance?: number[] }) => {
+  const push = (r: ResultRecord, variant: string, layer: string, drift: { mean: Array<number | null>; variance: Array<number | null> }) => {
     for (const [key, stat] of [
       ['mean', 'moving mean'],
       ['variance', 'moving variance'],
     ] as const) {
-      drift[key]?.forEach((value, i) => {
-        if (Number.isFinite(value)) points.push({ series: seriesName(r), scenario: r.scenario, backend: r.backend, variant, layer, stat, step: i + 1, value });
+      drift[key].forEach((value, i) => {
+        if (value !== null && Number.isFinite(value)) points.push({ series: seriesName(r), scenario: r.scenario, backend: r.backend, variant, layer, stat, step: i + 1, value });
       });
     }
   };
   for (const r of suite.results) {
-    const drift = r.evidence?.drift;
-    if (!isRecord(drift)) continue;
-    for (const [key, entry] of Object.entries(drift)) {
-      const direct = layerDrift(entry);
-      if (direct !== undefined) push(r, '', key, direct);
-      else if (isRecord(entry)) {
-        for (const [layer, nested] of Object.entries(entry)) {
-          const perVariant = layerDrift(nested);
-          if (perVariant !== undefined) push(r, key, layer, perVariant);
-        }
-      }
+    const transfer = transferEvidenceOf(r);
+    if (transfer === null) continue;
+    for (const [variant, layers] of Object.entries(transfer.drift)) {
+      for (const [layer, drift] of Object.entries(layers)) push(r, variant, layer, drift);
     }
   }
   return points;
@@ -237,8 +214,8 @@ export function driftPoints(suite: SuiteResult): DriftPoint[] {
 
 /**
  * Line charts of moving-mean and moving-variance drift per BN layer over training steps: a row per
- * (scenario, backend), a column per statistic, colour by layer and, when the evidence has model
- * variants, dashes by variant. Null without drift evidence.
+ * (scenario, backend), a column per statistic, colour by layer, dashes by model variant. Null
+ * without drift evidence.
  */
 export function driftChartSpec(suite: SuiteResult): VegaLiteSpec | null {
   const points = driftPoints(suite);
@@ -247,19 +224,16 @@ export function driftChartSpec(suite: SuiteResult): VegaLiteSpec | null {
     .sort((a, b) => a.scenario.localeCompare(b.scenario) || a.backend.localeCompare(b.backend))
     .map((p) => p.series);
   const layers = [...new Set(points.map((p) => p.layer))];
-  const variants = [...new Set(points.map((p) => p.variant))].filter((v) => v !== '').sort((a, b) => variantRank(a) - variantRank(b) || a.localeCompare(b));
+  const variants = [...new Set(points.map((p) => p.variant))].sort((a, b) => variantRank(a) - variantRank(b) || a.localeCompare(b));
   const maxStep = Math.max(...points.map((p) => p.step));
-  const byVariant =
-    variants.length > 0
-      ? { strokeDash: { field: 'variant', type: 'nominal', sort: variants, title: 'variant', scale: { domain: variants, range: variants.map((_, i) => (i === 0 ? [1, 0] : [6, 3 + i])) } } }
-      : {};
+  const byVariant = { strokeDash: { field: 'variant', type: 'nominal', sort: variants, title: 'variant', scale: { domain: variants, range: variants.map((_, i) => (i === 0 ? [1, 0] : [6, 3 + i])) } } };
   return {
     $schema: SCHEMA,
     title: {
       text: 'Moving-statistic drift of each BN layer over training steps',
       subtitle: [
         'Max |moving statistic - its value before training| after each step, per scenario and backend; a frozen BN should stay flat at 0.',
-        `Left: moving mean, right: moving variance (own y scales)${variants.length > 0 ? `; line style: model variant (${variants.join(', ')})` : ''}.`,
+        `Left: moving mean, right: moving variance (own y scales); line style: model variant (${variants.join(', ')}).`,
       ],
     },
     config: CONFIG,
@@ -306,10 +280,10 @@ export interface AccuracyRow {
   final: { trainingModeAccuracy: number; inferenceModeAccuracy: number; gapPoints: number };
 }
 
-const VARIANT_ORDER = ['frozen', 'control'];
+const VARIANT_ORDER = ['frozen', 'control'] as const;
 
 function variantRank(variant: string): number {
-  const i = VARIANT_ORDER.indexOf(variant);
+  const i = (VARIANT_ORDER as readonly string[]).indexOf(variant);
   return i === -1 ? VARIANT_ORDER.length : i;
 }
 
@@ -317,29 +291,22 @@ function last(values: number[]): number {
   return values.length === 0 ? Number.NaN : values[values.length - 1];
 }
 
-/**
- * The accuracy evidence of every result whose evidence has
- * `variants: { frozen?: {trainingModeAccuracy, inferenceModeAccuracy, gapPoints}, control?: {...} }`,
- * frozen before control; a variant without the accuracy arrays is left out.
- */
+/** The accuracy evidence of every transfer result, frozen before control (null entries kept as NaN). */
 export function accuracyRows(suite: SuiteResult): AccuracyRow[] {
   const rows: AccuracyRow[] = [];
   for (const r of suite.results) {
-    const variants = r.evidence?.variants;
-    if (!isRecord(variants)) continue;
-    const names = Object.keys(variants).sort((a, b) => variantRank(a) - variantRank(b) || a.localeCompare(b));
-    for (const variant of names) {
-      const entry = variants[variant];
-      if (!isRecord(entry)) continue;
-      const training = numberArray(entry.trainingModeAccuracy);
-      const inference = numberArray(entry.inferenceModeAccuracy);
-      if (training === undefined || inference === undefined) continue;
-      const gap = numberArray(entry.gapPoints) ?? [];
+    const transfer = transferEvidenceOf(r);
+    if (transfer === null) continue;
+    for (const variant of VARIANT_ORDER) {
+      const entry = transfer.variants[variant];
+      const training = entry.trainingModeAccuracy.map(orNaN);
+      const inference = entry.inferenceModeAccuracy.map(orNaN);
+      const gap = entry.gapPoints.map(orNaN);
       rows.push({
         scenario: r.scenario,
         backend: r.backend,
         variant,
-        asserted: r.evidence.variant === variant,
+        asserted: transfer.variant === variant,
         curves: { trainingModeAccuracy: training, inferenceModeAccuracy: inference, gapPoints: gap },
         final: { trainingModeAccuracy: last(training), inferenceModeAccuracy: last(inference), gapPoints: last(gap) },
       });

@@ -1,4 +1,4 @@
-import { transferAccuracyOf } from '../../results/evidence';
+import { largestDifference, transferEvidenceOf } from '../../results/evidence';
 import type { Outcome } from '../../engine/expectations/classify';
 import { CONTRACTS } from '../../engine/contracts/contracts';
 import type { SuiteResult } from '../../results/schema';
@@ -39,13 +39,13 @@ function percent(fraction: number | undefined): string {
  */
 export function accuracyTableMarkdown(suite: SuiteResult): string {
   const rows = suite.results.flatMap((r) => {
-    const accuracy = transferAccuracyOf(r);
+    const accuracy = transferEvidenceOf(r);
     if (accuracy === null) return [];
-    const last = (values: number[] | undefined) => values?.[values.length - 1];
+    const last = (values: Array<number | null>) => values[values.length - 1] ?? undefined;
     const { frozen, control } = accuracy.variants;
-    const seed = accuracy.seed ?? r.seed;
+    const seed = accuracy.seed;
     return [
-      `| ${r.scenario} | ${r.backend} | ${seed} | ${percent(last(frozen.trainingModeAccuracy))} | ${percent(last(frozen.inferenceModeAccuracy))} | ${last(frozen.gapPoints)?.toFixed(1) ?? '-'} | ${percent(last(control?.inferenceModeAccuracy))} | ${last(control?.gapPoints)?.toFixed(1) ?? '-'} | ${r.status} |`,
+      `| ${r.scenario} | ${r.backend} | ${seed} | ${percent(last(frozen.trainingModeAccuracy))} | ${percent(last(frozen.inferenceModeAccuracy))} | ${last(frozen.gapPoints)?.toFixed(1) ?? '-'} | ${percent(last(control.inferenceModeAccuracy))} | ${last(control.gapPoints)?.toFixed(1) ?? '-'} | ${r.status} |`,
     ];
   });
   if (rows.length === 0) return '';
@@ -54,22 +54,6 @@ export function accuracyTableMarkdown(suite: SuiteResult): string {
     '|---|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
-}
-
-/**
- * The largest `maxAbsDiff` a result's evidence carries (its own, or its parts'; of a failing result,
- * its failing parts'), for side-by-side cells.
- */
-function largestDifference(evidence: Record<string, unknown>, failing: boolean): number | null {
-  const values: number[] = [];
-  if (typeof evidence.maxAbsDiff === 'number') values.push(evidence.maxAbsDiff);
-  if (Array.isArray(evidence.parts)) {
-    for (const part of evidence.parts as Array<{ maxAbsDiff?: unknown; ok?: unknown }>) {
-      if (failing && part?.ok === true) continue;
-      if (typeof part?.maxAbsDiff === 'number') values.push(part.maxAbsDiff);
-    }
-  }
-  return values.length > 0 ? Math.max(...values) : null;
 }
 
 /**
@@ -90,7 +74,7 @@ export function backendDifferencesMarkdown(suite: SuiteResult): string {
     const cells = backends.map((backend) => {
       const r = results.find((x) => x.backend === backend);
       if (r === undefined) return 'not run';
-      const difference = largestDifference(r.evidence as Record<string, unknown>, r.status === 'fail');
+      const difference = largestDifference(r);
       const number = difference !== null ? ` (max abs diff ${difference.toPrecision(3)})` : '';
       return cell(`**${r.status}**${number}${r.summary !== '' ? `: ${r.summary}` : ''}`);
     });

@@ -20,7 +20,7 @@ const TAGS = new Map<string, string[]>([
 ]);
 
 function record(scenario: string, invariant: InvariantId, status: VerdictStatus, backend: BackendName = 'cpu', tags = TAGS.get(scenario) ?? []): ResultRecord {
-  return resultRecord({ scenario, tags, invariant, backend, status, summary: status === 'pass' ? '' : 'x', replay: '', outcome: status === 'pass' ? 'pass' : 'unexpected-fail' });
+  return resultRecord({ scenario, tags, invariant, backend, status, summary: status === 'pass' ? '' : 'x', outcome: status === 'pass' ? 'pass' : 'unexpected-fail' });
 }
 
 /** One result per semantic invariant, with the given statuses (pass by default). */

@@ -1,28 +1,10 @@
+import type { ScenarioResult } from '../../../src/engine/run/run-scenario';
 import { classifyResult, isAsExpected, matchKnownIssue, type Outcome } from '../../../src/engine/expectations/classify';
 import type { KnownIssue } from '../../../src/engine/expectations/known-issues';
-import type { ScenarioResult } from '../../../src/engine/run/run-scenario';
 import { parseKnownIssues } from '../../../src/surfaces/inputs/known-issues-file';
-import { resultRecord } from '../../helpers/fixtures';
+import { resultRecord, scenarioResult } from '../../helpers/fixtures';
 
-function result(overrides: Partial<ScenarioResult> = {}): ScenarioResult {
-  return {
-    scenario: 'frozen-moving-stats/fit',
-    invariant: 'frozen-moving-stats',
-    backend: 'cpu',
-    status: 'pass',
-    summary: '',
-    evidence: {},
-    fingerprint: null,
-    counterexample: null,
-    casesRun: 3,
-    unsupportedCases: 0,
-    shrinks: 0,
-    seed: 1,
-    replay: 'bn-suite:frozen-moving-stats/fit@cpu?seed=1&tfjs=4.22.0',
-    durationMs: 5,
-    ...overrides,
-  };
-}
+const result = scenarioResult;
 
 const fitIssue: KnownIssue = {
   scenario: 'frozen-moving-stats/fit',
@@ -78,12 +60,11 @@ describe('classifyResult', () => {
   });
 
   test('a backend-restricted entry covers only its backends', () => {
-    const onWasm = result({ scenario: 'conv-training', invariant: 'frozen-gamma-beta', backend: 'wasm', status: 'unsupported' });
-    const onCpu = { ...onWasm, backend: 'cpu' as const };
-    expect(classifyResult(onWasm, known).outcome).toBe('expected-fail');
-    expect(classifyResult(onCpu, known)).toMatchObject({ outcome: 'unexpected-fail', knownIssue: null });
-    expect(classifyResult({ ...onCpu, status: 'pass' }, known).outcome).toBe('pass');
-    expect(classifyResult({ ...onWasm, status: 'pass' }, known).outcome).toBe('unexpected-pass');
+    const on = (backend: 'cpu' | 'wasm', status: 'unsupported' | 'pass') => result({ scenario: 'conv-training', invariant: 'frozen-gamma-beta', backend, status });
+    expect(classifyResult(on('wasm', 'unsupported'), known).outcome).toBe('expected-fail');
+    expect(classifyResult(on('cpu', 'unsupported'), known)).toMatchObject({ outcome: 'unexpected-fail', knownIssue: null });
+    expect(classifyResult(on('cpu', 'pass'), known).outcome).toBe('pass');
+    expect(classifyResult(on('wasm', 'pass'), known).outcome).toBe('unexpected-pass');
   });
 
   test('matchKnownIssue picks the entry whose backend list includes the result backend', () => {
@@ -111,7 +92,7 @@ describe('isAsExpected', () => {
 describe('error outcomes match only the listed message', () => {
   const entry: KnownIssue = { scenario: 'oracle/no-center', invariant: 'oracle-agreement', issue: 'unreported', reason: 'r', outcomes: ['error'], message: "reading 'read'" };
   const errored = (message: string) =>
-    resultRecord({ scenario: 'oracle/no-center', invariant: 'oracle-agreement', status: 'error', summary: `TypeError: ${message}`, evidence: { message, errorName: 'TypeError' } });
+    resultRecord({ scenario: 'oracle/no-center', invariant: 'oracle-agreement', status: 'error', summary: `TypeError: ${message}`, evidence: { message, errorName: 'TypeError', at: null } });
 
   test('the listed throw is expected; another throw in the same scenario is unexpected', () => {
     expect(classifyResult(errored("Cannot read properties of undefined (reading 'read')"), [entry]).outcome).toBe('expected-fail');

@@ -93,7 +93,7 @@ describe('a run with one backend', () => {
     const result = resultRecord({ invariant: 'backend-parity', status: 'unsupported', summary: 'backend-parity needs at least two available backends', evidence: { kernel: null, backend: 'cpu', message: 'x' } });
     expect(classifyResult(result, []).outcome).toBe('not-observable');
     // A kernel the backend lacks stays unexpected until a known issue lists it.
-    const kernel = { ...result, evidence: { kernel: 'Conv2DBackpropFilter', backend: 'wasm', message: 'x' } };
+    const kernel = resultRecord({ invariant: 'backend-parity', status: 'unsupported', summary: 'kernel Conv2DBackpropFilter is not available on wasm', evidence: { kernel: 'Conv2DBackpropFilter', backend: 'wasm', message: 'x' } });
     expect(classifyResult(kernel, []).outcome).toBe('unexpected-fail');
   });
 

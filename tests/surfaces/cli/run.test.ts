@@ -108,6 +108,12 @@ describe('bn-suite run (in-process)', () => {
       return writeFile(path.join(freshDir('old'), 'results.json'), JSON.stringify(suite));
     };
     const textBaseline = () => writeFile(path.join(freshDir('text'), 'results.json'), 'not json at all');
+    // A failure whose evidence is another invariant's (frozen-moving-stats' moved weights under oracle-agreement).
+    const foreignEvidence = () => {
+      const suite = JSON.parse(fs.readFileSync(path.join(first.dir, 'results.json'), 'utf8'));
+      Object.assign(suite.results[0], { status: 'fail', summary: 'moved', evidence: { moved: [], unchanged: [] } });
+      return writeFile(path.join(freshDir('foreign'), 'results.json'), JSON.stringify(suite));
+    };
 
     test.each<[string, () => string[], RegExp]>([
       ['unknown backend', () => ['--scenario', 'oracle/affine', '--runs', '1', '--backend', 'metal'], /unknown backend 'metal'; allowed: cpu, wasm, tensorflow, webgl, webgpu/],
@@ -128,6 +134,7 @@ describe('bn-suite run (in-process)', () => {
       ['missing expectations file', () => [...CHEAP, '--expectations', path.join(tmp, 'nope.yaml')], /nope\.yaml: cannot read \(ENOENT\)/],
       ['baseline from another bn-suite version', () => [...CHEAP, '--baseline', oldBaseline()], /baseline written by bn-suite 0\.0\.0, this is /],
       ['baseline that is not JSON', () => [...CHEAP, '--baseline', textBaseline()], /results\.json: not JSON/],
+      ['baseline whose evidence does not fit its invariant', () => [...CHEAP, '--baseline', foreignEvidence()], /results\.json: not a bn-suite results file: results\.0\.evidence\.\w+: /],
       ['missing baseline', () => [...CHEAP, '--baseline', path.join(tmp, 'none.json')], /none\.json: cannot read results \(ENOENT\)/],
     ])('%s', async (_label, args, message) => {
       const result = await run(args());
@@ -154,7 +161,8 @@ describe('bn-suite run (in-process)', () => {
       expect(same.out).toContain('no verdict changed');
 
       const flipped = JSON.parse(fs.readFileSync(baseline, 'utf8'));
-      flipped.results[0].status = 'fail';
+      // A failure carries the evidence of its invariant (an oracle failure's parts), or the baseline is refused.
+      Object.assign(flipped.results[0], { status: 'fail', summary: 'inference: values differ', evidence: { inputShape: [1, 1], trainingCalls: 1, failed: ['inference'], parts: [] } });
       const edited = writeFile(path.join(freshDir('flipped'), 'results.json'), JSON.stringify(flipped, null, 2));
       const changed = await run([...CHEAP, '--baseline', edited]);
       expect(changed.code).toBe(1);

@@ -8,8 +8,9 @@ import type { ResultRecord } from '../../../src/results/schema';
 import type { VerdictStatus } from '../../../src/engine/run/verdict';
 import { resultRecord } from '../../helpers/fixtures';
 
-function record(scenario: string, invariant: ResultRecord['invariant'], backend: BackendName, status: VerdictStatus, summary = `${scenario} ${status}`): ResultRecord {
-  return resultRecord({ scenario, invariant, backend, status, summary: status === 'pass' ? '' : summary, casesRun: 2, seed: 7, outcome: status === 'pass' ? 'pass' : 'unexpected-fail' });
+function record(scenario: string, invariant: ResultRecord['invariant'], backend: BackendName, status: VerdictStatus, summary = `${scenario} ${status}`, thrown?: string): ResultRecord {
+  const evidence = thrown !== undefined ? { evidence: { message: thrown, errorName: 'Error', at: null } } : {};
+  return resultRecord({ scenario, invariant, backend, status, summary: status === 'pass' ? '' : summary, casesRun: 2, seed: 7, outcome: status === 'pass' ? 'pass' : 'unexpected-fail', ...evidence });
 }
 
 const fitIssue: KnownIssue = {
@@ -24,9 +25,9 @@ const notRun: KnownIssue = { scenario: 'round-trip/frozen-base', invariant: 'rou
 describe('updatedKnownIssues', () => {
   test('an error entry keeps its message pattern while it matches, and escapes a new one', () => {
     const listed: KnownIssue = { ...fitIssue, outcomes: ['error'], message: 'Grads\\(\\) expects' };
-    const matching = [record('frozen-moving-stats/fit', 'frozen-moving-stats', 'cpu', 'error', 'x')].map((r) => ({ ...r, evidence: { message: 'variableGrads() expects at least one' } }));
+    const matching = [record('frozen-moving-stats/fit', 'frozen-moving-stats', 'cpu', 'error', 'x', 'variableGrads() expects at least one')];
     expect(updatedKnownIssues([listed], matching, ['cpu'])[0].message).toBe('Grads\\(\\) expects');
-    const other = [{ ...matching[0], evidence: { message: 'Size(2) must match (a.b)' } }];
+    const other = [record('frozen-moving-stats/fit', 'frozen-moving-stats', 'cpu', 'error', 'x', 'Size(2) must match (a.b)')];
     const [entry] = updatedKnownIssues([listed], other, ['cpu']);
     expect(entry.message).toBe('Size\\(2\\) must match \\(a\\.b\\)');
     expect(new RegExp(entry.message as string).test('Size(2) must match (a.b)')).toBe(true);

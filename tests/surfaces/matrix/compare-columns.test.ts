@@ -13,12 +13,18 @@ const ran = (requested: string, records: Parameters<typeof resultRecord>[0][]): 
 });
 const matrix = (columns: MatrixColumn[]) => ({ format: 'bn-suite-matrix' as const, formatVersion: 1 as const, seed: 1, runs: 1, startedAt: '2026-01-01T00:00:00.000Z', durationMs: 1, parallel: 2, columns });
 
+const thrown = (message: string) => ({ message, errorName: 'Error', at: null });
+const lacks = (kernel: string) => ({ kernel, backend: 'wasm', message: `Kernel '${kernel}' not registered for backend 'wasm'` });
+
 describe('verdictKey', () => {
   test('errors compare by their first line, unsupported by the kernel, the rest by status', () => {
-    expect(verdictKey({ status: 'error', evidence: { message: 'boom\nat x' }, summary: 's' })).toBe('error: boom');
-    expect(verdictKey({ status: 'unsupported', evidence: { kernel: 'MaxPoolGrad' }, summary: 's' })).toBe('unsupported: MaxPoolGrad');
+    expect(verdictKey(resultRecord({ status: 'error', evidence: thrown('boom\nat x'), summary: 's' }))).toBe('error: boom');
+    expect(verdictKey(resultRecord({ status: 'error', evidence: { host: 'browser', failure: 'crashed', console: [] }, summary: 'the page crashed' }))).toBe('error: the page crashed');
+    expect(verdictKey(resultRecord({ status: 'unsupported', evidence: lacks('MaxPoolGrad'), summary: 's' }))).toBe('unsupported: MaxPoolGrad');
     // A failure's numbers are evidence, not the verdict.
-    expect(verdictKey({ status: 'fail', evidence: { diff: 1 }, summary: 'a' })).toBe(verdictKey({ status: 'fail', evidence: { diff: 2 }, summary: 'b' }));
+    const failing = (maxAbsDiff: number, summary: string) =>
+      resultRecord({ invariant: 'mode-switch', status: 'fail', summary, evidence: { maxAbsDiff, tolerance: { atol: 1e-6, rtol: 1e-6 }, trainingAccuracy: null, inferenceAccuracy: null, accuracyGap: null, comparison: summary } });
+    expect(verdictKey(failing(1, 'a'))).toBe(verdictKey(failing(2, 'b')));
   });
 });
 
@@ -26,16 +32,16 @@ describe('matrixRows and verdictChanges', () => {
   const old = ran('3.21.0', [
     { scenario: 'a', status: 'fail', outcome: 'expected-fail' },
     { scenario: 'b', status: 'pass' },
-    { scenario: 'c', status: 'error', evidence: { message: 'one' }, outcome: 'expected-fail' },
+    { scenario: 'c', status: 'error', evidence: thrown('one'), outcome: 'expected-fail' },
     { scenario: 'd', status: 'pass' },
-    { scenario: 'e', status: 'unsupported', evidence: { kernel: 'MaxPoolGrad' }, outcome: 'expected-fail' },
+    { scenario: 'e', status: 'unsupported', evidence: lacks('MaxPoolGrad'), outcome: 'expected-fail' },
   ]);
   const next = ran('4.22.0', [
     { scenario: 'a', status: 'pass' },
     { scenario: 'b', status: 'fail', outcome: 'unexpected-fail' },
-    { scenario: 'c', status: 'error', evidence: { message: 'two' }, outcome: 'unexpected-fail' },
+    { scenario: 'c', status: 'error', evidence: thrown('two'), outcome: 'unexpected-fail' },
     { scenario: 'd', status: 'pass' },
-    { scenario: 'e', status: 'unsupported', evidence: { kernel: 'Conv2DBackpropFilter' }, outcome: 'expected-fail' },
+    { scenario: 'e', status: 'unsupported', evidence: lacks('Conv2DBackpropFilter'), outcome: 'expected-fail' },
     { scenario: 'f', status: 'pass' },
   ]);
 

@@ -17,11 +17,11 @@ import {
 } from '../../../src/surfaces/report/charts';
 import type { ResultRecord, SuiteResult } from '../../../src/results/schema';
 import type { VerdictStatus } from '../../../src/engine/run/verdict';
-import { resultRecord } from '../../helpers/fixtures';
+import { resultRecord, transferEvidence } from '../../helpers/fixtures';
 import { suiteResult } from '../../helpers/suite-result';
 
-function record(scenario: string, backend: BackendName, status: VerdictStatus, outcome: Outcome, evidence: Record<string, unknown> = {}): ResultRecord {
-  return resultRecord({ scenario, invariant: 'mode-switch', backend, status, summary: status === 'pass' ? '' : `${scenario} ${status}`, evidence, durationMs: 5, outcome });
+function record(scenario: string, backend: BackendName, status: VerdictStatus, outcome: Outcome, evidence?: unknown): ResultRecord {
+  return resultRecord({ scenario, invariant: 'mode-switch', backend, status, summary: status === 'pass' ? '' : `${scenario} ${status}`, ...(evidence !== undefined ? { evidence } : {}), durationMs: 5, outcome });
 }
 
 const BACKENDS: BackendStatus[] = [
@@ -113,32 +113,33 @@ describe('drift chart', () => {
     expect(reportCharts(plain).drift).toBeNull();
   });
 
-  test('is absent when the evidence does not have the drift shape', () => {
-    for (const drift of [42, 'x', [1, 2], { bn: 3 }, { bn: { mean: 'no', variance: ['a'] } }, { bn: {} }]) {
-      expect(driftChartSpec(suite([record('m', 'cpu', 'fail', 'expected-fail', { drift })]))).toBeNull();
+  test('a result whose drift evidence has another shape cannot be built (the results schema refuses it)', () => {
+    for (const drift of [42, 'x', [1, 2], { frozen: { bn: 3 }, control: {} }, { frozen: { bn: { mean: 'no', variance: ['a'] } }, control: {} }, { frozen: { bn: {} }, control: {} }]) {
+      expect(() => record('m', 'cpu', 'fail', 'expected-fail', transferEvidence({ drift } as never))).toThrow(/drift/);
     }
   });
 
   test('plots mean and variance per BN layer over steps, skipping non-finite values', () => {
-    const s = suite([record('mnist/t', 'cpu', 'fail', 'expected-fail', { drift: DRIFT }), record('mnist/t', 'wasm', 'fail', 'expected-fail', { drift: DRIFT }), record('other', 'cpu', 'pass', 'pass')]);
+    const evidence = transferEvidence({ drift: { frozen: DRIFT, control: {} } });
+    const s = suite([record('mnist/t', 'cpu', 'fail', 'expected-fail', evidence), record('mnist/t', 'wasm', 'fail', 'expected-fail', evidence), record('other', 'cpu', 'pass', 'pass')]);
     const points = driftPoints(s);
     // bn1: 3 finite means + 4 variances; bn2: 2 + 2; on two backends.
     expect(points).toHaveLength(2 * (3 + 4 + 2 + 2));
-    expect(points[0]).toEqual({ series: 'mnist/t @ cpu', scenario: 'mnist/t', backend: 'cpu', variant: '', layer: 'base/bn1', stat: 'moving mean', step: 1, value: 0 });
+    expect(points[0]).toEqual({ series: 'mnist/t @ cpu', scenario: 'mnist/t', backend: 'cpu', variant: 'frozen', layer: 'base/bn1', stat: 'moving mean', step: 1, value: 0 });
     const spec = driftChartSpec(s);
     expect(spec).not.toBeNull();
     expect(values(spec)).toEqual(points);
     const facet = spec?.facet as Record<string, { field: string }>;
     expect(facet.row.field).toBe('series');
     expect(facet.column.field).toBe('stat');
-    const encoding = (spec?.spec as { encoding: Record<string, { field: string; title: string }> }).encoding;
+    const encoding = (spec?.spec as { encoding: Record<string, { field: string; title: string; sort?: string[] }> }).encoding;
     expect(encoding.color.field).toBe('layer');
     expect(encoding.x).toMatchObject({ field: 'step', title: 'training step' });
-    expect(encoding.strokeDash).toBeUndefined();
+    expect(encoding.strokeDash).toMatchObject({ field: 'variant', sort: ['frozen'] });
   });
 
   test('reads drift recorded per model variant, { [variant]: { [bnLayer]: {...} } }, and dashes lines by variant', () => {
-    const evidence = { variant: 'frozen', drift: { frozen: DRIFT, control: { 'base/bn1': { mean: [0, 0], variance: [0, 0] } } } };
+    const evidence = transferEvidence({ drift: { frozen: DRIFT, control: { 'base/bn1': { mean: [0, 0], variance: [0, 0] } } } });
     const s = suite([record('mnist/t', 'cpu', 'fail', 'expected-fail', evidence)]);
     const points = driftPoints(s);
     expect(points).toHaveLength(3 + 4 + 2 + 2 + 2 + 2);
@@ -155,18 +156,19 @@ describe('accuracy chart', () => {
     expect(accuracyRows(plain)).toEqual([]);
   });
 
-  test('is absent when the variants lack the accuracy arrays', () => {
+  test('a result whose variants lack the accuracy arrays cannot be built (the results schema refuses it)', () => {
     for (const variants of [null, 'x', { frozen: 1 }, { frozen: { trainingModeAccuracy: [0.5] } }, { control: { trainingModeAccuracy: 'a', inferenceModeAccuracy: [1] } }]) {
-      expect(accuracyChartSpec(suite([record('m', 'cpu', 'fail', 'expected-fail', { variants })]))).toBeNull();
+      expect(() => record('m', 'cpu', 'fail', 'expected-fail', transferEvidence({ variants } as never))).toThrow(/variants/);
     }
   });
 
   test('has a point per (variant, mode, epoch), frozen before control, colour by mode and a column per variant', () => {
-    const s = suite([record('mnist/t', 'wasm', 'fail', 'expected-fail', { variants: VARIANTS }), record('mnist/t', 'cpu', 'fail', 'expected-fail', { variants: VARIANTS })]);
+    const evidence = transferEvidence({ variant: 'control', variants: VARIANTS });
+    const s = suite([record('mnist/t', 'wasm', 'fail', 'expected-fail', evidence), record('mnist/t', 'cpu', 'fail', 'expected-fail', evidence)]);
     const rows = accuracyRows(s);
     expect(rows.map((r) => `${r.backend}/${r.variant}`)).toEqual(['cpu/frozen', 'cpu/control', 'wasm/frozen', 'wasm/control']);
     expect(rows[0].final).toEqual({ trainingModeAccuracy: 0.95, inferenceModeAccuracy: 0.5, gapPoints: 45 });
-    expect(rows.map((r) => r.asserted)).toEqual([false, false, false, false]);
+    expect(rows.map((r) => r.asserted)).toEqual([false, true, false, true]);
     const points = accuracyPoints(s);
     expect(points).toHaveLength(2 * 2 * 2 * 2);
     expect(points[0]).toEqual({ series: 'mnist/t @ cpu', scenario: 'mnist/t', backend: 'cpu', variant: 'frozen', mode: 'training mode', epoch: 1, accuracy: 0.6 });
@@ -179,15 +181,15 @@ describe('accuracy chart', () => {
     expect(encoding.y.scale?.domain).toEqual([0.2, 1]);
   });
 
-  test('a run with only the frozen variant still charts it', () => {
-    const s = suite([record('mnist/t', 'cpu', 'fail', 'expected-fail', { variants: { frozen: VARIANTS.frozen } })]);
-    expect(accuracyRows(s).map((r) => r.variant)).toEqual(['frozen']);
-    expect(accuracyChartSpec(s)).not.toBeNull();
+  test('a non-finite accuracy (null in JSON) is charted as NaN, not dropped', () => {
+    const gappy = { trainingModeAccuracy: [0.6, null], inferenceModeAccuracy: [0.3, 0.5], gapPoints: [30, null] };
+    const s = suite([record('mnist/t', 'cpu', 'fail', 'expected-fail', transferEvidence({ variants: { frozen: gappy, control: VARIANTS.control } }))]);
+    expect(accuracyRows(s)[0].final).toEqual({ trainingModeAccuracy: Number.NaN, inferenceModeAccuracy: 0.5, gapPoints: Number.NaN });
   });
 
   test('accuracies above 1 are read as percentages', () => {
-    const percent = { frozen: { trainingModeAccuracy: [60, 95], inferenceModeAccuracy: [30, 50], gapPoints: [30, 45] } };
-    const s = suite([record('mnist/t', 'cpu', 'fail', 'expected-fail', { variants: percent })]);
+    const percent = { trainingModeAccuracy: [60, 95], inferenceModeAccuracy: [30, 50], gapPoints: [30, 45] };
+    const s = suite([record('mnist/t', 'cpu', 'fail', 'expected-fail', transferEvidence({ variants: { frozen: percent, control: percent } }))]);
     expect(accuracyScale(accuracyRows(s))).toBe('percent');
     const encoding = (accuracyChartSpec(s)?.spec as { encoding: Record<string, { scale?: { domain: unknown }; title?: string }> }).encoding;
     expect(encoding.y).toMatchObject({ scale: { domain: [20, 100] }, title: 'accuracy (%)' });

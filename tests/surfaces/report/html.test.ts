@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { escapeHtml, htmlPage, renderHtmlReport, textWidth, type ChartFigure } from '../../../src/surfaces/report/html';
 import type { ResultRecord, SuiteResult } from '../../../src/results/schema';
-import { resultRecord } from '../../helpers/fixtures';
+import { resultRecord, transferEvidence, type ResultOverrides } from '../../helpers/fixtures';
 import { suiteResult } from '../../helpers/suite-result';
 import { reportFigures, resultTableScenarios, svgTexts } from '../../helpers/report-html';
 
@@ -131,7 +131,8 @@ describe('index.html from the compiled CLI', () => {
 
   test('hostile strings in results.json are escaped everywhere in the page (through bn-suite merge)', () => {
     const suite = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as SuiteResult;
-    suite.results[0] = { ...suite.results[0], scenario: HOSTILE_ID, status: 'fail', outcome: 'unexpected-fail', summary: HOSTILE_SUMMARY };
+    const first = suite.results[0];
+    suite.results[0] = resultRecord({ ...first, scenario: HOSTILE_ID, status: 'fail', evidence: undefined, outcome: 'unexpected-fail', summary: HOSTILE_SUMMARY });
     const file = path.join(tmp, 'hostile', 'results.json');
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, JSON.stringify(suite));
@@ -173,7 +174,7 @@ describe('escapeHtml', () => {
   });
 });
 
-function record(scenario: string, extra: Partial<ResultRecord> = {}): ResultRecord {
+function record(scenario: string, extra: ResultOverrides<ResultRecord> = {}): ResultRecord {
   return resultRecord({ scenario, invariant: 'mode-switch', status: 'fail', summary: 'gap', durationMs: 5, expected: true, outcome: 'expected-fail', issue: ISSUE, ...extra });
 }
 
@@ -204,10 +205,11 @@ describe('htmlPage (pure)', () => {
 
   test('shows the MNIST accuracy table only when results carry variants evidence', () => {
     expect(htmlPage(suite([record('plain')]), figures)).not.toContain('id="mnist"');
-    const variants = { frozen: { trainingModeAccuracy: [0.6, 0.952], inferenceModeAccuracy: [0.3, 0.5], gapPoints: [30, 45.2] } };
-    const html = htmlPage(suite([record('mnist/transfer', { evidence: { variants } })]), figures);
+    const frozen = { trainingModeAccuracy: [0.6, 0.952], inferenceModeAccuracy: [0.3, 0.5], gapPoints: [30, 45.2] };
+    const control = { trainingModeAccuracy: [0.9, 0.9], inferenceModeAccuracy: [0.9, 0.9], gapPoints: [0, 0] };
+    const html = htmlPage(suite([record('mnist/transfer', { invariant: 'mode-switch', status: 'fail', evidence: transferEvidence({ variants: { frozen, control } }) })]), figures);
     expect(html).toContain('id="mnist"');
-    expect(html).toMatch(/<td>mnist\/transfer<\/td><td>cpu<\/td><td>frozen<\/td><td class="num">95\.2%<\/td><td class="num">50\.0%<\/td><td class="num">45\.2 pts<\/td>/);
+    expect(html).toMatch(/<td>mnist\/transfer<\/td><td>cpu<\/td><td>frozen <span class="small muted">\(asserted\)<\/span><\/td><td class="num">95\.2%<\/td><td class="num">50\.0%<\/td><td class="num">45\.2 pts<\/td>/);
   });
 
   test('renderHtmlReport never loses the page: without vega (as under jest) the charts become notes', async () => {

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { nodeInvariantContext } from '../../../src/hosts/node/services';
 import { DEFAULT_CONSTRAINTS } from '../../../src/engine/arbitraries/case';
 import { activateBackend, probeBackend } from '../../../src/hosts/node/backends';
@@ -61,6 +62,7 @@ describe('minimizeCase', () => {
       id: 'frozen-moving-stats',
       title: 'test',
       contract: 'test',
+      evidence: z.object({}).strict(),
       async check(spec) {
         seen.push({ spec, failed: fails(spec) });
         return fails(spec) ? { status: 'fail', summary: 'picky', evidence: {}, fingerprint: { parts: ['picky'], magnitude: null } } : { status: 'pass', evidence: {} };
@@ -94,7 +96,7 @@ describe('minimizeCase', () => {
   });
 
   test('a passing case is refused', async () => {
-    const passing = defineInvariant({ id: 'frozen-moving-stats', title: 't', contract: 't', check: async () => ({ status: 'pass', evidence: {} }) });
+    const passing = defineInvariant({ id: 'frozen-moving-stats', title: 't', contract: 't', evidence: z.object({}).strict(), check: async () => ({ status: 'pass', evidence: {} }) });
     const spec = (await rawCounterexample(1, { entryPoints: ['fit'], freeze: ['bn'] })).spec;
     await expect(minimizeCase(passing, spec, context)).rejects.toThrow(UsageError);
   }, 20_000);

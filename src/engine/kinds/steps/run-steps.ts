@@ -4,7 +4,8 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology';
 import { gaussianBlobs, oneHot } from '../../data/generators';
 import { createRng, deriveSeed } from '../../data/rng';
-import type { CheckOutcome, Evidence } from '../../invariants/types';
+import type { CheckOutcome } from '../../invariants/types';
+import type { ExpectationEvidence, ExpectationKind, StepsEvidence } from './evidence';
 import type { ModelStore } from '../../host-services';
 import { findLayer, reloadInMemory } from '../../invariants/round-trip';
 import { buildModel, freeze, type BuiltModel } from '../../models/build';
@@ -61,8 +62,8 @@ function targetTensor(data: StepsData, outputShape: number[], seed: number): Ten
 }
 
 /** A failed expectation: which step, what it expected, and the numbers. */
-class ExpectationFailed extends Error {
-  constructor(readonly step: number, readonly kind: string, message: string, readonly evidence: Evidence) {
+class ExpectationFailed<K extends ExpectationKind = ExpectationKind> extends Error {
+  constructor(readonly step: number, readonly kind: K, message: string, readonly evidence: ExpectationEvidence<K>) {
     super(message);
   }
 }
@@ -126,7 +127,7 @@ async function saveReload(state: StepsState, via: StepParams['saveReload']['via'
   state.built = { ...state.built, model: reloaded, bn: bn as Layer, base };
 }
 
-type Fail = (kind: StepKind, message: string, evidence: Evidence) => never;
+type Fail = <K extends ExpectationKind>(kind: K, message: string, evidence: ExpectationEvidence<K>) => never;
 
 /** Runs one kind of step: an action changes the state, an expectation calls `fail` when it does not hold. */
 type StepHandler<K extends StepKind> = (state: StepsState, params: StepParams[K], index: number, fail: Fail) => void | Promise<void>;
@@ -277,7 +278,7 @@ async function runStep(state: StepsState, step: Step, index: number): Promise<vo
  * and stops at the first expectation that does not hold. Throws for errors (a missing kernel, a
  * step that references an unknown name); every tensor is disposed either way.
  */
-export async function runStepsScenario(scenario: StepsScenario, store: ModelStore | null): Promise<CheckOutcome> {
+export async function runStepsScenario(scenario: StepsScenario, store: ModelStore | null): Promise<CheckOutcome<StepsEvidence>> {
   const spec = modelSpecOf(scenario.model, scenario.seed);
   const built = buildModel(spec);
   const inputShape = [scenario.data.batch, ...scenario.model.inputShape];
@@ -299,7 +300,7 @@ export async function runStepsScenario(scenario: StepsScenario, store: ModelStor
     if (error instanceof ExpectationFailed) {
       // A program stops at its first failed expectation: that step and kind are the failing part.
       const fingerprint = fingerprintOf([`step ${error.step + 1} ${error.kind}`], null);
-      return { status: 'fail', summary: error.message, evidence: { step: error.step + 1, kind: error.kind, ...error.evidence }, fingerprint };
+      return { status: 'fail', summary: error.message, evidence: { ...error.evidence, step: error.step + 1, kind: error.kind } as StepsEvidence, fingerprint };
     }
     throw error;
   } finally {

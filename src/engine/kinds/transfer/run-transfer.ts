@@ -18,7 +18,8 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import type { LayersModel, LayerVariable } from '@tensorflow/tfjs-layers';
 import { deriveSeed } from '../../data/rng';
 import { withSeed } from '../../determinism/with-seed';
-import type { CheckOutcome, Evidence } from '../../invariants/types';
+import type { CheckOutcome } from '../../invariants/types';
+import type { TransferEvidence } from './evidence';
 import { captureSnapshot, snapshotBytes } from '../../snapshot/snapshot';
 import { tf, type TfjsVersions } from '../../tfjs';
 import type { BuildResult, CacheStatus, ModelCache } from '../../host-services';
@@ -274,7 +275,7 @@ const percent = (fraction: number): string => `${(fraction * 100).toFixed(1)}%`;
  * `maxGapPoints` percentage points. Throws for errors (a missing kernel, for one: conv
  * pre-training needs Conv2DBackpropFilter); every tensor it made is disposed either way.
  */
-export async function runTransferScenario(spec: TransferSpec, options: TransferRunOptions): Promise<CheckOutcome> {
+export async function runTransferScenario(spec: TransferSpec, options: TransferRunOptions): Promise<CheckOutcome<TransferEvidence>> {
   const started = performance.now();
   const data = loadTransferData({ profile: spec.profile, domainShift: spec.domainShift ?? null });
   const dataMs = Math.round(performance.now() - started);
@@ -315,7 +316,7 @@ export async function runTransferScenario(spec: TransferSpec, options: TransferR
   const asserted = runs[spec.variant]!.accuracy;
   const last = spec.epochs - 1;
   const gap = asserted.gapPoints[last];
-  const evidence: Evidence = {
+  const evidence: TransferEvidence = {
     dataset: spec.dataset,
     architecture: spec.architecture,
     variant: spec.variant,

@@ -11,6 +11,7 @@ import { tf } from '../../../../src/hosts/node/tfjs';
 import { loadTransferData, PIXELS } from '../../../../src/engine/kinds/transfer/mnist-data';
 import { buildBase, buildFineTuneModel } from '../../../../src/engine/kinds/transfer/models';
 import { measureAccuracy, runTransferScenario } from '../../../../src/engine/kinds/transfer/run-transfer';
+import type { TransferEvidence } from '../../../../src/engine/kinds/transfer/evidence';
 import { transferSpecSchema, type TransferSpec } from '../../../../src/engine/kinds/transfer/schema';
 import { describeEachBackend } from '../../../helpers/backends';
 
@@ -33,7 +34,7 @@ function numbersIn(value: unknown, path = ''): Array<[string, number]> {
 
 describeEachBackend('runTransferScenario (MNIST, quick profile)', (backend: BackendName) => {
   let cacheDir: string;
-  let cold: CheckOutcome;
+  let cold: CheckOutcome<TransferEvidence>;
 
   beforeAll(async () => {
     cacheDir = await mkdtemp(join(tmpdir(), 'bn-suite-transfer-run-'));
