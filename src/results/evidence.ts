@@ -16,7 +16,7 @@ export function largestDifference(result: ResultVerdict): number | null {
   if (result.status !== 'pass' && result.status !== 'fail') return null;
   const evidence = result.evidence;
   const values: number[] = [];
-  if (hasField(evidence, 'maxAbsDiff') && evidence.maxAbsDiff !== null) values.push(evidence.maxAbsDiff);
+  if (hasField(evidence, 'maxAbsDiff') && typeof evidence.maxAbsDiff === 'number') values.push(evidence.maxAbsDiff);
   if (hasField(evidence, 'parts')) {
     for (const part of evidence.parts) {
       if (result.status === 'fail' && part.ok) continue;

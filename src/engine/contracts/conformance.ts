@@ -23,13 +23,17 @@ export interface Conformance {
   bestMatches: ContractId[];
 }
 
-/** Scenarios that speak to frozen-BN semantics rather than to bugs on the way (errors, exotic options). */
+/** Verdicts that speak to frozen-BN semantics: a pass or a fail, not an error or a missing kernel. */
 const SEMANTIC_STATUSES = new Set(['pass', 'fail']);
+
+/** The tag of a scenario that tests a contract's rule; no other scenario counts towards conformance. */
+export const CONTRACT_TAG = 'contract';
 
 /**
  * Compares the run with every semantics contract, invariant by invariant. Only scenarios tagged
- * `frozen`, `inference` or `oracle` count, and only their pass/fail verdicts: an error or a missing
- * kernel says nothing about which rules tfjs follows.
+ * {@link CONTRACT_TAG} count (a scenario that probes a bug on the way, such as an unusual axis,
+ * says nothing about which rules tfjs follows even when its invariant fails), and only their
+ * pass/fail verdicts: an error or a missing kernel says nothing either.
  */
 export function computeConformance(results: ReadonlyArray<Pick<ScenarioResult, 'scenario' | 'invariant' | 'status'> & { tags: readonly string[] }>): Conformance {
   const invariants = [...new Set(CONTRACTS.flatMap((c) => Object.keys(c.predictions) as InvariantId[]))];
@@ -38,8 +42,7 @@ export function computeConformance(results: ReadonlyArray<Pick<ScenarioResult, '
       (r) =>
         r.invariant === invariant &&
         SEMANTIC_STATUSES.has(r.status) &&
-        r.tags.some((t) => t === 'frozen' || t === 'inference' || t === 'oracle') &&
-        !r.tags.some((t) => t === 'axis' || t === 'options'),
+        r.tags.includes(CONTRACT_TAG),
     );
     const observed: Observation = relevant.length === 0 ? 'not-observed' : relevant.some((r) => r.status === 'fail') ? 'violated' : 'holds';
     const matches = Object.fromEntries(

@@ -9,7 +9,7 @@ import { loadScenarios, selectScenarios } from '../inputs/load-scenarios';
 import { columnLabel, verdictChanges } from '../matrix/compare-columns';
 import { formatChanges, writeMatrixReports } from '../matrix/matrix-report';
 import { checkVersionList, runMatrix } from '../matrix/run-matrix';
-import { SHIPPED_EXPECTATIONS, SHIPPED_SCENARIOS } from '../paths';
+import { defaultExpectationsFile, SHIPPED_SCENARIOS } from '../paths';
 import { EXIT, type ExitCode } from './exit-codes';
 import type { CliIo } from './io';
 import { MAX_RUNS, parsePositiveInt, parseSeed } from './parse-options';
@@ -53,7 +53,8 @@ export async function matrixCommand(flags: MatrixFlags, io: CliIo): Promise<Exit
   const scenarioDir = flags.scenarios ?? SHIPPED_SCENARIOS;
   const allScenarios = loadScenarios(scenarioDir);
   const scenarios = selectScenarios(allScenarios, flags.scenario);
-  const knownIssues = loadKnownIssues(flags.expectations ?? SHIPPED_EXPECTATIONS);
+  const expectationsFile = flags.expectations ?? defaultExpectationsFile(scenarioDir);
+  const knownIssues = expectationsFile === null ? [] : loadKnownIssues(expectationsFile);
   const outDir = path.resolve(flags.out ?? path.join('reports', `matrix-${new Date().toISOString().replace(/:/g, '-')}`));
   const outExisted = fs.existsSync(outDir);
   assertWritableFolder(outDir, '--out');

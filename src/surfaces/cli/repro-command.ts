@@ -12,7 +12,7 @@ import { isBrowserBackend, type BackendName } from '../../engine/backends';
 import { tf } from '../../hosts/node/tfjs';
 import { EXIT, type ExitCode } from './exit-codes';
 import type { CliIo } from './io';
-import { SHIPPED_EXPECTATIONS, SHIPPED_SCENARIOS } from '../paths';
+import { defaultExpectationsFile, SHIPPED_SCENARIOS } from '../paths';
 
 /** Flags of `bn-suite repro`, as commander hands them over. */
 export interface ReproFlags {
@@ -67,8 +67,8 @@ export async function reproCommand(token: string | undefined, flags: ReproFlags,
   if (token === undefined && flags.scenario === undefined && flags.backend === undefined && seed === undefined) {
     throw new UsageError('repro needs a replay token (bn-suite:<scenario>@<backend>?seed=..&path=..&tfjs=..) or --scenario, --backend and --seed');
   }
-  const expectationsFile = flags.expectations ?? SHIPPED_EXPECTATIONS;
-  const knownIssues = loadKnownIssues(expectationsFile);
+  const expectationsFile = flags.expectations ?? defaultExpectationsFile(flags.scenarios ?? SHIPPED_SCENARIOS);
+  const knownIssues = expectationsFile === null ? [] : loadKnownIssues(expectationsFile);
   const replay = await replayFailure({
     ...(token !== undefined ? { token } : {}),
     ...(flags.scenario !== undefined ? { scenario: flags.scenario } : {}),

@@ -20,7 +20,7 @@ import { DEFAULT_RUNS, DEFAULT_SEED } from '../../engine/defaults';
 import { EXIT, type ExitCode } from './exit-codes';
 import type { CliIo } from './io';
 import { MAX_RUNS, parsePositiveInt, parseSeed, parseShard } from './parse-options';
-import { SHIPPED_EXPECTATIONS, SHIPPED_SCENARIOS } from '../paths';
+import { defaultExpectationsFile, FOLDER_KNOWN_ISSUES_FILE, SHIPPED_SCENARIOS } from '../paths';
 import { progressReporter } from './progress';
 import { writeRunRepros } from '../repro/run-repros';
 import { formatVerification } from '../repro/verify';
@@ -112,8 +112,9 @@ export async function runCommand(flags: RunFlags, io: CliIo, env: NodeJS.Process
   const scenarioDir = flags.scenarios ?? SHIPPED_SCENARIOS;
   const allScenarios = loadScenarios(scenarioDir);
   const scenarios = selectScenarios(allScenarios, flags.scenario);
-  const expectationsFile = flags.expectations ?? SHIPPED_EXPECTATIONS;
-  const knownIssues = loadKnownIssues(expectationsFile);
+  // A folder without known issues writes them (--update-expectations) into its own known-issues.yaml.
+  const expectationsFile = flags.expectations ?? defaultExpectationsFile(scenarioDir) ?? path.join(scenarioDir, FOLDER_KNOWN_ISSUES_FILE);
+  const knownIssues = fs.existsSync(expectationsFile) || flags.expectations !== undefined ? loadKnownIssues(expectationsFile) : [];
   for (const entry of knownIssues) {
     if (!allScenarios.some((s) => s.scenario.id === entry.scenario)) {
       throw new UsageError(`${expectationsFile}: known issue names scenario '${entry.scenario}', which does not exist in ${scenarioDir}`);

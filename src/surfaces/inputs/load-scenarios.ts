@@ -6,6 +6,7 @@ import { DataFileError, readYamlWithSchema, type FileProblem } from './yaml-sche
 import { UsageError } from '../../engine/errors';
 import { scenarioSchema, tagVocabularySchema } from '../../engine/scenarios/schema';
 import type { LoadedScenario } from '../../engine/scenarios/types';
+import { FOLDER_KNOWN_ISSUES_FILE, SHIPPED_SCENARIOS } from '../paths';
 
 /** The tag vocabulary file's name inside a scenario folder; it is not a scenario. */
 export const TAG_VOCABULARY_FILE = 'tags.yaml';
@@ -42,17 +43,21 @@ function locateNode(file: string, at: Array<string | number>, needle: string): {
 
 /**
  * Loads every scenario file under `dir` (recursively), validating each against the schema, the tag
- * vocabulary in `dir/tags.yaml`, and two layout rules: a file's id is its path under `dir` without
- * `.yaml`, and ids are unique. All problems of all files are reported together, as usage errors.
+ * vocabulary in `dir/tags.yaml` (the shipped one when the folder has none), and two layout rules: a
+ * file's id is its path under `dir` without `.yaml`, and ids are unique. `dir/tags.yaml` and
+ * `dir/known-issues.yaml` (the folder's own known issues) are not scenarios. All problems of all
+ * files are reported together, as usage errors.
  */
 export function loadScenarios(dir: string): LoadedScenario[] {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`${dir}: scenario folder not found`);
-  const vocabularyFile = path.join(dir, TAG_VOCABULARY_FILE);
-  if (!fs.existsSync(vocabularyFile)) throw new UsageError(`${vocabularyFile}: tag vocabulary not found (every scenario folder needs one)`);
+  // A folder of one's own may bring its own vocabulary; without one it uses the shipped tags.
+  const ownVocabulary = path.join(dir, TAG_VOCABULARY_FILE);
+  const vocabularyFile = fs.existsSync(ownVocabulary) ? ownVocabulary : path.join(SHIPPED_SCENARIOS, TAG_VOCABULARY_FILE);
   const vocabulary = readYamlWithSchema(vocabularyFile, tagVocabularySchema).tags;
   const allowedTags = Object.keys(vocabulary);
 
-  const files = listYamlFiles(dir).filter((file) => path.resolve(file) !== path.resolve(vocabularyFile));
+  const reserved = new Set([ownVocabulary, path.join(dir, FOLDER_KNOWN_ISSUES_FILE)].map((file) => path.resolve(file)));
+  const files = listYamlFiles(dir).filter((file) => !reserved.has(path.resolve(file)));
   if (files.length === 0) throw new UsageError(`${dir}: no scenario files (*.yaml) found`);
 
   const problems: FileProblem[] = [];

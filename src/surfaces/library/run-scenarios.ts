@@ -9,7 +9,7 @@ import { runSuite } from '../../hosts/node/run-suite';
 import type { SuiteResult } from '../../results/schema';
 import { loadKnownIssues } from '../inputs/known-issues-file';
 import { loadScenarios, selectScenarios } from '../inputs/load-scenarios';
-import { SHIPPED_EXPECTATIONS, SHIPPED_SCENARIOS } from '../paths';
+import { defaultExpectationsFile, SHIPPED_SCENARIOS } from '../paths';
 
 /** Options of {@link runScenarios}; every field has a default. */
 export interface RunScenariosOptions {
@@ -40,6 +40,12 @@ export interface RunScenariosOptions {
   tfjs?: TfjsBinding;
 }
 
+/** The known issues of a scenario folder when none are given (see defaultExpectationsFile). */
+function loadDefaultKnownIssues(scenarioDir: string): KnownIssue[] {
+  const file = defaultExpectationsFile(scenarioDir);
+  return file === null ? [] : loadKnownIssues(file);
+}
+
 /**
  * Runs scenarios on the host project's tfjs and returns the results document (the same as
  * `bn-suite run` writes to results.json). Prints nothing and writes nothing except the base cache.
@@ -59,7 +65,7 @@ export async function runScenarios(options: RunScenariosOptions = {}): Promise<S
       ? []
       : typeof options.knownIssues === 'string'
         ? loadKnownIssues(options.knownIssues)
-        : (options.knownIssues ?? (options.scenarios === undefined ? loadKnownIssues(SHIPPED_EXPECTATIONS) : []));
+        : (options.knownIssues ?? loadDefaultKnownIssues(dir));
   const request = options.backends?.join(',');
   // webgl and webgpu start a headless Chromium (when one is found) for the run, closed after it.
   const hosts = await openHosts({ backends: backendsToProbe(request), ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}) });

@@ -300,7 +300,7 @@ function conformanceSection(suite: SuiteResult): string {
   return [
     '<section id="conformance">',
     '<h2>Conformance with frozen-BN contracts</h2>',
-    '<p>For each BN-semantics invariant: what this run observed (from scenarios tagged frozen, inference or oracle; pass/fail verdicts only), and whether each framework\'s rules for a frozen BN predict the same.</p>',
+    '<p>For each BN-semantics invariant: what this run observed (from scenarios tagged contract; pass/fail verdicts only), and whether each framework\'s rules for a frozen BN predict the same.</p>',
     `<table class="conformance"><thead><tr><th>invariant</th><th>observed</th>${head}</tr></thead>`,
     `<tbody>${rows.join('\n')}</tbody>`,
     `<tfoot><tr><th colspan="2">matched / observed</th>${scores}</tr></tfoot></table>`,

@@ -8,11 +8,11 @@ import { resultRecord } from '../../helpers/fixtures';
 
 /** Tags as the shipped scenarios use them. */
 const TAGS = new Map<string, string[]>([
-  ['frozen-moving-stats/fit', ['frozen', 'fit']],
-  ['frozen-gamma-beta', ['frozen']],
-  ['mode-switch', ['frozen', 'mode-switch', 'accuracy']],
-  ['inference-purity', ['inference']],
-  ['oracle/affine', ['oracle']],
+  ['frozen-moving-stats/fit', ['frozen', 'fit', 'contract']],
+  ['frozen-gamma-beta', ['frozen', 'contract']],
+  ['mode-switch', ['frozen', 'mode-switch', 'accuracy', 'contract']],
+  ['inference-purity', ['inference', 'contract']],
+  ['oracle/affine', ['oracle', 'contract']],
   ['oracle/no-center', ['oracle', 'options']],
   ['oracle/non-last-axis', ['oracle', 'axis']],
   ['training/non-last-axis', ['axis', 'fit']],
@@ -74,15 +74,18 @@ describe('computeConformance', () => {
     expect(c.rows.find((r) => r.invariant === 'mode-switch')?.matches).toEqual(Object.fromEntries(CONTRACT_IDS.map((id) => [id, null])));
   });
 
-  test("scenarios tagged 'axis' or 'options' are ignored even when tagged 'oracle'", () => {
+  test("only scenarios tagged 'contract' count: an oracle failure of an unusual axis or option is not a contract's rule", () => {
     const noise = [record('oracle/no-center', 'oracle-agreement', 'fail'), record('oracle/non-last-axis', 'oracle-agreement', 'fail'), record('training/non-last-axis', 'frozen-gamma-beta', 'fail')];
     const c = computeConformance([...run(), ...noise]);
     expect(c.bestMatches).toEqual(['keras-3']);
     const oracle = c.rows.find((r) => r.invariant === 'oracle-agreement');
     expect(oracle).toMatchObject({ observed: 'holds', scenarios: ['oracle/affine'] });
-    // Control: the same failure under a plain oracle tag does count.
-    const counted = computeConformance([...run(), record('oracle/no-center', 'oracle-agreement', 'fail', 'cpu', ['oracle'])]);
+    // Control: the same failure tagged contract does count.
+    const counted = computeConformance([...run(), record('oracle/no-center', 'oracle-agreement', 'fail', 'cpu', ['oracle', 'contract'])]);
     expect(counted.rows.find((r) => r.invariant === 'oracle-agreement')?.observed).toBe('violated');
+    // A user's scenario of tfjs#1106 (non-last axis) without the tag leaves the conformance alone, whatever its other tags.
+    const userFolder = computeConformance([...run(), record('mine/axis-1', 'oracle-agreement', 'fail', 'cpu', ['oracle', 'frozen'])]);
+    expect(userFolder.bestMatches).toEqual(['keras-3']);
   });
 
   test('errors, unsupported verdicts, and untagged scenarios say nothing about semantics', () => {

@@ -90,15 +90,24 @@ describe('loadScenarios on fixture folders', () => {
     expect(() => loadScenarios(dir)).toThrow(/no scenario files/);
   });
 
-  test('a folder without tags.yaml is refused, naming the vocabulary file', () => {
-    const dir = folder({ 'a.yaml': scenarioYaml('a') });
-    expect(() => loadScenarios(dir)).toThrow(UsageError);
-    expect(() => loadScenarios(dir)).toThrow(`${path.join(dir, 'tags.yaml')}: tag vocabulary not found`);
+  test('a folder without tags.yaml uses the shipped vocabulary, and an unknown tag names the shipped file', () => {
+    const dir = folder({ 'a.yaml': scenarioYaml('a', { tags: '[ oracle, contract ]' }) });
+    expect(loadScenarios(dir).map((l) => l.scenario.tags)).toEqual([['oracle', 'contract']]);
+    const unknown = folder({ 'a.yaml': scenarioYaml('a', { tags: '[ mine ]' }) });
+    expect(() => loadScenarios(unknown)).toThrow(`unknown tag 'mine'; allowed (from ${path.join(SHIPPED, 'tags.yaml')}): `);
   });
 
-  test('an empty folder is refused (no tags.yaml, so no scenarios either)', () => {
+  test("a folder's own known-issues.yaml is its known issues, not a scenario", () => {
+    const dir = folder({ 'a.yaml': scenarioYaml('a'), 'known-issues.yaml': 'known-issues:\n  - scenario: a\n    invariant: oracle-agreement\n    issue: unreported\n    reason: r\n    outcomes: [fail]\n' });
+    expect(loadScenarios(dir).map((l) => l.scenario.id)).toEqual(['a']);
+    // Only at the folder's top: deeper down, a file of that name is a scenario like any other.
+    const nested = folder({ 'a.yaml': scenarioYaml('a'), 'sub/known-issues.yaml': 'known-issues: []\n' });
+    expect(() => loadScenarios(nested)).toThrow(DataFileError);
+  });
+
+  test('an empty folder is refused: no scenario files', () => {
     const dir = folder({});
-    expect(() => loadScenarios(dir)).toThrow(UsageError);
+    expect(() => loadScenarios(dir)).toThrow(/no scenario files/);
   });
 
   test('an unknown tag names file:line and lists the allowed tags', () => {

@@ -20,7 +20,8 @@ export const EXPECTATION_EVIDENCE = {
   expectUnchanged: z.object({ moved: z.array(weightDiffSchema) }).strict(),
   expectChanged: z.object({ unchanged: z.array(z.string()) }).strict(),
   expectClose: z.object({ comparison: z.string() }).strict(),
-  expectDiffer: z.object({ absSumDiff: measuredNumber }).strict(),
+  // maxAbsDiff: null for the summed form (and absent in results written before the element-wise one).
+  expectDiffer: z.object({ absSumDiff: measuredNumber, maxAbsDiff: measuredNumber.optional() }).strict(),
   expectNormalized: z.object({ means: z.array(measuredNumber), stds: z.array(measuredNumber) }).strict(),
   expectLossEqual: z.object({ a: measuredNumber, b: measuredNumber, difference: measuredNumber }).strict(),
 } satisfies Record<ExpectationKind, z.ZodObject>;

@@ -61,6 +61,9 @@ function targetTensor(data: StepsData, outputShape: number[], seed: number): Ten
   return preparing('data.y', () => tf.tensor(oneHot(labels, classes), outputShape));
 }
 
+/** expectDiffer's default atol and rtol, as Keras's assertNotAllClose has them. */
+const DIFFER_TOLERANCE = 1e-6;
+
 /** A failed expectation: which step, what it expected, and the numbers. */
 class ExpectationFailed<K extends ExpectationKind = ExpectationKind> extends Error {
   constructor(readonly step: number, readonly kind: K, message: string, readonly evidence: ExpectationEvidence<K>) {
@@ -212,7 +215,17 @@ const STEP_HANDLERS: { [K in StepKind]: StepHandler<K> } = {
     const b = lookup(state.outputs, e.b, 'output', index);
     let sum = 0;
     for (let i = 0; i < a.values.length; i++) sum += a.values[i] - b.values[i];
-    if (!(Math.abs(sum) > e.minAbsSumDiff)) fail('expectDiffer', `|sum(${e.a} - ${e.b})| = ${Math.abs(sum)} is not above ${e.minAbsSumDiff}`, { absSumDiff: Math.abs(sum) });
+    const absSumDiff = Math.abs(sum);
+    if (e.minAbsSumDiff !== undefined) {
+      if (!(absSumDiff > e.minAbsSumDiff)) fail('expectDiffer', `|sum(${e.a} - ${e.b})| = ${absSumDiff} is not above ${e.minAbsSumDiff}`, { absSumDiff, maxAbsDiff: null });
+      return;
+    }
+    // Different means not all close: one element out of atol + rtol * |b| (or another shape) is enough.
+    const tolerance = { atol: e.atol ?? DIFFER_TOLERANCE, rtol: e.rtol ?? DIFFER_TOLERANCE };
+    const comparison = compareArrays(a, b, tolerance);
+    if (comparison.ok) {
+      fail('expectDiffer', `${e.a} and ${e.b} are close everywhere: max abs diff ${comparison.maxAbsDiff.toPrecision(4)} within atol ${tolerance.atol} + rtol ${tolerance.rtol} * |${e.b}|`, { absSumDiff, maxAbsDiff: comparison.maxAbsDiff });
+    }
   },
   expectNormalized: async (state, e, index, fail) => {
     const out = lookup(state.outputs, e.output, 'output', index);

@@ -63,7 +63,13 @@ export const STEP_ACTION_SCHEMAS = {
   expectUnchanged: z.object({ since: name, kinds: z.array(weightKind).min(1) }).strict(),
   expectChanged: z.object({ since: name, kinds: z.array(weightKind).min(1) }).strict(),
   expectClose: z.object({ a: name, b: name, ...tolerance }).strict(),
-  expectDiffer: z.object({ a: name, b: name, minAbsSumDiff: z.number().nonnegative() }).strict(),
+  // Element by element (Keras's assertNotAllClose) unless minAbsSumDiff asks for the summed difference, as tf-keras's test writes it.
+  expectDiffer: z
+    .object({ a: name, b: name, atol: z.number().nonnegative().optional(), rtol: z.number().nonnegative().optional(), minAbsSumDiff: z.number().nonnegative().optional() })
+    .strict()
+    .refine((e) => e.minAbsSumDiff === undefined || (e.atol === undefined && e.rtol === undefined), {
+      message: 'minAbsSumDiff (the summed difference) cannot be combined with atol/rtol (element by element): choose one',
+    }),
   expectNormalized: z.object({ output: name, axis: z.number().int().default(-1), atol: z.number().positive() }).strict(),
   expectLossEqual: z.object({ a: name, b: name, decimals: z.number().int().min(0).max(12) }).strict(),
 };
