@@ -36,6 +36,22 @@ export type { HostServices, ModelStore, ModelCache } from './engine/host-service
 /** The Node host's services and check context. */
 export { nodeHostServices, nodeInvariantContext } from './hosts/node/services';
 
+// Your own model.
+/** Audits a model: freezes it, fine-tunes a few steps and reports per BN layer what moved, the mode gap, purity, reload and oracle agreement. */
+export { auditModel, type AuditOptions, type AuditReport, type AuditCheckOutcome } from './engine/audit/audit-model';
+/** The audit checks, their evidence schemas and the invariant each is filed under. */
+export { AUDIT_CHECK_IDS, AUDIT_EVIDENCE, auditEvidence, type AuditCheckId, type AuditEvidence, type AuditContext } from './engine/audit/evidence';
+export { AUDIT_CHECKS, auditResults } from './engine/audit/to-results';
+/** How an audit freezes the model. */
+export { parseFreezePlan, FREEZE_PLANS, type FreezePlan } from './engine/audit/freeze-plan';
+/** The BN layers of a model (nested models included), their configuration and whether each is frozen. */
+export { findBatchNormLayers, batchNormConfig, isFrozen, type BatchNormSite, type BatchNormConfig } from './engine/audit/bn-layers';
+/** The remedy: frozen BN runs in inference mode (the Keras 3 rule). */
+export { freezeForFineTuning, keepFrozenBatchNormInInferenceMode, type BatchNormRemedy } from './engine/audit/remedy';
+/** Reads a saved model folder safely (paths kept inside it, size limits, shard sizes checked) and builds it. */
+export { readModelFolder, DEFAULT_MODEL_FOLDER_LIMITS, type ModelFolderLimits, type ModelOnDisk } from './hosts/node/model-folder';
+export { loadModelFromArtifacts } from './engine/audit/load-model';
+
 // Backends.
 /** The backends bn-suite knows, and their availability with the reason when one cannot load. */
 export { BACKEND_NAMES, type BackendName, type BackendStatus } from './engine/backends';

@@ -12,6 +12,7 @@ import { integer } from '../invariants/evidence-parts';
 import { INVARIANT_IDS, type InvariantId } from '../invariants/types';
 import { stepsFailEvidence, stepsPassEvidence } from '../kinds/steps/evidence';
 import { transferEvidence } from '../kinds/transfer/evidence';
+import { auditEvidence } from '../audit/evidence';
 import { HarnessFault } from './verdict';
 
 /**
@@ -23,8 +24,8 @@ const noEvidence = z.custom<Record<string, never>>((value) => typeof value === '
 /** A property that held on the cases the backend could run, and how many it could not. */
 const partlySupportedEvidence = z.object({ unsupportedCases: integer, unsupportedKernel: z.string().nullable() }).strict();
 
-/** Evidence of a pass: none, the unsupported cases, or the steps / transfer run's own record. */
-export const passEvidence = z.union([noEvidence, partlySupportedEvidence, stepsPassEvidence, transferEvidence]);
+/** Evidence of a pass: none, the unsupported cases, or the steps / transfer run's or audit check's own record. */
+export const passEvidence = z.union([noEvidence, partlySupportedEvidence, stepsPassEvidence, transferEvidence, auditEvidence]);
 
 /** Evidence of an error: what tfjs threw, or what became of the browser page that ran the job. */
 export const errorEvidence = z.union([
@@ -37,9 +38,9 @@ export const errorEvidence = z.union([
 /** Evidence of an unsupported verdict: the kernel (null: not a kernel) the backend lacks, and tfjs's words. */
 export const unsupportedEvidence = z.object({ kernel: z.string().nullable(), backend: z.string(), message: z.string() }).strict();
 
-/** Evidence of a failure of invariant I: I's own (a generated case), or a steps or transfer scenario's. */
+/** Evidence of a failure of invariant I: I's own (a generated case), or a steps or transfer scenario's, or an audit check's. */
 function failEvidence<I extends InvariantId>(id: I) {
-  return z.union([INVARIANTS[id].evidence, stepsFailEvidence, transferEvidence]);
+  return z.union([INVARIANTS[id].evidence, stepsFailEvidence, transferEvidence, auditEvidence]);
 }
 
 const failBranch = <I extends InvariantId>(id: I) => z.object({ status: z.literal('fail'), invariant: z.literal(id), evidence: failEvidence(id) });
@@ -92,12 +93,14 @@ export function resultVerdict(status: ResultVerdict['status'], invariant: Invari
 
 /**
  * How far a union's option is from the value: an option that refuses the value as a whole (keys
- * it does not know at its top level, a check of the whole value) comes after any option that only
- * misses or mistypes fields.
+ * it does not know at its top level, a check of the whole value, a discriminator it lacks) comes
+ * after any option that only misses or mistypes fields.
  */
 function distance(issues: readonly z.core.$ZodIssue[]): number {
+  // A discriminated union whose discriminator the value lacks (an audit check's `check`) is another kind of evidence altogether.
+  const otherKind = (i: z.core.$ZodIssue) => i.code === 'invalid_union' && i.errors.length === 0 && i.path.length === 1;
   const wholeValue = issues.some((i) => i.path.length === 0 && (i.code === 'unrecognized_keys' || i.code === 'custom'));
-  return issues.length + (wholeValue ? 1000 : 0);
+  return issues.length + (wholeValue ? 1000 : 0) + (issues.some(otherKind) ? 2000 : 0);
 }
 
 /**

@@ -9,17 +9,15 @@
  * @packageDocumentation
  */
 import { readFile, stat } from 'node:fs/promises';
+import { readModelFolder } from './model-folder';
 import { writeFileAtomicAsync } from './atomic-write';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { io } from '@tensorflow/tfjs-core';
 
 /** File name of the topology and weights manifest. */
 export const MODEL_JSON = 'model.json';
 /** File name of the concatenated weight values. */
 export const WEIGHTS_BIN = 'weights.bin';
-
-/** Bytes per element of the dtypes that the weight file stores unquantized. */
-const BYTES_PER_ELEMENT: Partial<Record<io.WeightsManifestEntry['dtype'], number>> = { float32: 4, int32: 4, bool: 1, complex64: 8 };
 
 /** Throws a clear error unless `dir` exists and is a folder. `who` names the caller in the message. */
 async function assertFolder(dir: string, who: string): Promise<void> {
@@ -79,17 +77,6 @@ export function fileSaveHandler(dir: string): io.IOHandler {
   };
 }
 
-/** Expected byte length of the weights a manifest lists, or null when quantization makes it unknowable here. */
-function expectedWeightBytes(specs: io.WeightsManifestEntry[]): number | null {
-  let total = 0;
-  for (const spec of specs) {
-    const bytes = BYTES_PER_ELEMENT[spec.dtype];
-    if (spec.quantization !== undefined || bytes === undefined) return null;
-    total += bytes * spec.shape.reduce((a, b) => a * b, 1);
-  }
-  return total;
-}
-
 /**
  * An IOHandler that loads a model saved by {@link fileSaveHandler} (or any tfjs `model.json` whose
  * weight paths are plain file names in the same folder).
@@ -110,46 +97,13 @@ export function fileLoadHandler(dir: string): io.IOHandler {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`fileLoadHandler: no ${MODEL_JSON} in '${dir}'`);
         throw error;
       }
-      let modelJson: io.ModelJSON;
+      // One reader for every model.json bn-suite loads: the audit's, which checks paths and sizes.
+      // Here a problem is not the user's input (bn-suite wrote these files), so it is a plain Error.
       try {
-        modelJson = JSON.parse(text) as io.ModelJSON;
+        return readModelFolder(jsonPath).artifacts;
       } catch (error) {
-        throw new Error(`fileLoadHandler: ${jsonPath} is not valid JSON: ${(error as Error).message}`);
+        throw new Error(`fileLoadHandler: ${(error as Error).message}`);
       }
-      if (modelJson === null || typeof modelJson !== 'object' || modelJson.modelTopology == null) {
-        throw new Error(`fileLoadHandler: ${jsonPath} has no modelTopology`);
-      }
-      const [weightSpecs, weightData] = await (async (manifest: io.WeightsManifestConfig): Promise<[io.WeightsManifestEntry[], ArrayBuffer]> => {
-        const specs: io.WeightsManifestEntry[] = [];
-        const chunks: Buffer[] = [];
-        for (const group of manifest) {
-          specs.push(...group.weights);
-          for (const path of group.paths) {
-            // Only file names: a manifest must not make the loader read outside its folder.
-            if (basename(path) !== path || path === '..' || path === '.') {
-              throw new Error(`fileLoadHandler: weight path '${path}' in ${jsonPath} is not a plain file name in the folder`);
-            }
-            chunks.push(await readFile(join(dir, path)));
-          }
-        }
-        const joined = Buffer.concat(chunks);
-        const expected = expectedWeightBytes(specs);
-        if (expected !== null && expected !== joined.byteLength) {
-          throw new Error(`fileLoadHandler: the weight files in '${dir}' hold ${joined.byteLength} bytes but ${MODEL_JSON} describes ${expected}`);
-        }
-        // Copy into a fresh ArrayBuffer: a Node Buffer may be a view into a larger shared pool.
-        const data = new ArrayBuffer(joined.byteLength);
-        new Uint8Array(data).set(joined);
-        return [specs, data];
-      })(modelJson.weightsManifest ?? []);
-      // Built here rather than with tf.io.getModelArtifactsForJSON, which tfjs before 3.x lacks.
-      const artifacts: io.ModelArtifacts = { modelTopology: modelJson.modelTopology, format: modelJson.format, generatedBy: modelJson.generatedBy, convertedBy: modelJson.convertedBy, weightSpecs, weightData };
-      if (modelJson.trainingConfig != null) artifacts.trainingConfig = modelJson.trainingConfig;
-      if (modelJson.userDefinedMetadata != null) artifacts.userDefinedMetadata = modelJson.userDefinedMetadata;
-      if (modelJson.signature != null) artifacts.signature = modelJson.signature;
-      if (modelJson.modelInitializer != null) artifacts.modelInitializer = modelJson.modelInitializer;
-      if (modelJson.initializerSignature != null) artifacts.initializerSignature = modelJson.initializerSignature;
-      return artifacts;
     },
   };
 }

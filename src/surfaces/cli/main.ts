@@ -4,6 +4,7 @@ import { HarnessError, UsageError } from '../../engine/errors';
 import { BN_SUITE_VERSION } from '../../engine/version';
 import { EXIT, type ExitCode } from './exit-codes';
 import { formatDoctor } from './format-doctor';
+import { auditCommand, type AuditFlags } from './audit-command';
 import { matrixCommand, type MatrixFlags } from './matrix-command';
 import { mergeCommand } from './merge-command';
 import { reproCommand, type ReproFlags } from './repro-command';
@@ -53,6 +54,27 @@ export async function main(argv: readonly string[], io: CliIo): Promise<ExitCode
     .option('--job-timeout <seconds>', 'time one job may take in a browser page (webgl, webgpu) before it is reported as hung (default 900)')
     .action(async (flags: RunFlags) => {
       exitCode = await runCommand(flags, io, process.env);
+    });
+
+  program
+    .command('audit')
+    .description("Audit your own model: list its BN layers, freeze it, fine-tune a few steps, and report per BN layer what moved, the training- vs inference-mode gap, purity, reload and oracle agreement")
+    .argument('<model>', 'a tfjs LayersModel: model.json, or the folder holding it (weight shards next to it)')
+    .option('--freeze <how>', 'base (default: the model as a frozen base under a new softmax head), all-bn, or layer names/paths, comma-separated')
+    .option('--data <file>', 'samples to fine-tune on: .npy or .json (nested arrays, or {shape, values}); default seeded N(0,1) data shaped like the input')
+    .option('--labels <file>', 'class index per sample (.npy or .json); adds the accuracy of each mode')
+    .option('--steps <n>', 'fine-tuning steps (default 5)')
+    .option('--batch-size <n>', 'batch size (default 32)')
+    .option('--samples <n>', 'synthetic samples when --data is not given (default 64)')
+    .option('--seed <n>', 'seed of synthetic data, the new head and the batch order (default 1)')
+    .option('--backend <list>', 'backends: cpu,wasm,tensorflow (default: those that load here)')
+    .option('--remedy', 'freeze with freezeForFineTuning (frozen BN runs in inference mode, the Keras 3 rule) instead of the tfjs way')
+    .option('--out <dir>', 'report folder (default: reports/audit-<timestamp>/)')
+    .option('--json', 'print results.json to stdout')
+    .option('--max-model-json-bytes <n>', `refuse a larger model.json (default ${64 * 2 ** 20})`)
+    .option('--max-shard-bytes <n>', `refuse a larger weight shard (default ${512 * 2 ** 20})`)
+    .action(async (model: string, flags: AuditFlags) => {
+      exitCode = await auditCommand(model, flags, io);
     });
 
   program

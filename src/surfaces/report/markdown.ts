@@ -2,6 +2,7 @@ import { largestDifference, transferEvidenceOf } from '../../results/evidence';
 import type { Outcome } from '../../engine/expectations/classify';
 import { CONTRACTS } from '../../engine/contracts/contracts';
 import type { SuiteResult } from '../../results/schema';
+import { auditTablesMarkdown } from './audit-table';
 
 const OUTCOME_MARK: Record<Outcome, string> = {
   pass: 'pass',
@@ -116,6 +117,8 @@ export function summaryMarkdown(suite: SuiteResult): string {
   if (accuracy !== '') {
     lines.push('', '## Real-data accuracy (held-out target digits, final epoch)', '', accuracy);
   }
+  const audits = auditTablesMarkdown(suite);
+  if (audits !== '') lines.push('', '## BN layers of the audited model', '', audits);
   if (suite.stale.length > 0) {
     lines.push('', '## Stale known-issue entries', '', ...suite.stale.map((e) => `- ${e.scenario} / ${e.invariant}${e.backend ? ` [${e.backend.join(', ')}]` : ''}: matched no result`));
   }

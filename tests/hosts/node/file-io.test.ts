@@ -90,7 +90,7 @@ describeEachBackend('file IOHandler', (_backend: BackendName) => {
     await expect(tfl.loadLayersModel(fileLoadHandler(missing))).rejects.toThrow(`fileLoadHandler: folder '${missing}' does not exist`);
     await expect(tfl.loadLayersModel(fileLoadHandler(dir))).rejects.toThrow(`fileLoadHandler: no ${MODEL_JSON} in '${dir}'`);
     await writeFile(join(dir, MODEL_JSON), '{ not json');
-    await expect(tfl.loadLayersModel(fileLoadHandler(dir))).rejects.toThrow(/is not valid JSON/);
+    await expect(tfl.loadLayersModel(fileLoadHandler(dir))).rejects.toThrow(/model\.json:1:3: malformed JSON/);
   });
 
   test('load: truncated weights and a weight path outside the folder are refused', async () => {
@@ -102,11 +102,11 @@ describeEachBackend('file IOHandler', (_backend: BackendName) => {
     }
     const weights = await readFile(join(dir, WEIGHTS_BIN));
     await writeFile(join(dir, WEIGHTS_BIN), weights.subarray(0, weights.byteLength - 4));
-    await expect(tfl.loadLayersModel(fileLoadHandler(dir))).rejects.toThrow(`hold ${weights.byteLength - 4} bytes but ${MODEL_JSON} describes ${weights.byteLength}`);
+    await expect(tfl.loadLayersModel(fileLoadHandler(dir))).rejects.toThrow(`its weights need ${weights.byteLength} bytes, its shards (${WEIGHTS_BIN}) hold ${weights.byteLength - 4} (truncated or missing data)`);
 
     const json = JSON.parse(await readFile(join(dir, MODEL_JSON), 'utf8'));
     json.weightsManifest[0].paths = ['../elsewhere.bin'];
     await writeFile(join(dir, MODEL_JSON), JSON.stringify(json));
-    await expect(tfl.loadLayersModel(fileLoadHandler(dir))).rejects.toThrow("weight path '../elsewhere.bin'");
+    await expect(tfl.loadLayersModel(fileLoadHandler(dir))).rejects.toThrow("weightsManifest.0.paths.0: '../elsewhere.bin' leads out of the model's folder");
   });
 });
