@@ -21,7 +21,7 @@ import { tf, tfl } from '../tfjs';
 import { batchNormConfig, findBatchNormLayers, isFrozen, isNestedModel, type BatchNormSite } from './bn-layers';
 import { type AuditCheckId, type AuditContext, type AuditEvidence } from './evidence';
 import { applyFreezePlan, formatFreezePlan, type FreezePlan } from './freeze-plan';
-import { batchNormInputs } from './layer-inputs';
+import { forEachBatchNormInput } from './layer-inputs';
 import { freezeForFineTuning, keepFrozenBatchNormInInferenceMode, type BatchNormRemedy } from './remedy';
 
 /** What to audit and how. */
@@ -203,11 +203,8 @@ async function auditChecks(model: LayersModel, options: AuditOptions): Promise<O
   try {
     // Oracle agreement before anything changes: each BN layer on its actual input, in inference mode.
     const oracleRows: AuditEvidence<'oracle'>['layers'] = [];
-    const inputsBefore = batchNormInputs(model, sitesBefore, probe, batchSize);
-    try {
-      for (const site of sitesBefore) {
+    await forEachBatchNormInput(model, sitesBefore, probe, batchSize, async (site, input) => {
         const config = batchNormConfig(site);
-        const input = inputsBefore.get(site.path)!;
         const actual = site.layer.apply(input, { training: false }) as Tensor;
         try {
           const read = async (kind: string): Promise<Float32Array | undefined> => {
@@ -225,10 +222,7 @@ async function auditChecks(model: LayersModel, options: AuditOptions): Promise<O
         } finally {
           actual.dispose();
         }
-      }
-    } finally {
-      tf.dispose([...inputsBefore.values()]);
-    }
+    });
 
     // Freeze, the tfjs way or with the remedy.
     setup = applyFreezePlan(model, plan, classes, seed);
@@ -241,25 +235,20 @@ async function auditChecks(model: LayersModel, options: AuditOptions): Promise<O
 
     // Training- vs inference-mode gap of each BN layer on its actual input (moving statistics kept).
     const gapRows: AuditEvidence<'mode-gap'>['layers'] = [];
-    const inputs = batchNormInputs(model, sites, probe, batchSize);
-    try {
-      await keepingMovingStats(sites, async () => {
-        for (const site of sites) {
-          const input = inputs.get(site.path)!;
-          const inference = site.layer.apply(input, { training: false }) as Tensor;
-          const training = site.layer.apply(input, { training: true }) as Tensor;
-          try {
-            const gap = await maxAbsDiff(training, inference);
-            const tolerance = 1e-5 * (1 + (await maxAbs(inference)));
-            gapRows.push({ path: site.path, frozen: isFrozen(site), holds: isFrozen(site) ? gap <= tolerance : null, gap, tolerance });
-          } finally {
-            tf.dispose([inference, training]);
-          }
+    await forEachBatchNormInput(model, sites, probe, batchSize, (site, input) =>
+      // The training-mode call moves the layer's statistics; they are put back before the next input is computed.
+      keepingMovingStats([site], async () => {
+        const inference = site.layer.apply(input, { training: false }) as Tensor;
+        const training = site.layer.apply(input, { training: true }) as Tensor;
+        try {
+          const gap = await maxAbsDiff(training, inference);
+          const tolerance = 1e-5 * (1 + (await maxAbs(inference)));
+          gapRows.push({ path: site.path, frozen: isFrozen(site), holds: isFrozen(site) ? gap <= tolerance : null, gap, tolerance });
+        } finally {
+          tf.dispose([inference, training]);
         }
-      });
-    } finally {
-      tf.dispose([...inputs.values()]);
-    }
+      }),
+    );
 
     // Fine-tune.
     // The new head learns the labels; the user's own output learns them when they fit it (class

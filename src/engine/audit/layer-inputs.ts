@@ -36,7 +36,7 @@ function probeFor(owner: LayersModel, layer: Layer, what: string): { input: Symb
   throw new UsageError(`${what} '${layer.name}' is not reached from the inputs of model '${owner.name}': ${lastError instanceof Error ? lastError.message : String(lastError)}`);
 }
 
-/** What `owner` computes at `layer`'s input when called in inference mode on `ownerInput`. */
+/** What `owner` computes at `layer`'s input (a nested model's) when called in inference mode on `ownerInput`. */
 function activationAt(owner: LayersModel, layer: Layer, what: string, ownerInput: Tensor, batchSize: number): Tensor {
   const { probe } = probeFor(owner, layer, what);
   return probe === null ? tf.clone(ownerInput) : (probe.predict(ownerInput, { batchSize }) as Tensor);
@@ -60,9 +60,23 @@ export function batchNormInputs(root: LayersModel, sites: readonly BatchNormSite
   };
   const inputs = new Map<string, Tensor>();
   try {
+    // One multi-output probe per owner model: one forward pass gives every BN layer's input in it.
+    const owners = new Map<LayersModel, BatchNormSite[]>();
     for (const site of sites) {
       const owner = site.chain[site.chain.length - 1];
-      inputs.set(site.path, activationAt(owner, site.layer, 'BN layer', inputOf(site.chain), batchSize));
+      owners.set(owner, [...(owners.get(owner) ?? []), site]);
+    }
+    for (const [owner, owned] of owners) {
+      const ownerInput = inputOf(owned[0].chain);
+      const symbolic = owned.map((site) => probeFor(owner, site.layer, 'BN layer').input);
+      const inner = [...new Set(symbolic.filter((t) => t !== owner.inputs[0]))];
+      const values = inner.length === 0 ? [] : ([] as Tensor[]).concat(tfl.model({ inputs: owner.inputs, outputs: inner }).predict(ownerInput, { batchSize }) as Tensor | Tensor[]);
+      owned.forEach((site, i) => {
+        const at = inner.indexOf(symbolic[i]);
+        // A tensor that feeds two BN layers is cloned for the second, so each entry is disposed once.
+        const value = at === -1 ? tf.clone(ownerInput) : values[at];
+        inputs.set(site.path, [...inputs.values()].includes(value) ? tf.clone(value) : value);
+      });
     }
   } catch (error) {
     tf.dispose([...inputs.values()]);
@@ -71,4 +85,25 @@ export function batchNormInputs(root: LayersModel, sites: readonly BatchNormSite
     for (const [model, tensor] of modelInputs) if (model !== root) tensor.dispose();
   }
   return inputs;
+}
+
+/** How many BN inputs are held at once: a MobileNetV2 at 224x224 holds ~50 MB per BN input of a 16-image batch. */
+const SITES_PER_PASS = 8;
+
+/**
+ * Calls `fn` with the actual input of each BN layer in `sites`, in order, a few layers per forward
+ * pass so that a large model's activations are never all held at once. Each input is disposed after
+ * `fn` returns. `fn` must leave the model's weights as it found them (later inputs are computed
+ * with them).
+ */
+export async function forEachBatchNormInput(root: LayersModel, sites: readonly BatchNormSite[], x: Tensor, batchSize: number, fn: (site: BatchNormSite, input: Tensor) => Promise<void>): Promise<void> {
+  for (let start = 0; start < sites.length; start += SITES_PER_PASS) {
+    const chunk = sites.slice(start, start + SITES_PER_PASS);
+    const inputs = batchNormInputs(root, chunk, x, batchSize);
+    try {
+      for (const site of chunk) await fn(site, inputs.get(site.path)!);
+    } finally {
+      tf.dispose([...inputs.values()]);
+    }
+  }
 }

@@ -92,6 +92,17 @@ function shardPath(folder: string, realFolder: string, written: string, field: s
 }
 
 /**
+ * The bytes in an ArrayBuffer of this realm. Why a copy: a Node Buffer may be a view into a larger
+ * pool, and its ArrayBuffer may come from another realm (jest's sandbox), which tfjs's
+ * `instanceof ArrayBuffer` check does not recognize (it then reads the data as a list of buffers).
+ */
+export function freshArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  const copy = new ArrayBuffer(bytes.byteLength);
+  new Uint8Array(copy).set(bytes);
+  return copy;
+}
+
+/**
  * Reads the model at `location` (a model.json file, or a folder holding one).
  *
  * @throws UsageError naming the file and field for anything malformed, oversize, missing,
@@ -129,8 +140,7 @@ export function readModelFolder(location: string, limits: ModelFolderLimits = DE
     weightSpecs.push(...(group.weights as WeightsManifestEntry[]));
     weightBytes += held;
   });
-  const all = Buffer.concat(buffers);
-  const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
+  const weightData = freshArrayBuffer(Buffer.concat(buffers));
   const artifacts: ModelArtifacts = {
     modelTopology: manifest.modelTopology,
     weightSpecs,

@@ -5,11 +5,16 @@ import { UsageError } from '../../engine/errors';
 import { auditOnNode } from '../../hosts/node/audit';
 import { probeBackends, selectBackends } from '../../hosts/node/backends';
 import { DEFAULT_MODEL_FOLDER_LIMITS, readModelFolder } from '../../hosts/node/model-folder';
+import { NSFWJS_PREFIX, nsfwjsArtifacts } from '../../hosts/node/nsfwjs-models';
 import { tfjsVersions } from '../../hosts/node/tfjs';
 import { toResultRecord, assembleSuiteResult } from '../../results/suite';
 import { readAuditLabels, readAuditSamples } from '../inputs/audit-data';
 import { auditTablesMarkdown } from '../report/audit-table';
 import { writeReports } from '../report/write-reports';
+import { writeAuditRepro } from '../repro/audit-repro';
+import { reproDirFor } from '../repro/write-repro';
+import { formatVerification } from '../repro/verify';
+import { hasField } from '../../engine/run/result-evidence';
 import { EXIT, type ExitCode } from './exit-codes';
 import type { CliIo } from './io';
 import { parsePositiveInt, parseSeed } from './parse-options';
@@ -28,6 +33,8 @@ export interface AuditFlags {
   out?: string;
   remedy?: boolean;
   json?: boolean;
+  /** Write a standalone repro of the moving-statistics drift into `<out>/repros/`. */
+  repro?: boolean;
   maxModelJsonBytes?: string;
   maxShardBytes?: string;
 }
@@ -47,7 +54,10 @@ export async function auditCommand(model: string, flags: AuditFlags, io: CliIo):
     maxModelJsonBytes: parsePositiveInt('--max-model-json-bytes', flags.maxModelJsonBytes, DEFAULT_MODEL_FOLDER_LIMITS.maxModelJsonBytes),
     maxShardBytes: parsePositiveInt('--max-shard-bytes', flags.maxShardBytes, DEFAULT_MODEL_FOLDER_LIMITS.maxShardBytes),
   };
-  const onDisk = readModelFolder(model, limits);
+  // `nsfwjs:mobilenet_v2`: a pre-trained CNN from the nsfwjs package (bn-suite's devDependency), offline.
+  const onDisk = model.startsWith(NSFWJS_PREFIX)
+    ? { modelJson: model, artifacts: nsfwjsArtifacts(model.slice(NSFWJS_PREFIX.length)) }
+    : readModelFolder(model, limits);
   const x = flags.data !== undefined ? readAuditSamples(flags.data) : null;
   const labels = flags.labels !== undefined ? readAuditLabels(flags.labels) : null;
   if (labels !== null && x === null) throw new UsageError('--labels needs --data (synthetic samples have no true labels)');
@@ -63,7 +73,7 @@ export async function auditCommand(model: string, flags: AuditFlags, io: CliIo):
     io.stderr('no backend available to audit on\n');
     return EXIT.harness;
   }
-  const label = path.relative(process.cwd(), onDisk.modelJson) || onDisk.modelJson;
+  const label = model.startsWith(NSFWJS_PREFIX) ? model : path.relative(process.cwd(), onDisk.modelJson) || onDisk.modelJson;
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const results = await auditOnNode({
@@ -87,6 +97,19 @@ export async function auditCommand(model: string, flags: AuditFlags, io: CliIo):
     durationMs: performance.now() - started,
   });
   await writeReports(outDir, suite);
+  if (flags.repro) {
+    for (const r of suite.results.filter((x) => x.invariant === 'frozen-moving-stats' && x.status === 'fail')) {
+      const label = `audit ${r.backend}`;
+      if (model.startsWith(NSFWJS_PREFIX)) {
+        io.stderr(`repro ${label}: not written: --repro needs a model folder on disk (nsfwjs models live inside the package)\n`);
+        continue;
+      }
+      const context = hasField(r.evidence, 'audit') ? r.evidence.audit : null;
+      if (context === null) continue;
+      const repro = await writeAuditRepro(reproDirFor(path.join(outDir, 'repros'), r.scenario, r.backend), onDisk.modelJson, context, r.backend, suite.tfjs);
+      io.stderr(`repro ${label}: ${path.relative(process.cwd(), repro.dir) || '.'} (${formatVerification(repro.verification)})\n`);
+    }
+  }
   if (flags.json) io.stdout(`${JSON.stringify(suite, null, 2)}\n`);
   else {
     io.stdout(`${summaryLine(suite)}\n\n${auditTablesMarkdown(suite)}\n\n`);

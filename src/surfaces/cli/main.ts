@@ -59,8 +59,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<ExitCode
   program
     .command('audit')
     .description("Audit your own model: list its BN layers, freeze it, fine-tune a few steps, and report per BN layer what moved, the training- vs inference-mode gap, purity, reload and oracle agreement")
-    .argument('<model>', 'a tfjs LayersModel: model.json, or the folder holding it (weight shards next to it)')
-    .option('--freeze <how>', 'base (default: the model as a frozen base under a new softmax head), all-bn, or layer names/paths, comma-separated')
+    .argument('<model>', 'a tfjs LayersModel: model.json, or the folder holding it (weight shards next to it); or nsfwjs:mobilenet_v2 (a pre-trained MobileNetV2 from the nsfwjs package)')
+    .option('--freeze <how>', 'base (default: the model as a frozen base under a new softmax head), all-bn, as-is (frozen as saved), or layer names/paths, comma-separated')
     .option('--data <file>', 'samples to fine-tune on: .npy or .json (nested arrays, or {shape, values}); default seeded N(0,1) data shaped like the input')
     .option('--labels <file>', 'class index per sample (.npy or .json); adds the accuracy of each mode')
     .option('--steps <n>', 'fine-tuning steps (default 5)')
@@ -71,6 +71,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<ExitCode
     .option('--remedy', 'freeze with freezeForFineTuning (frozen BN runs in inference mode, the Keras 3 rule) instead of the tfjs way')
     .option('--out <dir>', 'report folder (default: reports/audit-<timestamp>/)')
     .option('--json', 'print results.json to stdout')
+    .option('--repro', 'write a standalone repro (repro.mjs loading your model from its path, package.json, ISSUE.md) of a frozen BN drift into <out>/repros/, verified by running it')
     .option('--max-model-json-bytes <n>', `refuse a larger model.json (default ${64 * 2 ** 20})`)
     .option('--max-shard-bytes <n>', `refuse a larger weight shard (default ${512 * 2 ** 20})`)
     .action(async (model: string, flags: AuditFlags) => {
