@@ -7,6 +7,7 @@
  * @packageDocumentation
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { ModelArtifacts } from '@tensorflow/tfjs-core/dist/io/types';
 import type { BackendName } from './backends';
 import type { TfjsVersions } from './tfjs';
 
@@ -54,6 +55,14 @@ export interface ModelCache {
 }
 
 /** The services a host gives the engine. */
+/**
+ * Pre-trained models a host can hand the engine (the Node host reads them from the nsfwjs package).
+ * `artifacts` returns what `tf.io.fromMemory` takes, or why the model cannot be had here.
+ */
+export interface PretrainedModels {
+  artifacts(name: 'nsfwjs/mobilenet_v2', options: { inputSize: number; cutAt: string }): ModelArtifacts | string;
+}
+
 export interface HostServices {
   /** Makes a backend active; resolves once it is ready. */
   activate(backend: BackendName): Promise<void>;
@@ -65,4 +74,6 @@ export interface HostServices {
   modelStore: ModelStore | null;
   /** The pre-trained-base cache. */
   modelCache: ModelCache;
+  /** Pre-trained models (null or absent: none on this host; the scenarios that need one report unsupported). */
+  pretrained?: PretrainedModels | null;
 }

@@ -50,6 +50,28 @@ describe('shipped scenarios: MNIST transfer learning (through bn-suite run)', ()
     if (work !== undefined) fs.rmSync(work, { recursive: true, force: true });
   });
 
+  test('every pre-trained base actually learns its own task: >= 95% on held-out digits 0-4 in both modes (quick profile)', () => {
+    // The MobileNetV2 base comes pre-trained (nothing is pre-trained here): it has no pre-training accuracy.
+    const ran = suite.results.filter((r) => (r.status === 'pass' || r.status === 'fail') && transferEvidenceOf(r)!.architecture !== 'mobilenet_v2');
+    expect(ran.length).toBeGreaterThan(0);
+    for (const r of ran) {
+      const pretrain = transferEvidenceOf(r)!.pretrain;
+      expect({ scenario: r.scenario, backend: r.backend, accuracy: pretrain.inferenceModeAccuracy! >= 0.95 && pretrain.trainingModeAccuracy! >= 0.95 }).toEqual({ scenario: r.scenario, backend: r.backend, accuracy: true });
+    }
+  });
+
+  test('nsfwjs\'s MobileNetV2 frozen the tfjs way: 52 BN layers drift in the frozen variant, none in the control, on wasm', () => {
+    const result = suite.results.find((r) => r.scenario === 'mnist/mobilenet-v2-frozen-base' && r.backend === 'wasm')!;
+    const evidence = transferEvidenceOf(result)!;
+    expect(evidence.pretrained).toEqual({ model: 'nsfwjs/mobilenet_v2', cutAt: 'out_relu', inputSize: 96 });
+    expect(evidence.sizes).toMatchObject({ targetTrain: 128, targetTest: 128, targetDigits: [0, 1] });
+    const drifted = (drift: Record<string, { mean: (number | null)[]; variance: (number | null)[] }>) => Object.values(drift).filter((d) => [...d.mean, ...d.variance].some((v) => v !== 0)).length;
+    expect(Object.keys(evidence.drift.frozen)).toHaveLength(52);
+    expect(drifted(evidence.drift.frozen)).toBe(52);
+    expect(drifted(evidence.drift.control)).toBe(0);
+    expect(evidence.variants.control.gapPoints.at(-1)).toBe(0);
+  });
+
   test('the run pre-trained its bases into the fresh cache in its working directory', () => {
     const transfer = suite.results.filter((r) => r.status !== 'unsupported' && r.status !== 'error');
     const cacheStatuses = new Set(transfer.map((r) => (r.evidence as { cache?: string }).cache));
@@ -63,11 +85,13 @@ describe('shipped scenarios: MNIST transfer learning (through bn-suite run)', ()
     expect(suite.summary.asExpected).toBe(true);
   });
 
-  test('every MNIST scenario ran on every available backend', () => {
+  test('every MNIST scenario ran on every available backend it names', () => {
     const backends = suite.backends.filter((b) => b.available).map((b) => b.name);
     const scenarios = new Set(suite.results.map((r) => r.scenario));
-    expect(scenarios.size).toBeGreaterThanOrEqual(4);
-    expect(suite.results).toHaveLength(scenarios.size * backends.length);
+    expect(scenarios.size).toBeGreaterThanOrEqual(5);
+    // The MobileNetV2 scenario names wasm only (a 2.6 M-parameter CNN; cpu would take minutes).
+    expect(suite.results.filter((r) => r.scenario === 'mnist/mobilenet-v2-frozen-base').map((r) => r.backend)).toEqual(backends.filter((b) => b === 'wasm'));
+    expect(suite.results).toHaveLength((scenarios.size - 1) * backends.length + (backends.includes('wasm') ? 1 : 0));
   });
 
   test('index.html charts this run: the parity heatmap, the drift and the accuracy charts are SVGs naming its scenarios', () => {

@@ -42,7 +42,10 @@ export function classifyResult(result: ScenarioResult, knownIssues: readonly Kno
   const knownIssue = matchKnownIssue(result, knownIssues);
   let outcome: Outcome;
   if (result.status === 'pass') outcome = knownIssue === null ? 'pass' : 'unexpected-pass';
-  else if (knownIssue === null && result.status === 'unsupported' && result.evidence.kernel === null) outcome = 'not-observable';
+  // Not observable in this run (no kernel missing: e.g. one backend for a cross-backend check, or a
+  // pre-trained model this host cannot have): neither a pass nor a failure, whatever is known, unless
+  // a known issue expects exactly that.
+  else if (result.status === 'unsupported' && result.evidence.kernel === null && !(knownIssue?.outcomes as string[] | undefined)?.includes('unsupported')) outcome = 'not-observable';
   else outcome = knownIssue !== null && (knownIssue.outcomes as string[]).includes(result.status) && detailMatches(result, knownIssue) ? 'expected-fail' : 'unexpected-fail';
   return { result, outcome, knownIssue };
 }

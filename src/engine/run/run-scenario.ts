@@ -3,7 +3,8 @@ import type { BackendName } from '../backends';
 import type { CheckOutcome, Invariant, InvariantContext, InvariantId } from '../invariants/types';
 import { resultVerdict, type ResultVerdict } from './result-evidence';
 import type { Scenario, StepsScenario, TransferScenario } from '../scenarios/types';
-import { runTransferScenario } from '../kinds/transfer/run-transfer';
+import { runTransferScenario, type MnistTransferSpec } from '../kinds/transfer/run-transfer';
+import { runPretrainedTransfer } from '../kinds/transfer/run-pretrained-transfer';
 import { runStepsScenario } from '../kinds/steps/run-steps';
 import { withSeed } from '../determinism/with-seed';
 import { verdictFromError, type CaseVerdict } from './verdict';
@@ -51,8 +52,12 @@ type FixedRunner<S extends FixedScenario> = (scenario: S, context: InvariantCont
  */
 const FIXED_RUNNERS: { [K in FixedScenario['kind']]: FixedRunner<Extract<FixedScenario, { kind: K }>> } = {
   steps: (scenario, context) => runStepsScenario(scenario, context.host.modelStore),
-  transfer: (scenario, context, options) =>
-    runTransferScenario({ ...scenario, profile: options.profile ?? scenario.profile }, { cache: context.host.modelCache, tfjs: context.host.tfjs, tfjsFingerprint: context.host.tfjsFingerprint }),
+  transfer: (scenario, context, options) => {
+    const spec = { ...scenario, profile: options.profile ?? scenario.profile };
+    // A base that comes pre-trained (nsfwjs's MobileNetV2) from the host; the others are pre-trained here.
+    if (spec.architecture === 'mobilenet_v2') return runPretrainedTransfer(spec, context.host.pretrained ?? null);
+    return runTransferScenario(spec as MnistTransferSpec, { cache: context.host.modelCache, tfjs: context.host.tfjs, tfjsFingerprint: context.host.tfjsFingerprint });
+  },
 };
 
 function runFixed<S extends FixedScenario>(scenario: S, context: InvariantContext, options: PropertyRunOptions): Promise<CheckOutcome> {

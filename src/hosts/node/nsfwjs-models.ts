@@ -57,12 +57,13 @@ interface ModelJsonModule {
 
 /**
  * The artifacts of an nsfwjs model. `inputSize` (default 224) rewrites the input layer's spatial
- * size: legitimate for the convolutional layers, which take any size; layers that need 224
- * (nsfwjs's 7x7 average pooling and its dense head) then need cutting off by the caller.
+ * size: legitimate for the convolutional layers, which take any size. `cutAt` keeps the layers up
+ * to that one (its output is the model's) and drops the rest with their weights: nsfwjs's 7x7
+ * average pooling and dense head only fit a 224x224 input.
  *
  * @throws NsfwjsMissingError when nsfwjs is not installed; UsageError for an unknown model name
  */
-export function nsfwjsArtifacts(name: string, options: { inputSize?: number } = {}): ModelArtifacts {
+export function nsfwjsArtifacts(name: string, options: { inputSize?: number; cutAt?: string } = {}): ModelArtifacts {
   if (!(name in NSFWJS_MODELS)) throw new UsageError(`${NSFWJS_PREFIX}${name}: unknown nsfwjs model; nsfwjs ships ${Object.keys(NSFWJS_MODELS).join(', ')}`);
   const folder = path.join(modelsFolder(), name);
   // The model modules are UMD bundles: required, they return the model.json object and the shard's base64 text.
@@ -77,11 +78,39 @@ export function nsfwjsArtifacts(name: string, options: { inputSize?: number } = 
     if (input === undefined || shape === undefined || shape.length !== 4) throw new UsageError(`${NSFWJS_PREFIX}${name}: no image input layer to resize`);
     input.config.batch_input_shape = [null, options.inputSize, options.inputSize, shape[3]];
   }
+  let weightSpecs = modelJson.weightsManifest.flatMap((g) => g.weights);
+  let weightBytes: Uint8Array = data;
+  if (options.cutAt !== undefined) ({ weightSpecs, weightBytes } = cutTopology(modelJson, weightSpecs, data, options.cutAt, name));
   return {
     modelTopology: modelJson.modelTopology,
-    weightSpecs: modelJson.weightsManifest.flatMap((g) => g.weights),
-    weightData: freshArrayBuffer(data),
+    weightSpecs,
+    weightData: freshArrayBuffer(weightBytes),
     format: 'layers-model',
     generatedBy: `nsfwjs ${NSFWJS_VERSION} (Keras ${String(modelJson.modelTopology.keras_version)})`,
   };
+}
+
+const ELEMENT_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
+
+/** Keeps the layers of a functional topology up to `cutAt`, and the weights (specs and bytes) of those layers. */
+function cutTopology(modelJson: ModelJsonModule, specs: WeightsManifestEntry[], data: Uint8Array, cutAt: string, name: string): { weightSpecs: WeightsManifestEntry[]; weightBytes: Uint8Array } {
+  const config = modelJson.modelTopology.model_config.config as { layers: Array<{ name?: string; config: Record<string, unknown> }>; output_layers?: unknown };
+  const end = config.layers.findIndex((l) => (l.name ?? l.config.name) === cutAt);
+  if (end < 0) throw new UsageError(`${NSFWJS_PREFIX}${name}: no layer '${cutAt}' to cut at`);
+  const kept = config.layers.slice(0, end + 1);
+  const keptNames = new Set(kept.map((l) => String(l.name ?? l.config.name)));
+  config.layers = kept;
+  config.output_layers = [[cutAt, 0, 0]];
+  const weightSpecs: WeightsManifestEntry[] = [];
+  const parts: Uint8Array[] = [];
+  let offset = 0;
+  for (const spec of specs) {
+    const bytes = spec.shape.reduce((a, b) => a * b, 1) * ELEMENT_BYTES[spec.quantization?.dtype ?? spec.dtype];
+    if (keptNames.has(spec.name.split('/')[0])) {
+      weightSpecs.push(spec);
+      parts.push(data.subarray(offset, offset + bytes));
+    }
+    offset += bytes;
+  }
+  return { weightSpecs, weightBytes: Buffer.concat(parts) };
 }

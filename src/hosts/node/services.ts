@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { BackendName } from '../../engine/backends';
-import type { HostServices, ModelCache, ModelStore } from '../../engine/host-services';
+import type { HostServices, ModelCache, ModelStore, PretrainedModels } from '../../engine/host-services';
+import { NsfwjsMissingError, nsfwjsArtifacts } from './nsfwjs-models';
 import { memoryModelCache } from '../../engine/memory-model-cache';
 import type { InvariantContext } from '../../engine/invariants/types';
 import { activateBackend } from './backends';
@@ -82,8 +83,21 @@ export function nodeHostServices(options: NodeHostOptions = {}): HostServices {
     tfjsFingerprint: tfjsFingerprint(),
     modelStore: diskModelStore,
     modelCache: resilientModelCache(fileModelCache(cacheDir), memoryModelCache(), `'${cacheDir}'`, options.onWarning),
+    pretrained: nodePretrainedModels,
   };
 }
+
+/** The pre-trained models of the Node host: nsfwjs's, read from the installed package; the reason when it is not installed. */
+export const nodePretrainedModels: PretrainedModels = {
+  artifacts(name, options) {
+    try {
+      return nsfwjsArtifacts(name.slice('nsfwjs/'.length), options);
+    } catch (error) {
+      if (error instanceof NsfwjsMissingError) return error.message;
+      throw error;
+    }
+  },
+};
 
 /** The context a check gets in the Node host: its backend, the others it may compare with, and the services. */
 export function nodeInvariantContext(backend: BackendName, otherBackends: readonly BackendName[], host: HostServices = nodeHostServices()): InvariantContext {

@@ -20,13 +20,15 @@ const variants = <T extends z.ZodType>(of: T) => z.object({ frozen: of, control:
 export const transferEvidence = z
   .object({
     dataset: z.literal('mnist'),
-    architecture: z.enum(['mlp', 'conv']),
+    architecture: z.enum(['mlp', 'conv', 'mobilenet_v2']),
     variant: z.enum(['frozen', 'control']),
     profile: z.enum(['quick', 'full']),
     seed: integer,
     sizes: z.object({ pretrainTrain: integer, pretrainTest: integer, targetTrain: integer, targetTest: integer, pretrainDigits: z.array(integer), targetDigits: z.array(integer) }).strict(),
     domainShift: domainShiftSchema.nullable(),
     cache: z.string(),
+    /** A base that came pre-trained (nothing was pre-trained here): which, cut where, at what input size. */
+    pretrained: z.object({ model: z.string(), cutAt: z.string(), inputSize: integer }).strict().optional(),
     pretrain: z
       .object({
         trainingModeAccuracy: measuredNumber,

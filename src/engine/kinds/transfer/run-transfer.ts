@@ -24,7 +24,7 @@ import { captureSnapshot, snapshotBytes } from '../../snapshot/snapshot';
 import { tf, type TfjsVersions } from '../../tfjs';
 import type { BuildResult, CacheStatus, ModelCache } from '../../host-services';
 import { loadTransferData, PIXELS, PROFILES, type LabeledSet, type TransferData } from './mnist-data';
-import { BASE_SPECS, bnLayersOf, buildBase, buildFineTuneModel, buildPretrainModel, calibrateMovingStats, movingStat, PRETRAIN_EPOCHS, TRAINING, VARIANTS, type TransferVariant } from './models';
+import { BASE_SPECS, bnLayersOf, buildBase, buildFineTuneModel, buildPretrainModel, calibrateMovingStats, movingStat, PRETRAIN_EPOCHS, TRAINING, VARIANTS, type TransferArchitecture, type TransferVariant } from './models';
 import { releasingOnThrow } from './release-on-throw';
 import type { TransferSpec } from './schema';
 import { fingerprintOf } from '../../expectations/fingerprint';
@@ -80,7 +80,8 @@ const round4 = (v: number): number => Math.round(v * 1e4) / 1e4;
 const MEASURE_BATCH = TRAINING.batchSize;
 
 
-interface SetTensors {
+/** A set as tensors: inputs (any rank, samples first), one-hot labels and the class indices. */
+export interface SetTensors {
   x: Tensor;
   y: Tensor;
   labels: Int32Array;
@@ -118,7 +119,7 @@ export async function measureAccuracy(model: LayersModel, set: SetTensors, train
     for (let start = 0; start < n; start += MEASURE_BATCH) {
       const size = Math.min(MEASURE_BATCH, n - start);
       const predicted = tf.tidy(() => {
-        const xb = tf.slice(set.x, [start, 0], [size, PIXELS]);
+        const xb = tf.slice(set.x, start, size);
         const out = (training ? model.apply(xb, { training: true }) : model.predict(xb)) as Tensor;
         return tf.argMax(out, -1);
       });
@@ -167,7 +168,7 @@ async function driftRecorder(base: LayersModel): Promise<{ record(): Promise<voi
   };
 }
 
-async function pretrain(spec: TransferSpec, data: TransferData): Promise<BuildResult<PretrainMetadata>> {
+async function pretrain(spec: MnistTransferSpec, data: TransferData): Promise<BuildResult<PretrainMetadata>> {
   const epochs = PRETRAIN_EPOCHS[spec.profile][spec.architecture];
   return withSeed(deriveSeed(spec.seed, 'pretrain-shuffle'), async () => {
     const base = buildBase(spec.architecture, spec.seed);
@@ -200,26 +201,45 @@ async function pretrain(spec: TransferSpec, data: TransferData): Promise<BuildRe
   });
 }
 
-interface VariantRun {
+/** One fine-tuned variant: its accuracies per epoch, its BN drift per step, its time. */
+export interface VariantRun {
   accuracy: VariantAccuracy;
   drift: Record<string, BnDrift>;
   ms: number;
 }
 
-async function fineTune(spec: TransferSpec, base: LayersModel, variant: TransferVariant, train: SetTensors, test: SetTensors): Promise<VariantRun> {
+/** How {@link fineTuneVariant} builds and trains the model: the MNIST bases' by default. */
+export interface FineTuneRecipe {
+  build(base: LayersModel, variant: TransferVariant): LayersModel;
+  batchSize: number;
+  learningRate: number;
+}
+
+const MNIST_RECIPE = (spec: TransferSpec): FineTuneRecipe => ({
+  build: (base, variant) => buildFineTuneModel(base, variant, spec.seed),
+  batchSize: TRAINING.batchSize,
+  learningRate: TRAINING.fineTuneLearningRate,
+});
+
+/**
+ * Fine-tunes a new head on `base` in one variant for `spec.epochs` epochs, recording each BN
+ * layer's drift after every step and both modes' accuracy on `test` after every epoch. Disposes
+ * the fine-tune model, and with it the base.
+ */
+export async function fineTuneVariant(spec: TransferSpec, base: LayersModel, variant: TransferVariant, train: SetTensors, test: SetTensors, recipe: FineTuneRecipe = MNIST_RECIPE(spec)): Promise<VariantRun> {
   const started = performance.now();
   const recorder = await driftRecorder(base);
-  const model = buildFineTuneModel(base, variant, spec.seed);
+  const model = recipe.build(base, variant);
   const accuracy: VariantAccuracy = { trainingModeAccuracy: [], inferenceModeAccuracy: [], gapPoints: [] };
   try {
-    model.compile({ optimizer: tf.train.adam(TRAINING.fineTuneLearningRate), loss: 'categoricalCrossentropy' });
+    model.compile({ optimizer: tf.train.adam(recipe.learningRate), loss: 'categoricalCrossentropy' });
     // Same seed for both variants: same shuffles, so the batches differ only in the base's mode.
     await withSeed(deriveSeed(spec.seed, 'finetune-shuffle'), async () => {
       for (let epoch = 0; epoch < spec.epochs; epoch++) {
         await releasingOnThrow(() =>
           model.fit(train.x, train.y, {
             epochs: 1,
-            batchSize: TRAINING.batchSize,
+            batchSize: recipe.batchSize,
             shuffle: true,
             verbose: 0,
             yieldEvery: 'never',
@@ -241,6 +261,9 @@ async function fineTune(spec: TransferSpec, base: LayersModel, variant: Transfer
   return { accuracy, drift: recorder.drift, ms: Math.round(performance.now() - started) };
 }
 
+/** A transfer scenario whose base is pre-trained here (the `mobilenet_v2` base comes pre-trained: run-pretrained-transfer.ts). */
+export type MnistTransferSpec = TransferSpec & { architecture: TransferArchitecture };
+
 /**
  * Version of the pre-training code (pretrain() and calibrateMovingStats): bump it when they change
  * in a way BASE_SPECS, TRAINING and PRETRAIN_EPOCHS do not show, so cached bases are rebuilt.
@@ -248,7 +271,7 @@ async function fineTune(spec: TransferSpec, base: LayersModel, variant: Transfer
 export const PRETRAIN_RECIPE = 1;
 
 /** Everything the pre-trained base depends on, for the cache key. */
-export function baseKeyParts(spec: TransferSpec, backend: string, versions: TfjsVersions, fingerprint: string | null = null): Record<string, unknown> {
+export function baseKeyParts(spec: MnistTransferSpec, backend: string, versions: TfjsVersions, fingerprint: string | null = null): Record<string, unknown> {
   return {
     recipe: PRETRAIN_RECIPE,
     tfjs: { core: versions['@tensorflow/tfjs-core'], layers: versions['@tensorflow/tfjs-layers'] },
@@ -275,7 +298,7 @@ const percent = (fraction: number): string => `${(fraction * 100).toFixed(1)}%`;
  * `maxGapPoints` percentage points. Throws for errors (a missing kernel, for one: conv
  * pre-training needs Conv2DBackpropFilter); every tensor it made is disposed either way.
  */
-export async function runTransferScenario(spec: TransferSpec, options: TransferRunOptions): Promise<CheckOutcome<TransferEvidence>> {
+export async function runTransferScenario(spec: MnistTransferSpec, options: TransferRunOptions): Promise<CheckOutcome<TransferEvidence>> {
   const started = performance.now();
   const data = loadTransferData({ profile: spec.profile, domainShift: spec.domainShift ?? null });
   const dataMs = Math.round(performance.now() - started);
@@ -304,7 +327,7 @@ export async function runTransferScenario(spec: TransferSpec, options: TransferR
         base.dispose();
         throw new Error(`runTransferScenario: the ${variant} variant's base does not hold the same pre-trained weights as the first variant's`);
       }
-      runs[variant] = await fineTune(spec, base, variant, train, test);
+      runs[variant] = await fineTuneVariant(spec, base, variant, train, test);
     }
   } finally {
     pendingBase?.dispose();

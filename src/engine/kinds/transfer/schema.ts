@@ -18,8 +18,11 @@ export const domainShiftSchema = z
 export const transferFields = {
   kind: z.literal('transfer'),
   dataset: z.literal('mnist'),
-  /** The pre-trained base: an MLP (Dense+BN twice) or a small conv net (Conv2D+BN). */
-  architecture: z.enum(['mlp', 'conv']),
+  /**
+   * The base: an MLP (Dense+BN twice) or a small conv net (Conv2D+BN), pre-trained here on digits
+   * 0-4; or `mobilenet_v2`, nsfwjs's pre-trained MobileNetV2 (see kinds/transfer/pretrained-base.ts).
+   */
+  architecture: z.enum(['mlp', 'conv', 'mobilenet_v2']),
   /** The fine-tune variant whose final-epoch mode gap the scenario asserts on. */
   variant: z.enum(['frozen', 'control']),
   /** Fine-tune epochs of the new head. */

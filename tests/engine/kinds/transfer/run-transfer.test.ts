@@ -10,13 +10,13 @@ import { captureSnapshot, diffSnapshots } from '../../../../src/engine/snapshot/
 import { tf } from '../../../../src/hosts/node/tfjs';
 import { loadTransferData, PIXELS } from '../../../../src/engine/kinds/transfer/mnist-data';
 import { buildBase, buildFineTuneModel } from '../../../../src/engine/kinds/transfer/models';
-import { measureAccuracy, runTransferScenario } from '../../../../src/engine/kinds/transfer/run-transfer';
+import { measureAccuracy, runTransferScenario, type MnistTransferSpec } from '../../../../src/engine/kinds/transfer/run-transfer';
 import type { TransferEvidence } from '../../../../src/engine/kinds/transfer/evidence';
 import { transferSpecSchema, type TransferSpec } from '../../../../src/engine/kinds/transfer/schema';
 import { describeEachBackend } from '../../../helpers/backends';
 
-const spec = (fields: Partial<TransferSpec> = {}): TransferSpec =>
-  transferSpecSchema.parse({ kind: 'transfer', dataset: 'mnist', architecture: 'mlp', variant: 'frozen', ...fields });
+const spec = (fields: Partial<MnistTransferSpec> = {}): MnistTransferSpec =>
+  transferSpecSchema.parse({ kind: 'transfer', dataset: 'mnist', architecture: 'mlp', variant: 'frozen', ...fields }) as MnistTransferSpec;
 
 interface Accuracy {
   trainingModeAccuracy: number[];

@@ -1,3 +1,4 @@
+import { BACKEND_NAMES } from '../../../../src/engine/backends';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
@@ -46,14 +47,15 @@ describe('scenarios/mnist/*.yaml', () => {
       provenance: z.string().min(1),
       tags: z.array(z.string()).min(1),
       invariant: z.enum(INVARIANT_IDS),
+      backends: z.array(z.enum(BACKEND_NAMES)).min(1).optional(),
       ...transferFields,
     })
     .strict();
   const vocabulary = Object.keys((parse(fs.readFileSync(path.join(ROOT, 'scenarios/tags.yaml'), 'utf8')) as { tags: Record<string, string> }).tags);
   const files = fs.readdirSync(MNIST_DIR).filter((f) => f.endsWith('.yaml')).sort();
 
-  test('the four scenarios exist', () => {
-    expect(files).toEqual(['conv-frozen-base.yaml', 'mlp-control.yaml', 'mlp-frozen-base-shifted.yaml', 'mlp-frozen-base.yaml']);
+  test('the five scenarios exist', () => {
+    expect(files).toEqual(['conv-frozen-base.yaml', 'mlp-control.yaml', 'mlp-frozen-base-shifted.yaml', 'mlp-frozen-base.yaml', 'mobilenet-v2-frozen-base.yaml']);
   });
 
   test.each(files)('%s: valid, id = path, known tags, cites MNIST', (file) => {
