@@ -7,13 +7,12 @@
 import '../helpers/bind-tfjs';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { activateBackend, probeBackend } from '../../src/hosts/node/backends';
 import { saveModelToFolder, smallBnModel } from '../helpers/saved-model';
+import { packedProject, ROOT } from '../helpers/packed-project';
 
-const ROOT = path.resolve(__dirname, '../..');
 const run = promisify(execFile);
 const TFJS = '4.22.0';
 const JEST = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies.jest;
@@ -29,15 +28,7 @@ function readmeExamples(): Map<string, string> {
 let project: string;
 
 beforeAll(async () => {
-  project = fs.mkdtempSync(path.join(os.tmpdir(), 'bn-suite-jest-'));
-  const packed = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', project], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
-  const [{ filename }] = JSON.parse(packed.stdout) as Array<{ filename: string }>;
-  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'uses-bn-suite-jest', version: '1.0.0', private: true }));
-  await run(
-    'npm',
-    ['install', '--no-audit', '--no-fund', '--prefer-offline', path.join(project, filename), `@tensorflow/tfjs-core@${TFJS}`, `@tensorflow/tfjs-layers@${TFJS}`, `@tensorflow/tfjs-backend-cpu@${TFJS}`, `jest@${JEST}`],
-    { cwd: project, maxBuffer: 16 * 1024 * 1024 },
-  );
+  project = await packedProject('jest', [`@tensorflow/tfjs-core@${TFJS}`, `@tensorflow/tfjs-layers@${TFJS}`, `@tensorflow/tfjs-backend-cpu@${TFJS}`, `jest@${JEST}`]);
   for (const [file, source] of readmeExamples()) fs.writeFileSync(path.join(project, file), source);
   if (!(await probeBackend('cpu')).available) throw new Error('cpu backend unavailable');
   await activateBackend('cpu');

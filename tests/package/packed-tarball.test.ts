@@ -4,27 +4,17 @@
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { packedProject } from '../helpers/packed-project';
 
-const ROOT = path.resolve(__dirname, '../..');
 const run = promisify(execFile);
 const TFJS = '4.22.0';
 
 let project: string;
 
 beforeAll(async () => {
-  project = fs.mkdtempSync(path.join(os.tmpdir(), 'bn-suite-packed-'));
-  // --ignore-scripts: dist/ is built by `npm test` before jest runs; pack exactly that.
-  const packed = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', project], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
-  const [{ filename }] = JSON.parse(packed.stdout) as Array<{ filename: string }>;
-  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'uses-bn-suite', version: '1.0.0', private: true }));
-  await run(
-    'npm',
-    ['install', '--no-audit', '--no-fund', '--prefer-offline', path.join(project, filename), `@tensorflow/tfjs-core@${TFJS}`, `@tensorflow/tfjs-layers@${TFJS}`, `@tensorflow/tfjs-backend-cpu@${TFJS}`],
-    { cwd: project, maxBuffer: 16 * 1024 * 1024 },
-  );
+  project = await packedProject('packed', [`@tensorflow/tfjs-core@${TFJS}`, `@tensorflow/tfjs-layers@${TFJS}`, `@tensorflow/tfjs-backend-cpu@${TFJS}`]);
 }, 300_000);
 
 afterAll(() => {

@@ -182,7 +182,8 @@ async function auditChecks(model: LayersModel, options: AuditOptions): Promise<O
     if (labels.length !== samples) throw new UsageError(`there are ${labels.length} labels for ${samples} samples`);
     for (let i = 0; i < labels.length; i++) if (!Number.isInteger(labels[i]) || labels[i] < 0) throw new UsageError(`label ${i} is ${labels[i]}; expected a class index (an integer >= 0)`);
   }
-  const classes = labels === null ? 2 : Math.max(2, ...Array.from(labels, (l) => l + 1));
+  // A reduce, not Math.max(...labels): a spread of a million labels overflows the call stack.
+  const classes = labels === null ? 2 : Array.from(labels).reduce((most, l) => Math.max(most, l + 1), 2);
   const outputUnits = model.outputs[0].shape[model.outputs[0].shape.length - 1];
 
   const sitesBefore = findBatchNormLayers(model);

@@ -10,16 +10,13 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { PretrainedModels } from '../../host-services';
 import type { CheckOutcome } from '../../invariants/types';
-import { fingerprintOf } from '../../expectations/fingerprint';
 import { UnsupportedCaseError } from '../../run/verdict';
 import { tf, tfl } from '../../tfjs';
 import type { TransferEvidence } from './evidence';
 import { VARIANTS, type TransferVariant } from './models';
 import { buildImageFineTuneModel, PRETRAINED_TRANSFER, pretrainedTransferData, toImages } from './pretrained-base';
-import { fineTuneVariant, type VariantRun } from './run-transfer';
+import { fineTuneVariant, judgeTransfer, type VariantRun } from './run-transfer';
 import type { TransferSpec } from './schema';
-
-const percent = (fraction: number): string => `${(fraction * 100).toFixed(1)}%`;
 
 /** Runs the scenario on the active backend; fails when the asserted variant's final gap exceeds `maxGapPoints`. */
 export async function runPretrainedTransfer(spec: TransferSpec, models: PretrainedModels | null): Promise<CheckOutcome<TransferEvidence>> {
@@ -47,34 +44,14 @@ export async function runPretrainedTransfer(spec: TransferSpec, models: Pretrain
   } finally {
     tf.dispose([train.x, train.y, test.x, test.y]);
   }
-  const frozen = runs.frozen!;
-  const control = runs.control!;
-  const asserted = runs[spec.variant]!.accuracy;
-  const last = spec.epochs - 1;
-  const gap = asserted.gapPoints[last];
-  const evidence: TransferEvidence = {
-    dataset: spec.dataset,
-    architecture: spec.architecture,
-    variant: spec.variant,
-    profile: spec.profile,
-    seed: spec.seed,
+  const label = spec.variant === 'frozen' ? 'frozen MobileNetV2 base' : 'control (base in inference mode)';
+  return judgeTransfer(spec, runs as Record<TransferVariant, VariantRun>, label, {
     sizes: { pretrainTrain: 0, pretrainTest: 0, targetTrain: data.train.n, targetTest: data.test.n, pretrainDigits: [], targetDigits: [...PRETRAINED_TRANSFER.digits] },
     domainShift: null,
     cache: 'uncached',
     pretrain: { trainingModeAccuracy: null, inferenceModeAccuracy: null, epochs: 0, steps: 0, calibration: {} },
     pretrained: { model: PRETRAINED_TRANSFER.model, cutAt: PRETRAINED_TRANSFER.cutAt, inputSize: data.size },
-    epochs: spec.epochs,
     stepsPerEpoch: Math.ceil(data.train.n / PRETRAINED_TRANSFER.batchSize),
-    maxGapPoints: spec.maxGapPoints,
-    variants: { frozen: frozen.accuracy, control: control.accuracy },
-    drift: { frozen: frozen.drift, control: control.drift },
-    timings: { dataMs, baseMs, frozenMs: frozen.ms, controlMs: control.ms, totalMs: Math.round(performance.now() - started) },
-  };
-  if (gap > spec.maxGapPoints) {
-    const summary =
-      `${spec.variant === 'frozen' ? 'frozen MobileNetV2 base' : 'control (base in inference mode)'}: training-mode accuracy ${percent(asserted.trainingModeAccuracy[last])} vs inference-mode ` +
-      `${percent(asserted.inferenceModeAccuracy[last])} (gap ${gap.toFixed(1)} points > ${spec.maxGapPoints}) after ${spec.epochs} epoch${spec.epochs === 1 ? '' : 's'}`;
-    return { status: 'fail', summary, evidence, fingerprint: fingerprintOf([`${spec.variant} accuracy gap`], gap) };
-  }
-  return { status: 'pass', evidence };
+    timings: { dataMs, baseMs, totalMs: Math.round(performance.now() - started) },
+  });
 }

@@ -334,17 +334,8 @@ export async function runTransferScenario(spec: MnistTransferSpec, options: Tran
     tf.dispose([train.x, train.y, test.x, test.y]);
   }
 
-  const frozen = runs.frozen!;
-  const control = runs.control!;
-  const asserted = runs[spec.variant]!.accuracy;
-  const last = spec.epochs - 1;
-  const gap = asserted.gapPoints[last];
-  const evidence: TransferEvidence = {
-    dataset: spec.dataset,
-    architecture: spec.architecture,
-    variant: spec.variant,
-    profile: spec.profile,
-    seed: spec.seed,
+  const shift = spec.domainShift !== undefined ? ` (target shifted: contrast ${spec.domainShift.contrast}, brightness ${spec.domainShift.brightness})` : '';
+  return judgeTransfer(spec, runs as Record<TransferVariant, VariantRun>, `${VARIANT_LABELS[spec.variant]}${shift}`, {
     sizes: {
       pretrainTrain: data.pretrain.train.n,
       pretrainTest: data.pretrain.test.n,
@@ -356,17 +347,41 @@ export async function runTransferScenario(spec: MnistTransferSpec, options: Tran
     domainShift: spec.domainShift ?? null,
     cache,
     pretrain: cached.metadata,
-    epochs: spec.epochs,
     stepsPerEpoch: Math.ceil(data.target.train.n / TRAINING.batchSize),
+    timings: { dataMs, baseMs, totalMs: Math.round(performance.now() - started) },
+  });
+}
+
+/** What a transfer run records besides the scenario's own fields and the variants' accuracies and drift. */
+export type TransferRunFields = Omit<TransferEvidence, 'dataset' | 'architecture' | 'variant' | 'profile' | 'seed' | 'epochs' | 'maxGapPoints' | 'variants' | 'drift' | 'timings'> & {
+  timings: { dataMs: number; baseMs: number; totalMs: number };
+};
+
+/**
+ * The verdict of a transfer run: it fails when the asserted variant's final-epoch |training-mode -
+ * inference-mode accuracy| exceeds `maxGapPoints`. `label` names the asserted variant in the summary.
+ */
+export function judgeTransfer(spec: TransferSpec, runs: Record<TransferVariant, VariantRun>, label: string, fields: TransferRunFields): CheckOutcome<TransferEvidence> {
+  const { frozen, control } = runs;
+  const asserted = runs[spec.variant].accuracy;
+  const last = spec.epochs - 1;
+  const gap = asserted.gapPoints[last];
+  const evidence: TransferEvidence = {
+    dataset: spec.dataset,
+    architecture: spec.architecture,
+    variant: spec.variant,
+    profile: spec.profile,
+    seed: spec.seed,
+    ...fields,
+    epochs: spec.epochs,
     maxGapPoints: spec.maxGapPoints,
     variants: { frozen: frozen.accuracy, control: control.accuracy },
     drift: { frozen: frozen.drift, control: control.drift },
-    timings: { dataMs, baseMs, frozenMs: frozen.ms, controlMs: control.ms, totalMs: Math.round(performance.now() - started) },
+    timings: { dataMs: fields.timings.dataMs, baseMs: fields.timings.baseMs, frozenMs: frozen.ms, controlMs: control.ms, totalMs: fields.timings.totalMs },
   };
   if (gap > spec.maxGapPoints) {
-    const shift = spec.domainShift !== undefined ? ` (target shifted: contrast ${spec.domainShift.contrast}, brightness ${spec.domainShift.brightness})` : '';
     const summary =
-      `${VARIANT_LABELS[spec.variant]}${shift}: training-mode accuracy ${percent(asserted.trainingModeAccuracy[last])} vs inference-mode ` +
+      `${label}: training-mode accuracy ${percent(asserted.trainingModeAccuracy[last])} vs inference-mode ` +
       `${percent(asserted.inferenceModeAccuracy[last])} (gap ${gap.toFixed(1)} points > ${spec.maxGapPoints}) after ${spec.epochs} epoch${spec.epochs === 1 ? '' : 's'}`;
     return { status: 'fail', summary, evidence, fingerprint: fingerprintOf([`${spec.variant} accuracy gap`], gap) };
   }
