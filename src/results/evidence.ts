@@ -27,4 +27,5 @@ export function largestDifference(result: ResultVerdict): number | null {
 }
 
 export type { TransferEvidence };
-export type { VariantAccuracy } from '../engine/kinds/transfer/run-transfer';
+/** One variant's accuracies as results.json holds them (`epochs` absent in older files). */
+export type VariantAccuracy = TransferEvidence['variants']['frozen'];

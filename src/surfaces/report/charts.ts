@@ -1,4 +1,4 @@
-import { transferEvidenceOf, type VariantAccuracy } from '../../results/evidence';
+import { transferEvidenceOf } from '../../results/evidence';
 import type { ResultRecord, SuiteResult } from '../../results/schema';
 
 /**
@@ -266,7 +266,14 @@ export function driftChartSpec(suite: SuiteResult): VegaLiteSpec | null {
   };
 }
 
-export type { VariantAccuracy };
+/** One variant's accuracy curves as the charts read them: a missing value is NaN. */
+export interface AccuracyCurves {
+  trainingModeAccuracy: number[];
+  inferenceModeAccuracy: number[];
+  gapPoints: number[];
+  /** The epochs (1-based) measured, one per entry; absent: every epoch. */
+  epochs?: number[];
+}
 
 /** One (result, variant) of the MNIST accuracy evidence. */
 export interface AccuracyRow {
@@ -275,7 +282,7 @@ export interface AccuracyRow {
   variant: string;
   /** True when the result's verdict is about this variant (evidence.variant names it). */
   asserted: boolean;
-  curves: VariantAccuracy;
+  curves: AccuracyCurves;
   /** Values at the last epoch (NaN when missing). */
   final: { trainingModeAccuracy: number; inferenceModeAccuracy: number; gapPoints: number };
 }
@@ -307,7 +314,7 @@ export function accuracyRows(suite: SuiteResult): AccuracyRow[] {
         backend: r.backend,
         variant,
         asserted: transfer.variant === variant,
-        curves: { trainingModeAccuracy: training, inferenceModeAccuracy: inference, gapPoints: gap },
+        curves: { trainingModeAccuracy: training, inferenceModeAccuracy: inference, gapPoints: gap, ...(entry.epochs === undefined ? {} : { epochs: entry.epochs }) },
         final: { trainingModeAccuracy: last(training), inferenceModeAccuracy: last(inference), gapPoints: last(gap) },
       });
     }
@@ -333,7 +340,7 @@ export interface AccuracyPoint {
   accuracy: number;
 }
 
-/** Points of the accuracy chart: per (result, variant, mode) one point per epoch (1-based). */
+/** Points of the accuracy chart: per (result, variant, mode) one point per measured epoch (1-based). */
 export function accuracyPoints(suite: SuiteResult): AccuracyPoint[] {
   const points: AccuracyPoint[] = [];
   for (const row of accuracyRows(suite)) {
@@ -343,7 +350,7 @@ export function accuracyPoints(suite: SuiteResult): AccuracyPoint[] {
     ] as const) {
       values.forEach((accuracy, i) => {
         if (Number.isFinite(accuracy)) {
-          points.push({ series: seriesName(row), scenario: row.scenario, backend: row.backend, variant: row.variant, mode, epoch: i + 1, accuracy });
+          points.push({ series: seriesName(row), scenario: row.scenario, backend: row.backend, variant: row.variant, mode, epoch: row.curves.epochs?.[i] ?? i + 1, accuracy });
         }
       });
     }

@@ -325,7 +325,7 @@ function accuracySection(rows: readonly AccuracyRow[]): string {
   const scale = accuracyScale(rows);
   const body = rows.map(
     (r) =>
-      `<tr><td>${escapeHtml(r.scenario)}</td><td>${escapeHtml(r.backend)}</td><td>${escapeHtml(r.variant)}${r.asserted ? ' <span class="small muted">(asserted)</span>' : ''}</td><td class="num">${formatAccuracy(r.final.trainingModeAccuracy, scale)}</td><td class="num">${formatAccuracy(r.final.inferenceModeAccuracy, scale)}</td><td class="num">${formatGap(r.final.gapPoints)}</td><td class="num">${r.curves.trainingModeAccuracy.length}</td></tr>`,
+      `<tr><td>${escapeHtml(r.scenario)}</td><td>${escapeHtml(r.backend)}</td><td>${escapeHtml(r.variant)}${r.asserted ? ' <span class="small muted">(asserted)</span>' : ''}</td><td class="num">${formatAccuracy(r.final.trainingModeAccuracy, scale)}</td><td class="num">${formatAccuracy(r.final.inferenceModeAccuracy, scale)}</td><td class="num">${formatGap(r.final.gapPoints)}</td><td class="num">${r.curves.epochs?.at(-1) ?? r.curves.trainingModeAccuracy.length}</td></tr>`,
   );
   return [
     '<section id="mnist">',

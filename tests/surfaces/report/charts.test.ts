@@ -187,6 +187,18 @@ describe('accuracy chart', () => {
     expect(accuracyRows(s)[0].final).toEqual({ trainingModeAccuracy: Number.NaN, inferenceModeAccuracy: 0.5, gapPoints: Number.NaN });
   });
 
+  test('accuracies measured after some epochs only are charted at those epochs', () => {
+    const lastOnly = { trainingModeAccuracy: [0.87], inferenceModeAccuracy: [0.95], gapPoints: [8.6], epochs: [2] };
+    const s = suite([record('mnist/m', 'wasm', 'fail', 'expected-fail', transferEvidence({ variants: { frozen: lastOnly, control: VARIANTS.control } }))]);
+    const frozenPoints = accuracyPoints(s).filter((p) => p.variant === 'frozen');
+    expect(frozenPoints.map((p) => [p.mode, p.epoch, p.accuracy])).toEqual([
+      ['training mode', 2, 0.87],
+      ['inference mode', 2, 0.95],
+    ]);
+    expect(accuracyRows(s)[0].final).toEqual({ trainingModeAccuracy: 0.87, inferenceModeAccuracy: 0.95, gapPoints: 8.6 });
+    expect(accuracyPoints(s).filter((p) => p.variant === 'control').map((p) => p.epoch)).toEqual([1, 2, 1, 2]);
+  });
+
   test('accuracies above 1 are read as percentages', () => {
     const percent = { trainingModeAccuracy: [60, 95], inferenceModeAccuracy: [30, 50], gapPoints: [30, 45] };
     const s = suite([record('mnist/t', 'cpu', 'fail', 'expected-fail', transferEvidence({ variants: { frozen: percent, control: percent } }))]);

@@ -8,8 +8,14 @@ import { z } from 'zod';
 import { integer, measuredNumber } from '../../invariants/evidence-parts';
 import { domainShiftSchema } from './schema';
 
-/** Per-epoch accuracies of one variant (fractions) and their gap in percentage points. */
-export const variantAccuracySchema = z.object({ trainingModeAccuracy: z.array(measuredNumber), inferenceModeAccuracy: z.array(measuredNumber), gapPoints: z.array(measuredNumber) }).strict();
+/**
+ * Accuracies of one variant (fractions) and their gap in percentage points, one entry per measured
+ * epoch. `epochs` names those epochs (1-based); absent, as in results written before it existed,
+ * every epoch was measured.
+ */
+export const variantAccuracySchema = z
+  .object({ trainingModeAccuracy: z.array(measuredNumber), inferenceModeAccuracy: z.array(measuredNumber), gapPoints: z.array(measuredNumber), epochs: z.array(integer).optional() })
+  .strict();
 
 /** Per-step max |moving statistic - pre-trained value| of one BN layer. */
 export const bnDriftSchema = z.object({ mean: z.array(measuredNumber), variance: z.array(measuredNumber) }).strict();

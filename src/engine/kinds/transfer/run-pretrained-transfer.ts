@@ -39,6 +39,7 @@ export async function runPretrainedTransfer(spec: TransferSpec, models: Pretrain
         build: (b, v) => buildImageFineTuneModel(b, v, spec.seed, data.size),
         batchSize: PRETRAINED_TRANSFER.batchSize,
         learningRate: PRETRAINED_TRANSFER.learningRate,
+        measureEveryEpoch: PRETRAINED_TRANSFER.measureEveryEpoch[spec.profile],
       });
     }
   } finally {

@@ -79,6 +79,7 @@ describeEachBackend('runTransferScenario (MNIST, quick profile)', (backend: Back
     const variants = e.variants as Record<'frozen' | 'control', Accuracy>;
     for (const v of Object.values(variants)) {
       for (const series of [v.trainingModeAccuracy, v.inferenceModeAccuracy, v.gapPoints]) expect(series).toHaveLength(3);
+      expect((v as Accuracy & { epochs?: number[] }).epochs).toEqual([1, 2, 3]);
       v.gapPoints.forEach((gap, i) => expect(gap).toBeCloseTo(Math.abs(v.trainingModeAccuracy[i] - v.inferenceModeAccuracy[i]) * 100, 1));
       // Better than chance (20%) on the new digits after fine-tuning.
       expect(v.inferenceModeAccuracy[2]).toBeGreaterThan(0.4);
