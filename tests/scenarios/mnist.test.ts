@@ -102,14 +102,16 @@ describe('shipped scenarios: MNIST transfer learning (through bn-suite run)', ()
     expect(figures.map((f) => [f.id, f.svg !== null])).toEqual([
       ['chart-parity', true],
       ['chart-drift', true],
+      ['chart-layer-drift', true],
       ['chart-accuracy', true],
     ]);
-    const [parity, drift, accuracy] = figures.map((f) => svgTexts(f.svg ?? ''));
+    const [parity, drift, layerDrift, accuracy] = figures.map((f) => svgTexts(f.svg ?? ''));
     const scenarios = [...new Set(suite.results.map((r) => r.scenario))].sort();
     expect(parity).toEqual(expect.arrayContaining(['Backend parity: verdict per scenario and backend', ...scenarios]));
     // The line charts have a row per (scenario, backend) with the evidence they plot.
     for (const [texts, title, field] of [
       [drift, 'Moving-statistic drift of each BN layer over training steps', 'drift'],
+      [layerDrift, 'Drift of every BN layer after fine-tuning', 'drift'],
       [accuracy, 'Accuracy per epoch: BN in training mode vs inference mode', 'variants'],
     ] as const) {
       expect(texts).toContain(title);
@@ -118,6 +120,8 @@ describe('shipped scenarios: MNIST transfer learning (through bn-suite run)', ()
       for (const r of plotted) expect([r.scenario, r.backend, texts.some((t) => t.includes(r.scenario) && t.includes(r.backend))]).toEqual([r.scenario, r.backend, true]);
     }
     expect([...new Set(resultTableScenarios(html))].sort()).toEqual(scenarios);
+    // The per-layer chart names every BN layer of the MobileNetV2 base, in model order.
+    expect(layerDrift).toEqual(expect.arrayContaining(['bn_Conv1', 'expanded_conv_depthwise_BN', 'block_16_project_BN', 'Conv_1_bn']));
   });
 
   test('the control (base in inference mode) has no mode gap; the shifted frozen base does', () => {

@@ -266,6 +266,100 @@ export function driftChartSpec(suite: SuiteResult): VegaLiteSpec | null {
   };
 }
 
+/** One bar of the per-layer drift chart: a BN layer's drift after the last step. */
+export interface LayerDriftPoint {
+  series: string;
+  scenario: string;
+  backend: string;
+  variant: string;
+  layer: string;
+  /** The layer's position among the variant's BN layers (model order, 0-based). */
+  index: number;
+  stat: 'moving mean' | 'moving variance';
+  /** The last finite drift recorded (max |moving statistic - its value before training|). */
+  value: number;
+}
+
+/** Colours of the model variants in the per-layer drift chart. */
+export const VARIANT_COLORS = { frozen: '#c62828', control: '#1f77b4' } as const;
+
+/**
+ * Each BN layer's final drift per transfer result and model variant, layers in model order (the
+ * order the evidence records them). A layer with no finite value is skipped.
+ */
+export function layerDriftPoints(suite: SuiteResult): LayerDriftPoint[] {
+  const points: LayerDriftPoint[] = [];
+  for (const r of suite.results) {
+    const transfer = transferEvidenceOf(r);
+    if (transfer === null) continue;
+    for (const [variant, layers] of Object.entries(transfer.drift)) {
+      Object.entries(layers).forEach(([layer, drift], index) => {
+        for (const [key, stat] of [
+          ['mean', 'moving mean'],
+          ['variance', 'moving variance'],
+        ] as const) {
+          const value = drift[key].filter((v): v is number => v !== null && Number.isFinite(v)).at(-1);
+          if (value !== undefined) points.push({ series: seriesName(r), scenario: r.scenario, backend: r.backend, variant, layer, index, stat, value });
+        }
+      });
+    }
+  }
+  return points;
+}
+
+/**
+ * Horizontal bars of every BN layer's final drift, one row per layer in model order, frozen and
+ * control side by side: readable for a pre-trained base with dozens of BN layers, where the
+ * per-step lines overlap. A row block per (scenario, backend), a column per statistic. Null without
+ * drift evidence.
+ */
+export function layerDriftChartSpec(suite: SuiteResult): VegaLiteSpec | null {
+  const points = layerDriftPoints(suite);
+  if (points.length === 0) return null;
+  const series = [...new Set(points.map((p) => p.series))].sort();
+  const variants = [...new Set(points.map((p) => p.variant))].sort((a, b) => variantRank(a) - variantRank(b) || a.localeCompare(b));
+  const colors = variants.map((v, i) => (v in VARIANT_COLORS ? VARIANT_COLORS[v as keyof typeof VARIANT_COLORS] : ['#6a3d9a', '#33a02c', '#ff7f00'][i % 3]));
+  return {
+    $schema: SCHEMA,
+    title: {
+      text: 'Drift of every BN layer after fine-tuning',
+      subtitle: [
+        'Max |moving statistic - its value before training| after the last step, one row per BN layer in model order; a frozen BN should be 0.',
+        `Left: moving mean, right: moving variance (own x scales); colour: model variant (${variants.join(', ')}).`,
+      ],
+    },
+    config: CONFIG,
+    data: { values: points },
+    // One block per (scenario, backend), concatenated rather than faceted: a faceted row would give
+    // a 2-layer model the height of a 52-layer one.
+    vconcat: series.map((name) => ({
+      title: { text: name, fontSize: 12, fontWeight: 'bold', subtitle: '' },
+      transform: [{ filter: { field: 'series', equal: name } }],
+      facet: { column: { field: 'stat', type: 'nominal', sort: ['moving mean', 'moving variance'], title: null, header: { labelFontSize: 12 } } },
+      spec: {
+        width: 380,
+        height: { step: 5 * variants.length },
+        mark: { type: 'bar' },
+        encoding: {
+          y: { field: 'layer', type: 'nominal', title: 'BN layer', sort: { field: 'index', order: 'ascending' }, axis: { labelFontSize: 9, labelLimit: 220 } },
+          yOffset: { field: 'variant', type: 'nominal', sort: variants },
+          x: { field: 'value', type: 'quantitative', title: 'drift after the last step', scale: { zero: true }, axis: { format: '~g' } },
+          color: { field: 'variant', type: 'nominal', title: 'variant', sort: variants, scale: { domain: variants, range: colors }, legend: { orient: 'top' } },
+          tooltip: [
+            { field: 'series', type: 'nominal' },
+            { field: 'variant', type: 'nominal' },
+            { field: 'layer', type: 'nominal' },
+            { field: 'stat', type: 'nominal' },
+            { field: 'value', type: 'quantitative' },
+          ],
+        },
+      },
+      resolve: { scale: { x: 'independent' } },
+    })),
+    resolve: { scale: { color: 'shared' } },
+  };
+}
+
 /** One variant's accuracy curves as the charts read them: a missing value is NaN. */
 export interface AccuracyCurves {
   trainingModeAccuracy: number[];
@@ -419,10 +513,11 @@ export function accuracyChartSpec(suite: SuiteResult): VegaLiteSpec | null {
 export interface ReportCharts {
   parity: VegaLiteSpec;
   drift: VegaLiteSpec | null;
+  layerDrift: VegaLiteSpec | null;
   accuracy: VegaLiteSpec | null;
 }
 
 /** Every chart of the report for a run. */
 export function reportCharts(suite: SuiteResult): ReportCharts {
-  return { parity: parityHeatmapSpec(suite), drift: driftChartSpec(suite), accuracy: accuracyChartSpec(suite) };
+  return { parity: parityHeatmapSpec(suite), drift: driftChartSpec(suite), layerDrift: layerDriftChartSpec(suite), accuracy: accuracyChartSpec(suite) };
 }

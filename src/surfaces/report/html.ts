@@ -128,6 +128,12 @@ export async function renderCharts(suite: SuiteResult): Promise<ChartFigure[]> {
       absent: 'No result in this run records moving-statistic drift per BN layer (evidence.drift), so there is no drift chart. The MNIST transfer scenarios record it.',
     },
     {
+      id: 'chart-layer-drift',
+      title: 'Drift per BN layer',
+      spec: specs.layerDrift,
+      absent: 'No result in this run records moving-statistic drift per BN layer (evidence.drift), so there is no per-layer drift chart. The MNIST transfer scenarios record it.',
+    },
+    {
       id: 'chart-accuracy',
       title: 'Training-mode vs inference-mode accuracy',
       spec: specs.accuracy,

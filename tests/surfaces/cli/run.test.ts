@@ -73,9 +73,9 @@ describe('bn-suite run (in-process)', () => {
     // Only the reports, no leftover temporary files.
     expect(fs.readdirSync(first.dir).sort()).toEqual(['index.html', 'junit.xml', 'results.json', 'summary.md']);
     // Under jest vega cannot load, so the charts themselves are checked on the compiled bin's run
-    // below; the page still has its three figures and a row per result.
+    // below; the page still has its four figures and a row per result.
     const html = fs.readFileSync(path.join(first.dir, 'index.html'), 'utf8');
-    expect(reportFigures(html).map((f) => f.id)).toEqual(['chart-parity', 'chart-drift', 'chart-accuracy']);
+    expect(reportFigures(html).map((f) => f.id)).toEqual(['chart-parity', 'chart-drift', 'chart-layer-drift', 'chart-accuracy']);
     expect(resultTableScenarios(html)).toEqual(['oracle/affine']);
   });
 
@@ -258,13 +258,15 @@ describe('bn-suite run (compiled bin)', () => {
     expect(figures.map((f) => [f.id, f.svg !== null])).toEqual([
       ['chart-parity', true],
       ['chart-drift', false],
+      ['chart-layer-drift', false],
       ['chart-accuracy', false],
     ]);
     const parity = figures[0].svg ?? '';
     expect(parity).toMatch(/^<svg\b[^>]*\brole="img" aria-label="Backend parity">/);
     expect(svgTexts(parity)).toEqual(expect.arrayContaining(['Backend parity: verdict per scenario and backend', 'oracle/affine', 'cpu']));
     expect(figures[1].caption).toMatch(/^Moving-statistic drift: No result in this run records moving-statistic drift/);
-    expect(figures[2].caption).toMatch(/^Training-mode vs inference-mode accuracy: No result in this run records per-epoch accuracies/);
+    expect(figures[2].caption).toMatch(/^Drift per BN layer: No result in this run records moving-statistic drift per BN layer/);
+    expect(figures[3].caption).toMatch(/^Training-mode vs inference-mode accuracy: No result in this run records per-epoch accuracies/);
     expect(resultTableScenarios(html)).toEqual(printed.results.map((r: { scenario: string }) => r.scenario));
     expect(resultTableScenarios(html)).toEqual(['oracle/affine']);
   });

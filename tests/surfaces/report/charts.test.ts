@@ -8,6 +8,8 @@ import {
   CATEGORY_COLORS,
   driftChartSpec,
   driftPoints,
+  layerDriftChartSpec,
+  layerDriftPoints,
   parityData,
   parityHeatmapSpec,
   reportCharts,
@@ -147,6 +149,47 @@ describe('drift chart', () => {
     const spec = driftChartSpec(s);
     const encoding = (spec?.spec as { encoding: Record<string, { field: string; sort?: string[] }> }).encoding;
     expect(encoding.strokeDash).toMatchObject({ field: 'variant', sort: ['frozen', 'control'] });
+  });
+});
+
+describe('per-layer drift chart', () => {
+  test('is absent when no result has drift evidence', () => {
+    expect(layerDriftChartSpec(plain)).toBeNull();
+    expect(reportCharts(plain).layerDrift).toBeNull();
+  });
+
+  test('has a bar per (variant, layer, statistic): the last finite drift, layers in model order', () => {
+    const evidence = transferEvidence({ drift: { frozen: DRIFT, control: { 'base/bn1': { mean: [0, 0], variance: [0, null] } } } });
+    const s = suite([record('mnist/t', 'cpu', 'fail', 'expected-fail', evidence)]);
+    const points = layerDriftPoints(s);
+    expect(points.map((p) => [p.variant, p.layer, p.index, p.stat, p.value])).toEqual([
+      // bn1's last mean is null: the last finite one (0.25) is its final drift.
+      ['frozen', 'base/bn1', 0, 'moving mean', 0.25],
+      ['frozen', 'base/bn1', 0, 'moving variance', 0.75],
+      ['frozen', 'base/bn2', 1, 'moving mean', 0.01],
+      ['frozen', 'base/bn2', 1, 'moving variance', 1],
+      ['control', 'base/bn1', 0, 'moving mean', 0],
+      ['control', 'base/bn1', 0, 'moving variance', 0],
+    ]);
+    const spec = layerDriftChartSpec(s);
+    expect(values(spec)).toEqual(points);
+    const blocks = spec?.vconcat as Array<{ transform: unknown; facet: { column: { field: string } }; spec: { encoding: Record<string, { field: string; sort?: unknown; scale?: { domain: string[]; range: string[] } }> } }>;
+    expect(blocks).toHaveLength(1);
+    expect(blocks[0].transform).toEqual([{ filter: { field: 'series', equal: 'mnist/t @ cpu' } }]);
+    expect(blocks[0].facet.column.field).toBe('stat');
+    const encoding = blocks[0].spec.encoding;
+    expect(encoding.y).toMatchObject({ field: 'layer', sort: { field: 'index', order: 'ascending' } });
+    expect(encoding.x.field).toBe('value');
+    expect(encoding.color.scale).toEqual({ domain: ['frozen', 'control'], range: ['#c62828', '#1f77b4'] });
+  });
+
+  test('a block per (scenario, backend), each as tall as its own layers', () => {
+    const evidence = transferEvidence({ drift: { frozen: DRIFT, control: {} } });
+    const s = suite([record('mnist/t', 'wasm', 'fail', 'expected-fail', evidence), record('mnist/t', 'cpu', 'fail', 'expected-fail', evidence)]);
+    const blocks = layerDriftChartSpec(s)?.vconcat as Array<{ title: { text: string }; spec: { height: unknown } }>;
+    expect(blocks.map((b) => b.title.text)).toEqual(['mnist/t @ cpu', 'mnist/t @ wasm']);
+    // A step height: each block grows with its own number of layers, not the largest one.
+    expect(blocks[0].spec.height).toEqual({ step: 5 });
   });
 });
 

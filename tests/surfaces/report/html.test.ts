@@ -93,12 +93,14 @@ describe('index.html from the compiled CLI', () => {
     expect(figures.map((f) => [f.id, f.svg !== null])).toEqual([
       ['chart-parity', true],
       ['chart-drift', false],
+      ['chart-layer-drift', false],
       ['chart-accuracy', false],
     ]);
     const parityTexts = svgTexts(figures[0].svg ?? '');
     expect(parityTexts).toEqual(expect.arrayContaining(['Backend parity: verdict per scenario and backend', 'oracle/affine', 'mode-switch', 'cpu']));
     expect(figures[1].caption).toMatch(/^Moving-statistic drift: .*no drift chart/);
-    expect(figures[2].caption).toMatch(/^Training-mode vs inference-mode accuracy: .*no accuracy chart/);
+    expect(figures[2].caption).toMatch(/^Drift per BN layer: .*no per-layer drift chart/);
+    expect(figures[3].caption).toMatch(/^Training-mode vs inference-mode accuracy: .*no accuracy chart/);
     expect(html.match(/<svg\b/g)).toHaveLength(1);
     expect([...new Set(resultTableScenarios(html))]).toEqual(['mode-switch', 'oracle/affine']);
     expect(html).not.toContain('<script');
