@@ -42,27 +42,65 @@ describe('readModelFolder', () => {
     }
   });
 
-  it('reads uint8-quantized weights (tfjs dequantizes them)', async () => {
+  /** IEEE half-precision bits of a float32 (truncating the mantissa; no NaN/Inf in these weights). */
+  const halfBits = (value: number): number => {
+    const f32 = new Float32Array([value]);
+    const bits = new Uint32Array(f32.buffer)[0];
+    const sign = (bits >>> 16) & 0x8000;
+    const exponent = ((bits >>> 23) & 0xff) - 127 + 15;
+    const mantissa = bits & 0x7fffff;
+    if (exponent <= 0) return sign; // too small for a normal half: zero is within the test's tolerance
+    if (exponent >= 31) throw new RangeError(`${value} overflows float16`);
+    return sign | (exponent << 10) | (mantissa >>> 13);
+  };
+
+  it.each([
+    ['uint8', 1, 255],
+    ['uint16', 2, 65535],
+    ['float16', 2, 0],
+  ] as const)('reads %s-quantized weights: shard sizes by the quantized dtype, values as tfjs dequantizes them', async (dtype, bytesPerValue, levels) => {
+    let original: Float32Array = new Float32Array();
+    let tolerance = 0;
     const dir = await savedModel(1, (json, folder) => {
-      // Quantize every float32 weight to uint8 with its own min and scale, as the tfjs converter does.
-      const data = new Float32Array(fs.readFileSync(path.join(folder, 'weights.bin')).buffer.slice(0));
-      const bytes: number[] = [];
+      // Quantize every float32 weight as the tfjs converter does: affine with its own min and scale, or to half floats.
+      const shard = fs.readFileSync(path.join(folder, 'weights.bin'));
+      original = new Float32Array(shard.buffer.slice(shard.byteOffset, shard.byteOffset + shard.byteLength));
+      const out = Buffer.alloc(original.length * bytesPerValue);
       let offset = 0;
       for (const spec of json.weightsManifest[0].weights) {
         const n = spec.shape.reduce((a: number, b: number) => a * b, 1);
-        const values = data.subarray(offset, offset + n);
+        const values = original.subarray(offset, offset + n);
+        if (dtype === 'float16') {
+          spec.quantization = { dtype };
+          values.forEach((v, i) => out.writeUInt16LE(halfBits(v), 2 * (offset + i)));
+          tolerance = Math.max(tolerance, ...Array.from(values, (v) => Math.abs(v) * 2 ** -10 + 2 ** -14));
+        } else {
+          const min = Math.min(...values);
+          const scale = (Math.max(...values) - min) / levels || 1;
+          spec.quantization = { dtype, min, scale };
+          values.forEach((v, i) => (bytesPerValue === 1 ? out.writeUInt8(Math.round((v - min) / scale), offset + i) : out.writeUInt16LE(Math.round((v - min) / scale), 2 * (offset + i))));
+          tolerance = Math.max(tolerance, scale / 2 + 1e-6);
+        }
         offset += n;
-        const min = Math.min(...values);
-        const scale = (Math.max(...values) - min) / 255 || 1;
-        spec.quantization = { dtype: 'uint8', min, scale };
-        for (const v of values) bytes.push(Math.round((v - min) / scale));
       }
-      fs.writeFileSync(path.join(folder, 'weights.bin'), Buffer.from(bytes));
+      fs.writeFileSync(path.join(folder, 'weights.bin'), out);
     });
     const onDisk = readModelFolder(dir);
+    expect(onDisk.weightBytes).toBe(original.length * bytesPerValue);
     const model = await loadModelFromArtifacts(onDisk.artifacts, 'model.json');
     expect(model.getLayer('bn1').weights.map((w) => w.shape)).toEqual([[8], [8], [8], [8]]);
+    const loaded = Float32Array.from(model.getWeights().flatMap((w) => Array.from(w.dataSync())));
+    expect(loaded).toHaveLength(original.length);
+    const worst = Math.max(...Array.from(loaded, (v, i) => Math.abs(v - original[i])));
+    expect(worst).toBeLessThanOrEqual(tolerance);
     model.dispose();
+  });
+
+  it('refuses a quantized shard sized for float32 (its manifest says 1 byte per value)', async () => {
+    const dir = await savedModel(1, (json) => {
+      for (const spec of json.weightsManifest[0].weights) spec.quantization = { dtype: 'uint8', min: 0, scale: 1 };
+    });
+    refused(() => readModelFolder(dir), /weightsManifest\.0: its weights need 140 bytes, its shards \(weights\.bin\) hold 560 \(more than the manifest describes\)/);
   });
 
   it.each([
