@@ -79,6 +79,14 @@ describe('bn-suite run (in-process)', () => {
     expect(resultTableScenarios(html)).toEqual(['oracle/affine']);
   });
 
+  test('a scenario limited to other backends is named on stderr, not silently left out', async () => {
+    const limited = await run(['--scenario', 'oracle/affine,mnist/mobilenet-v2-frozen-base', '--runs', '1', '--backend', 'cpu']);
+    expect(limited.code).toBe(0);
+    expect(limited.err).toContain('warning: scenario mnist/mobilenet-v2-frozen-base applies to wasm only (its backends): not run on cpu');
+    expect(limited.err).not.toContain('scenario oracle/affine applies');
+    expect(limited.out).toContain('1 results, 1 cases');
+  });
+
   describe('bad input exits 2, names the problem on stderr and writes no report', () => {
     const emptyFolder = () => {
       const dir = freshDir('empty-scenarios');
