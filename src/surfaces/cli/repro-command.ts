@@ -3,13 +3,21 @@ import * as path from 'node:path';
 import { UsageError } from '../../engine/errors';
 import { loadKnownIssues } from '../inputs/known-issues-file';
 import { knownIssuesForTfjs } from '../../engine/expectations/known-issues';
-import { replayFailure } from '../repro/replay';
+import { findReplayScenario, replayFailure } from '../repro/replay';
+import { writeStepsRepro } from '../repro/steps-script';
+import type { StepsScenario } from '../../engine/scenarios/types';
+import type { KnownIssue } from '../../engine/expectations/known-issues';
+import { HarnessError } from '../../engine/errors';
+import { INVARIANTS } from '../../engine/invariants';
+import { runScenario } from '../../engine/run/run-scenario';
+import { activateBackend, probeBackend } from '../../hosts/node/backends';
+import { nodeInvariantContext } from '../../hosts/node/services';
 import { seconds } from '../repro/render-issue';
 import { hasReproTemplate } from '../repro/render-script';
 import { formatVerification, type Verification } from '../repro/verify';
 import { createRepro, reproDirFor, type ReproFileName, type ReproReport } from '../repro/write-repro';
 import { isBrowserBackend, type BackendName } from '../../engine/backends';
-import { tf } from '../../hosts/node/tfjs';
+import { tf, tfjsVersions } from '../../hosts/node/tfjs';
 import { EXIT, type ExitCode } from './exit-codes';
 import type { CliIo } from './io';
 import { defaultExpectationsFile, SHIPPED_SCENARIOS } from '../paths';
@@ -69,14 +77,20 @@ export async function reproCommand(token: string | undefined, flags: ReproFlags,
   }
   const expectationsFile = flags.expectations ?? defaultExpectationsFile(flags.scenarios ?? SHIPPED_SCENARIOS);
   const knownIssues = expectationsFile === null ? [] : loadKnownIssues(expectationsFile);
-  const replay = await replayFailure({
+  const request = {
     ...(token !== undefined ? { token } : {}),
     ...(flags.scenario !== undefined ? { scenario: flags.scenario } : {}),
     ...(flags.backend !== undefined ? { backend: flags.backend } : {}),
     ...(seed !== undefined ? { seed } : {}),
     ...(flags.path !== undefined ? { path: flags.path } : {}),
     scenariosDir: flags.scenarios ?? SHIPPED_SCENARIOS,
-  });
+  };
+  const { wanted, found } = findReplayScenario(request);
+  if (found.scenario.kind === 'steps') return stepsRepro(found.scenario, wanted.backend, flags, knownIssues, io);
+  if (found.scenario.kind === 'transfer') {
+    throw new UsageError(`scenario '${found.scenario.id}' is a transfer scenario (a training run on MNIST); it has no standalone repro yet: its replay token reruns it with bn-suite run`);
+  }
+  const replay = await replayFailure(request);
   if (!hasReproTemplate(replay.scenario.invariant)) {
     throw new UsageError(`no repro template for invariant ${replay.scenario.invariant} yet (scenario ${replay.scenario.id} fails: ${replay.verdict.summary})`);
   }
@@ -107,3 +121,30 @@ export async function reproCommand(token: string | undefined, flags: ReproFlags,
   return verification?.reproduces ? EXIT.ok : EXIT.unexpected;
 }
 
+
+/**
+ * A steps scenario's repro: runs the program once on the backend (it must fail here), then writes
+ * repro.mjs made from the program and verifies it. Node backends only.
+ */
+async function stepsRepro(scenario: StepsScenario, backend: BackendName, flags: ReproFlags, knownIssues: readonly KnownIssue[], io: CliIo): Promise<ExitCode> {
+  if (isBrowserBackend(backend)) throw new UsageError(`steps-scenario repros run on Node backends (cpu, wasm, tensorflow); ${backend} is not one yet`);
+  if (scenario.backends !== undefined && !scenario.backends.includes(backend)) {
+    throw new UsageError(`scenario '${scenario.id}' does not apply to backend '${backend}' (its backends: ${scenario.backends.join(', ')})`);
+  }
+  const status = await probeBackend(backend);
+  if (!status.available) throw new UsageError(`backend '${backend}' is not available here (${status.kind}): ${status.reason}`);
+  await activateBackend(backend);
+  const result = await runScenario(scenario, INVARIANTS[scenario.invariant], nodeInvariantContext(backend, []), { seed: scenario.seed, runs: 1 });
+  io.stderr(`ran ${scenario.id} @ ${backend} in ${seconds(result.durationMs)}: ${result.status} ${result.summary}\n`);
+  if (result.status === 'pass') throw new UsageError(`${scenario.id} @ ${backend} does not reproduce on tfjs ${tf.version_core}: every expectation holds`);
+  if (result.status !== 'fail') throw new HarnessError(`${scenario.id} @ ${backend} did not run to a verdict: ${result.status} ${result.summary}`);
+  const known = matchKnownIssue({ scenario: scenario.id, invariant: scenario.invariant, backend }, knownIssuesForTfjs(knownIssues, tf.version_core));
+  const dir = flags.out !== undefined ? path.resolve(flags.out) : reproDirFor(path.resolve('reports', 'repros'), scenario.id, backend);
+  const report = await writeStepsRepro({ scenario, backend, dir, versions: tfjsVersions(), runSummary: result.summary, replayToken: result.replay, knownIssue: known, install: flags.verifyInstall === true });
+  io.stdout(
+    `wrote ${path.relative(process.cwd(), report.dir) || '.'}${path.sep} (repro.mjs ${report.sizes['repro.mjs']} bytes, package.json, ISSUE.md)\n` +
+      `verification (${VERIFIED_HOW[report.verification.mode]}): ${formatVerification(report.verification)}\n`,
+  );
+  if (report.verification.setupError !== undefined) return EXIT.harness;
+  return report.verification.reproduces ? EXIT.ok : EXIT.unexpected;
+}

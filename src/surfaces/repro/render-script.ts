@@ -73,7 +73,8 @@ function inline(tensor: Tensor): InlineTensor {
   return { shape: tensor.shape.slice(), values: Array.from(tensor.dataSync() as Float32Array) };
 }
 
-function layerWeights(layer: Layer | null): InlineTensor[] | null {
+/** A layer's weights, inlined, in its `weights` order (null for no layer). */
+export function layerWeights(layer: Layer | null): InlineTensor[] | null {
   return layer === null ? null : layer.weights.map((w) => inline(w.read()));
 }
 
@@ -180,7 +181,8 @@ export function float32Literal(value: number): string {
   return JSON.stringify(f);
 }
 
-function floatArrayLiteral(values: readonly number[], indent: string): string {
+/** A float32 array literal, ten values a line when long. */
+export function floatArrayLiteral(values: readonly number[], indent: string): string {
   const items = values.map(float32Literal);
   if (items.join(', ').length <= 80) return `[${items.join(', ')}]`;
   const lines: string[] = [];
@@ -188,7 +190,8 @@ function floatArrayLiteral(values: readonly number[], indent: string): string {
   return `[\n${lines.join('\n')}\n${indent}]`;
 }
 
-function shapeLiteral(shape: readonly number[]): string {
+/** A shape as an array literal. */
+export function shapeLiteral(shape: readonly number[]): string {
   return `[${shape.map((d) => numberLiteral(d)).join(', ')}]`;
 }
 
@@ -244,13 +247,22 @@ function wireLines(kind: ContainerKind, variable: string, name: string, inputNam
 }
 
 /** The variable holding what `freeze: base` freezes: the outermost nested model. */
-function frozenContainer(spec: CaseSpec): string {
+function frozenContainer(spec: Pick<CaseSpec, 'model'>): string {
   return (spec.model.depth ?? 1) === 2 ? 'wrapper' : 'base';
 }
 
-/** Lines that build the model with plain tfjs-layers calls and set the captured weights. */
+/** Lines that build the model with plain tfjs-layers calls, set the captured weights, make x and y, and freeze as the case does. */
 function modelLines(spec: CaseSpec, capture: CaseCapture): string[] {
-  const m = spec.model;
+  return [...modelBuildLines(spec.model, capture.weights), '', '  const x = tf.tensor(X_VALUES, X_SHAPE);', '  const y = tf.tensor(Y_VALUES, Y_SHAPE);', ...freezeLines(spec)];
+}
+
+/**
+ * Lines that build bn-suite's model (models/build.ts) with plain tfjs-layers calls, named as
+ * bn-suite names them (`featureLayer`, `bn`, `head`, `base`, `model`), and set the captured initial
+ * weights. Shared by the case repros and the steps-scenario repros.
+ */
+export function modelBuildLines(m: CaseSpec['model'], weights: CaseCapture['weights']): string[] {
+  const spec = { model: m };
   const shape = shapeLiteral(m.inputShape);
   const lines: string[] = [];
   lines.push('  // The layers, made with plain tfjs-layers calls, then put together.');
@@ -301,13 +313,9 @@ function modelLines(spec: CaseSpec, capture: CaseCapture): string[] {
   }
   lines.push('');
   lines.push("  // The initial weights bn-suite's seeded build had, so the numbers do not depend on initializers.");
-  if (capture.weights.features !== null) lines.push(`  featureLayer.setWeights(${tensorListLiteral(capture.weights.features, '  ')});`);
-  lines.push(`  bn.setWeights(${tensorListLiteral(capture.weights.bn, '  ')});`);
-  if (capture.weights.head !== null) lines.push(`  head.setWeights(${tensorListLiteral(capture.weights.head, '  ')});`);
-  lines.push('');
-  lines.push('  const x = tf.tensor(X_VALUES, X_SHAPE);');
-  lines.push('  const y = tf.tensor(Y_VALUES, Y_SHAPE);');
-  lines.push(...freezeLines(spec));
+  if (weights.features !== null) lines.push(`  featureLayer.setWeights(${tensorListLiteral(weights.features, '  ')});`);
+  lines.push(`  bn.setWeights(${tensorListLiteral(weights.bn, '  ')});`);
+  if (weights.head !== null) lines.push(`  head.setWeights(${tensorListLiteral(weights.head, '  ')});`);
   return lines;
 }
 
@@ -455,6 +463,15 @@ function modeSwitchBody(capture: CaseCapture): string[] {
   return lines;
 }
 
+/** `read`, `num`, `show` and `drift`: the helpers every generated script has (the caller adds `log`). */
+export const SCRIPT_HELPERS: readonly string[] = [
+  '// Values are read with await data(): webgpu cannot read synchronously on some adapters.',
+  'const read = async (tensorOrVariable) => Array.from(await (tensorOrVariable.read ? tensorOrVariable.read() : tensorOrVariable).data());',
+  'const num = (v) => (Number.isFinite(v) ? String(Number(v.toPrecision(7))) : String(v));',
+  "const show = (values) => `[${values.slice(0, 8).map(num).join(', ')}${values.length > 8 ? `, ... (${values.length} values)` : ''}]`;",
+  'const drift = (a, b) => a.reduce((max, v, i) => Math.max(max, Object.is(v, b[i]) ? 0 : Number.isNaN(v) || Number.isNaN(b[i]) ? Infinity : Math.abs(b[i] - v)), 0);',
+];
+
 /**
  * The parts of a repro that do not depend on where it runs, shared by `repro.mjs`
  * ({@link renderScript}) and the browser page (render-page.ts), so that both rebuild the case the
@@ -491,13 +508,7 @@ export function reproParts(input: ScriptInput): ReproParts {
       `const BACKEND = ${stringLiteral(backend)};`,
       `const GENERATOR = ${stringLiteral(`bn-suite ${input.bnSuiteVersion}`)};`,
     ],
-    helpers: [
-      '// Values are read with await data(): webgpu cannot read synchronously on some adapters.',
-      'const read = async (tensorOrVariable) => Array.from(await (tensorOrVariable.read ? tensorOrVariable.read() : tensorOrVariable).data());',
-      'const num = (v) => (Number.isFinite(v) ? String(Number(v.toPrecision(7))) : String(v));',
-      "const show = (values) => `[${values.slice(0, 8).map(num).join(', ')}${values.length > 8 ? `, ... (${values.length} values)` : ''}]`;",
-      'const drift = (a, b) => a.reduce((max, v, i) => Math.max(max, Object.is(v, b[i]) ? 0 : Number.isNaN(v) || Number.isNaN(b[i]) ? Infinity : Math.abs(b[i] - v)), 0);',
-    ],
+    helpers: [...SCRIPT_HELPERS],
     backendCheck: [
       '  if (!(await tf.setBackend(BACKEND))) throw new Error(`backend ${BACKEND} failed to initialize`);',
       '  await tf.ready();',

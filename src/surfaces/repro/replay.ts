@@ -13,7 +13,7 @@ import type { ScenarioResult } from '../../engine/run/run-scenario';
 import { formatReplayToken, parseReplayToken } from '../../engine/run/replay-token';
 import type { CaseVerdict } from '../../engine/run/verdict';
 import { loadScenarios } from '../inputs/load-scenarios';
-import type { PropertyScenario } from '../../engine/scenarios/types';
+import type { LoadedScenario, PropertyScenario } from '../../engine/scenarios/types';
 import { openHosts, type OpenHostsOptions } from '../../hosts/open-hosts';
 import { tf } from '../../hosts/node/tfjs';
 
@@ -85,6 +85,21 @@ function normalizeRequest(request: ReplayRequest): { scenario: string; backend: 
 }
 
 /**
+ * The scenario and backend a replay request names (a token, or --scenario/--backend/--seed),
+ * loaded from its folder. Throws a UsageError for a malformed request or an unknown scenario.
+ */
+export function findReplayScenario(request: ReplayRequest): { wanted: ReturnType<typeof normalizeRequest>; found: LoadedScenario } {
+  const wanted = normalizeRequest(request);
+  const dir = request.scenariosDir ?? SHIPPED_SCENARIO_DIR;
+  const loaded = loadScenarios(dir);
+  const found = loaded.find((l) => l.scenario.id === wanted.scenario);
+  if (found === undefined) {
+    throw new UsageError(`unknown scenario '${wanted.scenario}' in ${dir}; known: ${loaded.map((l) => l.scenario.id).join(', ')}`);
+  }
+  return { wanted, found };
+}
+
+/**
  * Replays a failing property case exactly: loads the scenario, activates the backend, reruns
  * fast-check at the seed (and path) with shrinking on, and returns the shrunk counterexample with
  * its verdict. Throws a UsageError when the scenario is unknown or not a property scenario, the
@@ -93,13 +108,7 @@ function normalizeRequest(request: ReplayRequest): { scenario: string; backend: 
  */
 export async function replayFailure(request: ReplayRequest): Promise<ReplayOutcome> {
   const started = performance.now();
-  const wanted = normalizeRequest(request);
-  const dir = request.scenariosDir ?? SHIPPED_SCENARIO_DIR;
-  const loaded = loadScenarios(dir);
-  const found = loaded.find((l) => l.scenario.id === wanted.scenario);
-  if (found === undefined) {
-    throw new UsageError(`unknown scenario '${wanted.scenario}' in ${dir}; known: ${loaded.map((l) => l.scenario.id).join(', ')}`);
-  }
+  const { wanted, found } = findReplayScenario(request);
   const scenario = found.scenario;
   if (scenario.kind !== 'property') {
     throw new UsageError(`scenario '${scenario.id}' is a steps scenario (a fixed program, no generated case); repro works on property scenarios`);

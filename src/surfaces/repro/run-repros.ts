@@ -8,6 +8,8 @@ import type { SuiteResult } from '../../results/schema';
 import { hasReproTemplate } from './render-script';
 import type { Verification } from './verify';
 import { createRepro, reproDirFor } from './write-repro';
+import { writeStepsRepro } from './steps-script';
+import type { StepsScenario } from '../../engine/scenarios/types';
 
 /** What became of one failing result's repro. */
 export type RunRepro =
@@ -15,19 +17,25 @@ export type RunRepro =
   | { label: string; written: false; reason: string };
 
 /**
- * Writes a verified repro for every failing result of a run whose invariant has a template, into
+ * Writes a verified repro for every failing result of a run whose invariant has a template, and for
+ * every failing steps scenario on a Node backend (repro.mjs made from its program), into
  * `root/<scenario>-<backend>/`: repro.mjs for a Node backend, index.html verified in headless
  * Chromium for webgl and webgpu (from the result's own counterexample, not minimized). A result
- * that cannot be turned into a repro (a steps scenario, a harness problem) is reported in the
+ * that cannot be turned into a repro (a transfer scenario, a steps scenario on a browser backend, a harness problem) is reported in the
  * returned list and skipped: never fatal. Never prints.
  */
 export async function writeRunRepros(suite: SuiteResult, root: string, scenarios: readonly LoadedScenario[], knownIssues: readonly KnownIssue[]): Promise<RunRepro[]> {
   const repros: RunRepro[] = [];
   for (const result of suite.results) {
-    if (result.status !== 'fail' || !hasReproTemplate(result.invariant)) continue;
+    if (result.status !== 'fail') continue;
+    const scenario = scenarios.find((s) => s.scenario.id === result.scenario)?.scenario;
     const label = `${result.scenario} (${result.invariant}) @ ${result.backend}`;
+    if (scenario?.kind === 'steps') {
+      repros.push(await stepsRunRepro(scenario, result, root, suite, knownIssues, label));
+      continue;
+    }
+    if (!hasReproTemplate(result.invariant)) continue;
     try {
-      const scenario = scenarios.find((s) => s.scenario.id === result.scenario)?.scenario;
       if (result.counterexample === null) throw new UsageError(`a ${scenario?.kind ?? 'fixed'} scenario has no generated case; repro works on property scenarios`);
       // A browser backend has no Node backend to activate: its repro runs in a page.
       if (!isBrowserBackend(result.backend)) await activateBackend(result.backend);
@@ -46,4 +54,24 @@ export async function writeRunRepros(suite: SuiteResult, root: string, scenarios
     }
   }
   return repros;
+}
+
+/** A failing steps result's repro (Node backends; a browser backend is reported, not written). */
+async function stepsRunRepro(scenario: StepsScenario, result: SuiteResult['results'][number], root: string, suite: SuiteResult, knownIssues: readonly KnownIssue[], label: string): Promise<RunRepro> {
+  if (isBrowserBackend(result.backend)) return { label, written: false, reason: `steps-scenario repros run on Node backends; ${result.backend} is not one yet` };
+  try {
+    await activateBackend(result.backend);
+    const report = await writeStepsRepro({
+      scenario,
+      backend: result.backend,
+      dir: reproDirFor(root, result.scenario, result.backend),
+      versions: suite.tfjs,
+      runSummary: result.summary,
+      replayToken: result.replay,
+      knownIssue: matchKnownIssue(result, knownIssuesForTfjs(knownIssues, suite.tfjs['@tensorflow/tfjs-core'])),
+    });
+    return { label, written: true, dir: report.dir, verification: report.verification };
+  } catch (error) {
+    return { label, written: false, reason: error instanceof Error ? error.message : String(error) };
+  }
 }

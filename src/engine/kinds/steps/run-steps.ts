@@ -34,7 +34,8 @@ export function modelSpecOf(model: StepsModel, seed: number): ModelSpec {
   };
 }
 
-function inputValues(data: StepsData, shape: number[], seed: number): Float32Array {
+/** The input values of a steps scenario (row-major), as its data section describes them. */
+export function inputValues(data: StepsData, shape: number[], seed: number): Float32Array {
   const size = shape.reduce((a, b) => a * b, 1);
   const x = data.x;
   if ('fill' in x) return new Float32Array(size).fill(x.fill);
@@ -45,7 +46,8 @@ function inputValues(data: StepsData, shape: number[], seed: number): Float32Arr
   return gaussianBlobs({ shape, channelAxis: -1, mean: x.gaussian.mean, scale: x.gaussian.scale, seed: deriveSeed(seed, 'x') }).values;
 }
 
-function targetTensor(data: StepsData, outputShape: number[], seed: number): Tensor | null {
+/** The targets of a steps scenario, or null without data.y. */
+export function targetTensor(data: StepsData, outputShape: number[], seed: number): Tensor | null {
   const y = data.y;
   if (y === undefined) return null;
   const size = outputShape.reduce((a, b) => a * b, 1);
@@ -127,7 +129,9 @@ async function saveReload(state: StepsState, via: StepParams['saveReload']['via'
   const base = findLayer(reloaded, 'base') as LayersModel | null;
   old.optimizer?.dispose();
   old.dispose();
-  state.built = { ...state.built, model: reloaded, bn: bn as Layer, base };
+  // The host (the model whose graph holds BN) is the reloaded one too: callBn reads BN's input
+  // through it, and the old graph does not lead to the reloaded BN.
+  state.built = { ...state.built, model: reloaded, bn: bn as Layer, base, host: base ?? reloaded };
 }
 
 type Fail = <K extends ExpectationKind>(kind: K, message: string, evidence: ExpectationEvidence<K>) => never;

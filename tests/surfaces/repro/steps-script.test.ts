@@ -1,0 +1,127 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { INVARIANTS } from '../../../src/engine/invariants';
+import { runScenario } from '../../../src/engine/run/run-scenario';
+import { stepsScenarioSchema } from '../../../src/engine/scenarios/schema';
+import type { StepsScenario } from '../../../src/engine/scenarios/types';
+import { nodeInvariantContext } from '../../../src/hosts/node/services';
+import { tfjsVersions } from '../../../src/hosts/node/tfjs';
+import { loadScenarios } from '../../../src/surfaces/inputs/load-scenarios';
+import { SHIPPED_SCENARIOS } from '../../../src/surfaces/paths';
+import { captureSteps, renderStepsScript, writeStepsRepro } from '../../../src/surfaces/repro/steps-script';
+import { verifyReproFiles } from '../../../src/surfaces/repro/verify';
+import { reproPackageJson } from '../../../src/surfaces/repro/write-repro';
+import { useCpuAndTempDir } from '../../helpers/cpu-temp-dir';
+
+const tempDir = useCpuAndTempDir('bn-suite-steps-repro-');
+
+const shippedSteps = loadScenarios(SHIPPED_SCENARIOS)
+  .map((l) => l.scenario)
+  .filter((s): s is StepsScenario => s.kind === 'steps');
+
+/** bn-suite's verdict on a steps scenario (cpu) and what its generated script says. */
+async function bothVerdicts(scenario: StepsScenario): Promise<{ bnSuite: string; script: string; stdout: string; summary: string }> {
+  const result = await runScenario(scenario, INVARIANTS[scenario.invariant], nodeInvariantContext('cpu', []), { seed: scenario.seed, runs: 1 });
+  const script = renderStepsScript({ scenario, backend: 'cpu', capture: await captureSteps(scenario), bnSuiteVersion: 'test' });
+  const verification = await verifyReproFiles(script, reproPackageJson('cpu'));
+  // tfjs throwing is an error verdict in bn-suite and the script's exit 2 with tfjs's message.
+  const scriptVerdict =
+    verification.exitCode === 1 && verification.reproduces
+      ? 'fail'
+      : verification.exitCode === 0
+        ? 'pass'
+        : result.status === 'error' && verification.exitCode === 2 && verification.stderr.includes(result.summary.split('\n')[0].replace(/^.*?: /, '').slice(0, 60))
+          ? 'error'
+          : `script error (exit ${verification.exitCode}): ${verification.stderr.slice(0, 300)}`;
+  return { bnSuite: result.status === 'error' ? 'error' : result.status, script: scriptVerdict, stdout: verification.stdout, summary: result.summary };
+}
+
+describe('steps-scenario repros', () => {
+  test('cover the shipped steps scenarios (failing and passing ones)', () => {
+    expect(shippedSteps.length).toBeGreaterThanOrEqual(10);
+  });
+
+  // The script is the program in plain tfjs: on every shipped steps scenario it must reach the
+  // verdict bn-suite reaches, failing where bn-suite fails and holding where it holds.
+  test.each(shippedSteps.map((s) => [s.id, s] as const))('%s: the script agrees with bn-suite on cpu', async (_id, scenario) => {
+    const { bnSuite, script } = await bothVerdicts(scenario);
+    expect(script).toBe(bnSuite);
+  }, 60_000);
+
+  test('the failing step is named with its numbers, and the first failure ends the script', async () => {
+    const scenario = shippedSteps.find((s) => s.id === 'keras/keras3-trainable-behavior-frozen')!;
+    const { stdout } = await bothVerdicts(scenario);
+    expect(stdout).toMatch(/step 3 \(expectClose\): out \[.*\] vs input \[.*\]: max abs diff 42\.\d+ \(atol 0\.00001, rtol 0\.00001\)/);
+    expect(stdout).toContain('step 3 (expectClose) does not hold: out and input differ at 0:');
+    expect(stdout.trim().split('\n').at(-1)).toBe('RESULT: reproduced');
+  }, 60_000);
+
+  test('every action and expectation of the language has a script form that agrees with bn-suite (one program using them all)', async () => {
+    const program = (expectFrozenStats: 'expectUnchanged' | 'expectChanged') =>
+      stepsScenarioSchema.parse({
+        id: 'test/all-steps',
+        kind: 'steps',
+        description: 'every step kind',
+        provenance: 'test',
+        tags: ['frozen'],
+        invariant: 'frozen-moving-stats',
+        seed: 5,
+        model: { architecture: 'dense', inputShape: [3], hiddenUnits: 4, nested: true, head: { units: 2, activation: 'softmax' } },
+        data: { batch: 8, x: { gaussian: { mean: 1, scale: 2 } }, y: { labels: true } },
+        steps: [
+          { snapshot: { as: 'start' } },
+          { freeze: 'base' },
+          { unfreeze: 'base' },
+          { freeze: 'bn' },
+          { compile: { loss: 'categoricalCrossentropy', learningRate: 0.1 } },
+          { evaluate: { as: 'loss0' } },
+          { evaluate: { as: 'loss0again', batchSize: 4 } },
+          { expectLossEqual: { a: 'loss0', b: 'loss0again', decimals: 5 } },
+          { predict: { as: 'p0' } },
+          { callModel: { training: false, as: 'c0' } },
+          { expectClose: { a: 'p0', b: 'c0', atol: 1e-6, rtol: 1e-6 } },
+          { callBn: { training: false, as: 'bnInference' } },
+          { callBn: { training: true, times: 2, as: 'bnTraining' } },
+          { expectDiffer: { a: 'bnInference', b: 'bnTraining' } },
+          { expectDiffer: { a: 'bnInference', b: 'bnTraining', minAbsSumDiff: 0 } },
+          { snapshot: { as: 'beforeFit' } },
+          { fit: { epochs: 2, batchSize: 4 } },
+          { trainOnBatch: { times: 2, as: 'tob' } },
+          { expectChanged: { since: 'beforeFit', kinds: ['kernel'] } },
+          { saveReload: { via: 'memory' } },
+          { expectWeight: { weight: 'bn/gamma', fill: 1, atol: 0, rtol: 0 } },
+          { unfreeze: 'bn' },
+          { callBn: { training: true, as: 'normalized' } },
+          { expectNormalized: { output: 'normalized', atol: 0.01 } },
+          { [expectFrozenStats]: { since: 'start', kinds: ['moving_mean', 'moving_variance'] } },
+        ],
+      }) as StepsScenario;
+    // tfjs moves a frozen BN's moving statistics in training mode: expectUnchanged fails at the
+    // last step, expectChanged holds; the script must say the same both ways.
+    const failing = await bothVerdicts(program('expectUnchanged'));
+    expect(failing).toMatchObject({ summary: expect.stringContaining('step 25 (expectUnchanged)'), bnSuite: 'fail', script: 'fail' });
+    expect(failing.stdout).toContain('step 25 (expectUnchanged) does not hold');
+    expect(failing.stdout).not.toMatch(/step \d+ \(\w+\) does not hold[\s\S]*step \d+ \(\w+\) does not hold/);
+    const holding = await bothVerdicts(program('expectChanged'));
+    expect(holding).toMatchObject({ bnSuite: 'pass', script: 'pass' });
+    expect(holding.stdout).toContain('every expectation holds');
+  }, 120_000);
+
+  test('writeStepsRepro writes repro.mjs, a pinned package.json and ISSUE.md quoting the program and what the script printed', async () => {
+    const scenario = shippedSteps.find((s) => s.id === 'keras/tf-keras-trainable-false-fit')!;
+    const dir = path.join(tempDir(), 'repro');
+    const report = await writeStepsRepro({ scenario, backend: 'cpu', dir, versions: tfjsVersions(), runSummary: 'bn-suite summary line' });
+    expect(fs.readdirSync(dir).sort()).toEqual(['ISSUE.md', 'package.json', 'repro.mjs']);
+    expect(report.verification).toMatchObject({ exitCode: 1, reproduces: true });
+    const issue = fs.readFileSync(path.join(dir, 'ISSUE.md'), 'utf8');
+    expect(issue).toContain(`Upstream test: ${scenario.provenance}`);
+    expect(issue).toContain('bn-suite summary line');
+    expect(issue).toMatch(/ 1\. \{"/);
+    expect(issue).toContain('RESULT: reproduced');
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).dependencies).toEqual({
+      '@tensorflow/tfjs-core': tfjsVersions()['@tensorflow/tfjs-core'],
+      '@tensorflow/tfjs-layers': tfjsVersions()['@tensorflow/tfjs-layers'],
+      '@tensorflow/tfjs-backend-cpu': tfjsVersions()['@tensorflow/tfjs-backend-cpu'],
+    });
+  }, 60_000);
+});
