@@ -2,7 +2,7 @@ import { BACKEND_PACKAGES, type BackendName } from '../../engine/backends';
 import type { CaseSpec } from '../../engine/run/case-spec';
 import type { TfjsVersions } from '../../engine/tfjs';
 import type { MinimizeResult } from './minimize';
-import { describeEntryPoint, hasReproTemplate, type CaseCapture, type FrozenStatsObservation, type ModeSwitchObservation, type ReproInvariant, type ScenarioMeta } from './render-script';
+import { describeEntryPoint, hasReproTemplate, type CaseCapture, type FrozenStatsObservation, type ModeSwitchObservation, type ReproInvariant, type RoundTripObservation, type ScenarioMeta } from './render-script';
 import type { Verification } from './verify';
 
 /** Where the repro ran. */
@@ -53,6 +53,8 @@ const EXPECTED: Record<ReproInvariant, string> = {
     'tf.keras (TF 2.x) and Keras 3 run a frozen BatchNormalization layer in inference mode: `trainable = false` must stop moving-statistic updates and make `training = true` behave like inference. After training, `moving_mean` and `moving_variance` must be exactly what they were before.',
   'mode-switch':
     'tf.keras (TF 2.x) and Keras 3 run a frozen BatchNormalization layer in inference mode: `trainable = false` must make `training = true` behave like inference (normalize with the moving statistics, update nothing). `model.apply(x, {training: true})` must give the same output as `model.predict(x)`.',
+  'round-trip':
+    'A saved and reloaded model is the model that was saved: the same weights (moving statistics included), the same `trainable` flags (Keras saves `trainable` for every layer and nested model, so a frozen base stays frozen), hence the same trainable weights, and the same predictions.',
 };
 
 const fmt = (v: number) => (Number.isFinite(v) ? String(Number(v.toPrecision(7))) : String(v));
@@ -85,6 +87,7 @@ function fenced(language: string, text: string): string {
 
 function title(input: IssueInput): string {
   const where = `${input.backend} backend, tfjs ${input.system.tfjs['@tensorflow/tfjs-core']}`;
+  if (input.scenario.invariant === 'round-trip') return `A model saved and loaded again does not keep what it was saved with (${where})`;
   if (input.scenario.invariant === 'mode-switch') {
     return `BatchNormalization with trainable = false still normalizes with batch statistics when called with training = true (${where})`;
   }
@@ -102,6 +105,7 @@ const CONSEQUENCE: Record<ReproInvariant, string> = {
   'frozen-moving-stats':
     'The frozen layer behaves as if it were trainable: it normalizes with the batch statistics and updates its moving mean and variance. A model fine-tuned with a frozen BN therefore drifts away from the statistics it was trained with, and its inference-mode output changes.',
   'mode-switch': 'The frozen layer normalizes with the batch statistics in training mode (and updates its moving statistics), so the output depends on the mode.',
+  'round-trip': 'A model frozen for fine-tuning, saved and loaded again, no longer trains what it trained before the save: fine-tuning the reloaded model silently updates layers that were frozen, BN included.',
 };
 
 /** A page repro's verification that ran the page and printed something, if there is one. */
@@ -116,7 +120,7 @@ function pageRun(input: IssueInput): Verification | null {
  */
 function pageBehavior(input: IssueInput, intro: string): string {
   const invariant = input.scenario.invariant as ReproInvariant;
-  const how = invariant === 'frozen-moving-stats' ? `, trained with \`${describeEntryPoint(input.spec)}\`` : ', called in inference and in training mode';
+  const how = invariant === 'mode-switch' ? ', called in inference and in training mode' : `, trained with \`${describeEntryPoint(input.spec)}\`${invariant === 'round-trip' ? ', then saved and loaded' : ''}`;
   const lines = [`${intro}${how}, on the ${input.backend} backend in a browser page.`, ''];
   const run = pageRun(input);
   if (run !== null) {
@@ -150,6 +154,18 @@ function currentBehavior(input: IssueInput): string {
       `| moving_variance | ${list(o.movingVariance.before)} | ${list(o.movingVariance.after)} | ${fmt(varianceDrift)} |`,
       '',
       CONSEQUENCE['frozen-moving-stats'],
+    ].join('\n');
+  }
+  if (input.capture.observed.kind === 'round-trip') {
+    const o: RoundTripObservation = input.capture.observed;
+    return [
+      `${intro}, trained with \`${describeEntryPoint(spec)}\` on the ${input.backend} backend, saved with \`tf.io.withSaveHandler\` and loaded with \`tf.io.fromMemory\`:`,
+      '',
+      '| what | name | after save and load |',
+      '| --- | --- | --- |',
+      ...o.mismatches.map((m) => `| ${m.what} | ${inlineCode(m.name)} | ${m.detail.replace(/\|/g, '\\|')} |`),
+      '',
+      CONSEQUENCE['round-trip'],
     ].join('\n');
   }
   const o: ModeSwitchObservation = input.capture.observed;

@@ -5,13 +5,14 @@ import { withSeed } from '../../engine/determinism/with-seed';
 import { UsageError } from '../../engine/errors';
 import type { InvariantId } from '../../engine/invariants/types';
 import { LAYER_NAMES, type ContainerKind } from '../../engine/models/spec';
+import { compareReloaded, reloadInMemory } from '../../engine/invariants/round-trip';
 import { float32Tolerance, type Tolerance } from '../../engine/oracle/compare';
 import type { CaseSpec, FreezeTiming } from '../../engine/run/case-spec';
 import { bnInput, compilesBeforeTraining, disposeCase, prepareCase, TIMING_STEPS, trainCase, type CaseRun } from '../../engine/run/case-run';
 import { accuracy, argmaxRows, maxAbs, toDense } from '../../engine/run/tensor-data';
 
 /** Invariants that have a standalone-script template. */
-export const REPRO_TEMPLATES = ['frozen-moving-stats', 'mode-switch'] as const satisfies readonly InvariantId[];
+export const REPRO_TEMPLATES = ['frozen-moving-stats', 'mode-switch', 'round-trip'] as const satisfies readonly InvariantId[];
 
 /** One of {@link REPRO_TEMPLATES}. */
 export type ReproInvariant = (typeof REPRO_TEMPLATES)[number];
@@ -59,6 +60,12 @@ export interface ModeSwitchObservation {
   trainingAccuracy: number | null;
 }
 
+/** What bn-suite measured on the case for a round-trip repro: every difference after a save and load through memory. */
+export interface RoundTripObservation {
+  kind: 'round-trip';
+  mismatches: Array<{ what: string; name: string; detail: string }>;
+}
+
 /** A case made concrete: the initial weights of every layer, the data, and what bn-suite observed. */
 export interface CaseCapture {
   /** Initial weights per layer, in each layer's `weights` order. */
@@ -66,7 +73,7 @@ export interface CaseCapture {
   x: InlineTensor;
   y: InlineTensor;
   labels: number[];
-  observed: FrozenStatsObservation | ModeSwitchObservation;
+  observed: FrozenStatsObservation | ModeSwitchObservation | RoundTripObservation;
 }
 
 function inline(tensor: Tensor): InlineTensor {
@@ -114,6 +121,17 @@ export async function captureCase(invariant: ReproInvariant, spec: CaseSpec): Pr
           movingVariance: { before: before.variance, after: bnStat(run, 'moving_variance') },
         };
         return { ...base, observed };
+      }
+      if (invariant === 'round-trip') {
+        await trainCase(run);
+        const reloaded = await reloadInMemory(run.built.model);
+        try {
+          const mismatches = (await compareReloaded(run.built.model, reloaded, run.x, 'memory')).map(({ what, name, detail }) => ({ what, name, detail }));
+          const observed: RoundTripObservation = { kind: 'round-trip', mismatches };
+          return { ...base, observed };
+        } finally {
+          reloaded.dispose();
+        }
       }
       const inferenceTensor = run.built.model.predict(run.x) as Tensor;
       const inference = await toDense(inferenceTensor);
@@ -463,6 +481,49 @@ function modeSwitchBody(capture: CaseCapture): string[] {
   return lines;
 }
 
+/**
+ * The round trip as tfjs users make it: train, save with a pass-through handler, load from memory,
+ * and list what differs: every layer's `trainable` flag (through nested models), the weights an
+ * optimizer would train, every weight's values, and predictions.
+ */
+function roundTripBody(spec: CaseSpec): string[] {
+  return [
+    `  // Train first, so the moving statistics hold non-default values: ${describeEntryPoint(spec).replace(/[^\x20-\x7e]/g, '?')}`,
+    ...caseTrainingLines(spec),
+    '',
+    '  let saved;',
+    "  await model.save(tf.io.withSaveHandler(async (artifacts) => { saved = artifacts; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));",
+    '  const reloaded = await tfl.loadLayersModel(tf.io.fromMemory(saved));',
+    '  const flags = (owner, prefix = \'\') => owner.layers.flatMap((layer) => [[prefix + layer.name, layer.trainable], ...(layer.layers ? flags(layer, prefix + layer.name + \'/\') : [])]);',
+    '  const differences = [];',
+    '  const after = new Map(flags(reloaded));',
+    '  for (const [path, trainable] of flags(model)) if (after.get(path) !== trainable) differences.push(`${path}.trainable: ${trainable} -> ${after.get(path)}`);',
+    '  const trainableNames = (m) => m.trainableWeights.map((w) => w.originalName).sort().join(\', \');',
+    '  if (trainableNames(model) !== trainableNames(reloaded)) differences.push(`trainable weights: [${trainableNames(model)}] -> [${trainableNames(reloaded)}]`);',
+    '  const weightsAfter = new Map(reloaded.weights.map((w) => [w.originalName, w]));',
+    '  for (const w of model.weights) {',
+    '    const other = weightsAfter.get(w.originalName);',
+    '    if (other === undefined) { differences.push(`${w.originalName}: missing after reload`); continue; }',
+    '    const d = drift(await read(w), await read(other));',
+    '    if (d > 0) differences.push(`${w.originalName}: values differ by up to ${num(d)}`);',
+    '  }',
+    '  const predictionDiff = drift(await read(model.predict(x)), await read(reloaded.predict(x)));',
+    '  if (predictionDiff > 0) differences.push(`predict(x): differs by up to ${num(predictionDiff)}`);',
+    '  for (const line of differences) log(`after save and load: ${line}`);',
+    "  log('expected: the reloaded model has the same trainable flags (a frozen layer or base stays frozen), trainable weights, weights and predictions');",
+    '  const reproduced = differences.length > 0;',
+    "  log(`actual:   ${reproduced ? `${differences.length} difference(s) after save and load` : 'the reloaded model is the same'}`);",
+    '  return reproduced;',
+  ];
+}
+
+/** The body of each template after the model is built; a Record so a new template needs its body. */
+const REPRO_BODIES: Record<ReproInvariant, (spec: CaseSpec, capture: CaseCapture) => string[]> = {
+  'frozen-moving-stats': (spec) => frozenStatsBody(spec),
+  'mode-switch': (_spec, capture) => modeSwitchBody(capture),
+  'round-trip': (spec) => roundTripBody(spec),
+};
+
 /** `read`, `num`, `show` and `drift`: the helpers every generated script has (the caller adds `log`). */
 export const SCRIPT_HELPERS: readonly string[] = [
   '// Values are read with await data(): webgpu cannot read synchronously on some adapters.',
@@ -518,7 +579,7 @@ export function reproParts(input: ScriptInput): ReproParts {
       '  log(`description: ${DESCRIPTION}`);',
       '  log(`invariant: ${INVARIANT}; generated by ${GENERATOR}`);',
     ],
-    body: [...modelLines(spec, capture), '', ...(scenario.invariant === 'frozen-moving-stats' ? frozenStatsBody(spec) : modeSwitchBody(capture))],
+    body: [...modelLines(spec, capture), '', ...REPRO_BODIES[scenario.invariant](spec, capture)],
     data: [
       '// The data, as float32 values (row-major).',
       `const X_SHAPE = ${shapeLiteral(capture.x.shape)};`,
