@@ -2,7 +2,7 @@ import { BACKEND_PACKAGES, type BackendName } from '../../engine/backends';
 import type { CaseSpec } from '../../engine/run/case-spec';
 import type { TfjsVersions } from '../../engine/tfjs';
 import type { MinimizeResult } from './minimize';
-import { describeEntryPoint, hasReproTemplate, type CaseCapture, type FrozenStatsObservation, type ModeSwitchObservation, type ReproInvariant, type RoundTripObservation, type ScenarioMeta } from './render-script';
+import { describeEntryPoint, hasReproTemplate, type CaseCapture, type FrozenStatsObservation, type ModeSwitchObservation, type ReproInvariant, type RoundTripObservation, type LeakObservation, type ScenarioMeta } from './render-script';
 import type { Verification } from './verify';
 
 /** Where the repro ran. */
@@ -55,6 +55,8 @@ const EXPECTED: Record<ReproInvariant, string> = {
     'tf.keras (TF 2.x) and Keras 3 run a frozen BatchNormalization layer in inference mode: `trainable = false` must make `training = true` behave like inference (normalize with the moving statistics, update nothing). `model.apply(x, {training: true})` must give the same output as `model.predict(x)`.',
   'round-trip':
     'A saved and reloaded model is the model that was saved: the same weights (moving statistics included), the same `trainable` flags (Keras saves `trainable` for every layer and nested model, so a frozen base stays frozen), hence the same trainable weights, and the same predictions.',
+  'no-leaked-tensors':
+    'After `model.dispose()` (and the dispose of every other model sharing its layers) and the optimizer\'s, `tf.memory().numTensors` is back where it was before the model was built, and `dispose()` throws nothing.',
 };
 
 const fmt = (v: number) => (Number.isFinite(v) ? String(Number(v.toPrecision(7))) : String(v));
@@ -87,6 +89,7 @@ function fenced(language: string, text: string): string {
 
 function title(input: IssueInput): string {
   const where = `${input.backend} backend, tfjs ${input.system.tfjs['@tensorflow/tfjs-core']}`;
+  if (input.scenario.invariant === 'no-leaked-tensors') return `Disposing a model leaves tensors alive (${where})`;
   if (input.scenario.invariant === 'round-trip') return `A model saved and loaded again does not keep what it was saved with (${where})`;
   if (input.scenario.invariant === 'mode-switch') {
     return `BatchNormalization with trainable = false still normalizes with batch statistics when called with training = true (${where})`;
@@ -106,6 +109,7 @@ const CONSEQUENCE: Record<ReproInvariant, string> = {
     'The frozen layer behaves as if it were trainable: it normalizes with the batch statistics and updates its moving mean and variance. A model fine-tuned with a frozen BN therefore drifts away from the statistics it was trained with, and its inference-mode output changes.',
   'mode-switch': 'The frozen layer normalizes with the batch statistics in training mode (and updates its moving statistics), so the output depends on the mode.',
   'round-trip': 'A model frozen for fine-tuning, saved and loaded again, no longer trains what it trained before the save: fine-tuning the reloaded model silently updates layers that were frozen, BN included.',
+  'no-leaked-tensors': 'Code that builds and disposes models this way again and again (a fine-tuning loop, a hyper-parameter search) either grows until it runs out of memory or crashes in dispose().',
 };
 
 /** A page repro's verification that ran the page and printed something, if there is one. */
@@ -166,6 +170,18 @@ function currentBehavior(input: IssueInput): string {
       ...o.mismatches.map((m) => `| ${m.what} | ${inlineCode(m.name)} | ${m.detail.replace(/\|/g, '\\|')} |`),
       '',
       CONSEQUENCE['round-trip'],
+    ].join('\n');
+  }
+  if (input.capture.observed.kind === 'no-leaked-tensors') {
+    const o: LeakObservation = input.capture.observed;
+    return [
+      `${intro}${spec.model.shared === true ? ', sharing its layers with a second model' : ''}, trained with \`${describeEntryPoint(spec)}\`, then \`predict\`, then every model and the optimizer disposed, on the ${input.backend} backend:`,
+      '',
+      '| tensors before the model | after dispose | weights dispose() left alive | dispose() threw |',
+      '| --- | --- | --- | --- |',
+      `| ${o.before} | ${o.after} | ${o.leftByDispose} | ${o.disposeThrew === null ? 'no' : inlineCode(o.disposeThrew)} |`,
+      '',
+      CONSEQUENCE['no-leaked-tensors'],
     ].join('\n');
   }
   const o: ModeSwitchObservation = input.capture.observed;

@@ -2,6 +2,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology';
 import { BACKEND_PACKAGES, type BackendName } from '../../engine/backends';
 import { withSeed } from '../../engine/determinism/with-seed';
+import { tf } from '../../engine/tfjs';
 import { UsageError } from '../../engine/errors';
 import type { InvariantId } from '../../engine/invariants/types';
 import { LAYER_NAMES, type ContainerKind } from '../../engine/models/spec';
@@ -12,7 +13,7 @@ import { bnInput, compilesBeforeTraining, disposeCase, prepareCase, TIMING_STEPS
 import { accuracy, argmaxRows, maxAbs, toDense } from '../../engine/run/tensor-data';
 
 /** Invariants that have a standalone-script template. */
-export const REPRO_TEMPLATES = ['frozen-moving-stats', 'mode-switch', 'round-trip'] as const satisfies readonly InvariantId[];
+export const REPRO_TEMPLATES = ['frozen-moving-stats', 'mode-switch', 'round-trip', 'no-leaked-tensors'] as const satisfies readonly InvariantId[];
 
 /** One of {@link REPRO_TEMPLATES}. */
 export type ReproInvariant = (typeof REPRO_TEMPLATES)[number];
@@ -66,6 +67,15 @@ export interface RoundTripObservation {
   mismatches: Array<{ what: string; name: string; detail: string }>;
 }
 
+/** What bn-suite measured on the case for a no-leaked-tensors repro: tensor counts around build, training, predict and dispose. */
+export interface LeakObservation {
+  kind: 'no-leaked-tensors';
+  before: number;
+  after: number;
+  leftByDispose: number;
+  disposeThrew: string | null;
+}
+
 /** A case made concrete: the initial weights of every layer, the data, and what bn-suite observed. */
 export interface CaseCapture {
   /** Initial weights per layer, in each layer's `weights` order. */
@@ -73,7 +83,7 @@ export interface CaseCapture {
   x: InlineTensor;
   y: InlineTensor;
   labels: number[];
-  observed: FrozenStatsObservation | ModeSwitchObservation | RoundTripObservation;
+  observed: FrozenStatsObservation | ModeSwitchObservation | RoundTripObservation | LeakObservation;
 }
 
 function inline(tensor: Tensor): InlineTensor {
@@ -100,6 +110,9 @@ export async function captureCase(invariant: ReproInvariant, spec: CaseSpec): Pr
     // The weights as built, before the freeze timing's steps: the script sets them and then takes
     // the same steps itself (a first fit between two fits changes them).
     let weights: CaseCapture['weights'] | null = null;
+    // Counted before the model exists: the leak check spans the whole life of the case.
+    const tensorsBefore = tf.memory().numTensors;
+    let disposed = false;
     const run = await prepareCase(spec, {
       beforeSteps(prepared) {
         weights = {
@@ -120,6 +133,14 @@ export async function captureCase(invariant: ReproInvariant, spec: CaseSpec): Pr
           movingMean: { before: before.mean, after: bnStat(run, 'moving_mean') },
           movingVariance: { before: before.variance, after: bnStat(run, 'moving_variance') },
         };
+        return { ...base, observed };
+      }
+      if (invariant === 'no-leaked-tensors') {
+        await trainCase(run);
+        tf.dispose(run.built.model.predict(run.x) as Tensor);
+        disposed = true;
+        const { leftBehind, thrown } = disposeCase(run);
+        const observed: LeakObservation = { kind: 'no-leaked-tensors', before: tensorsBefore, after: tf.memory().numTensors, leftByDispose: leftBehind, disposeThrew: thrown };
         return { ...base, observed };
       }
       if (invariant === 'round-trip') {
@@ -158,7 +179,7 @@ export async function captureCase(invariant: ReproInvariant, spec: CaseSpec): Pr
       };
       return { ...base, observed };
     } finally {
-      disposeCase(run);
+      if (!disposed) disposeCase(run);
     }
   });
 }
@@ -331,9 +352,10 @@ export function modelBuildLines(m: CaseSpec['model'], weights: CaseCapture['weig
   }
   lines.push('');
   lines.push("  // The initial weights bn-suite's seeded build had, so the numbers do not depend on initializers.");
-  if (weights.features !== null) lines.push(`  featureLayer.setWeights(${tensorListLiteral(weights.features, '  ')});`);
-  lines.push(`  bn.setWeights(${tensorListLiteral(weights.bn, '  ')});`);
-  if (weights.head !== null) lines.push(`  head.setWeights(${tensorListLiteral(weights.head, '  ')});`);
+  lines.push('  // In tf.tidy: the variables keep the values, the literal tensors are freed (a leak check counts them).');
+  if (weights.features !== null) lines.push(`  tf.tidy(() => featureLayer.setWeights(${tensorListLiteral(weights.features, '  ')}));`);
+  lines.push(`  tf.tidy(() => bn.setWeights(${tensorListLiteral(weights.bn, '  ')}));`);
+  if (weights.head !== null) lines.push(`  tf.tidy(() => head.setWeights(${tensorListLiteral(weights.head, '  ')}));`);
   return lines;
 }
 
@@ -517,11 +539,50 @@ function roundTripBody(spec: CaseSpec): string[] {
   ];
 }
 
-/** The body of each template after the model is built; a Record so a new template needs its body. */
-const REPRO_BODIES: Record<ReproInvariant, (spec: CaseSpec, capture: CaseCapture) => string[]> = {
-  'frozen-moving-stats': (spec) => frozenStatsBody(spec),
-  'mode-switch': (_spec, capture) => modeSwitchBody(capture),
-  'round-trip': (spec) => roundTripBody(spec),
+/**
+ * The life of a case as a user writes it: build, train, predict, dispose every model (and the
+ * optimizer a model compiled with an object does not own), then count what is still alive.
+ */
+function leakBody(spec: CaseSpec): string[] {
+  return [
+    `  // Train: ${describeEntryPoint(spec).replace(/[^\x20-\x7e]/g, '?')}`,
+    ...caseTrainingLines(spec),
+    '  tf.dispose(model.predict(x));',
+    '  tf.dispose([x, y]);',
+    '',
+    '  // Dispose as a user would: the model, the model sharing its layers if any, the optimizer.',
+    `  const variables = new Set([...model.weights${spec.model.shared === true ? ', ...sibling.weights' : ''}]);`,
+    '  const optimizer = model.optimizer;',
+    '  let thrown = null;',
+    '  try {',
+    '    model.dispose();',
+    ...(spec.model.shared === true ? ['    sibling.dispose();'] : []),
+    '  } catch (error) {',
+    '    thrown = error.message;',
+    '  }',
+    '  optimizer?.dispose();',
+    '  let leftByDispose = 0;',
+    '  for (const variable of variables) {',
+    '    let value;',
+    '    try { value = variable.read(); } catch { continue; } // read() refuses a disposed weight',
+    '    value.dispose(); // freed here so it counts once, as a weight dispose() left',
+    '    leftByDispose++;',
+    '  }',
+    '  const tensorsAfter = tf.memory().numTensors;',
+    '  log(`tensors: ${tensorsBefore} before the model, ${tensorsAfter} after dispose; weights dispose() left alive: ${leftByDispose}; dispose() threw: ${thrown === null ? \'no\' : `"${thrown}"`}`);',
+    "  log('expected: after every model and the optimizer are disposed, tf.memory().numTensors is back where it started and dispose() throws nothing');",
+    '  const reproduced = tensorsAfter !== tensorsBefore || leftByDispose > 0 || thrown !== null;',
+    "  log(`actual:   ${reproduced ? `${tensorsAfter - tensorsBefore} tensor(s) leaked, ${leftByDispose} weight(s) left by dispose()${thrown === null ? '' : ', dispose() threw'}` : 'nothing leaked'}`);",
+    '  return reproduced;',
+  ];
+}
+
+/** What each template adds before the model is built, and its body after; a Record so a new template needs both. */
+const REPRO_BODIES: Record<ReproInvariant, { before: string[]; body: (spec: CaseSpec, capture: CaseCapture) => string[] }> = {
+  'frozen-moving-stats': { before: [], body: (spec) => frozenStatsBody(spec) },
+  'mode-switch': { before: [], body: (_spec, capture) => modeSwitchBody(capture) },
+  'round-trip': { before: [], body: (spec) => roundTripBody(spec) },
+  'no-leaked-tensors': { before: ['  const tensorsBefore = tf.memory().numTensors; // before the model exists', ''], body: (spec) => leakBody(spec) },
 };
 
 /** `read`, `num`, `show` and `drift`: the helpers every generated script has (the caller adds `log`). */
@@ -579,7 +640,7 @@ export function reproParts(input: ScriptInput): ReproParts {
       '  log(`description: ${DESCRIPTION}`);',
       '  log(`invariant: ${INVARIANT}; generated by ${GENERATOR}`);',
     ],
-    body: [...modelLines(spec, capture), '', ...REPRO_BODIES[scenario.invariant](spec, capture)],
+    body: [...REPRO_BODIES[scenario.invariant].before, ...modelLines(spec, capture), '', ...REPRO_BODIES[scenario.invariant].body(spec, capture)],
     data: [
       '// The data, as float32 values (row-major).',
       `const X_SHAPE = ${shapeLiteral(capture.x.shape)};`,
