@@ -115,6 +115,11 @@ function standingProblems(run: CaseRun): { listings: ContainerListing[]; problem
   return { listings, problems };
 }
 
+/** The Keras-rule problems with a case's listings as they stand, as sentences (for repros). */
+export function listingsProblems(run: CaseRun): string[] {
+  return standingProblems(run).problems.map((p) => p.sentence);
+}
+
 function describeStep(step: FreezeStep): string {
   switch (step.action) {
     case 'freeze':

@@ -7,13 +7,14 @@ import { UsageError } from '../../engine/errors';
 import type { InvariantId } from '../../engine/invariants/types';
 import { LAYER_NAMES, type ContainerKind } from '../../engine/models/spec';
 import { compareReloaded, reloadInMemory } from '../../engine/invariants/round-trip';
+import { listingsProblems } from '../../engine/invariants/trainable-bookkeeping';
 import { float32Tolerance, type Tolerance } from '../../engine/oracle/compare';
 import type { CaseSpec, FreezeTiming } from '../../engine/run/case-spec';
 import { bnInput, compilesBeforeTraining, disposeCase, prepareCase, TIMING_STEPS, trainCase, type CaseRun } from '../../engine/run/case-run';
 import { accuracy, argmaxRows, maxAbs, toDense } from '../../engine/run/tensor-data';
 
 /** Invariants that have a standalone-script template. */
-export const REPRO_TEMPLATES = ['frozen-moving-stats', 'mode-switch', 'round-trip', 'no-leaked-tensors'] as const satisfies readonly InvariantId[];
+export const REPRO_TEMPLATES = ['frozen-moving-stats', 'mode-switch', 'round-trip', 'no-leaked-tensors', 'trainable-bookkeeping'] as const satisfies readonly InvariantId[];
 
 /** One of {@link REPRO_TEMPLATES}. */
 export type ReproInvariant = (typeof REPRO_TEMPLATES)[number];
@@ -76,6 +77,12 @@ export interface LeakObservation {
   disposeThrew: string | null;
 }
 
+/** What bn-suite found for a trainable-bookkeeping repro: the Keras-rule problems with the listings after the freeze steps. */
+export interface BookkeepingObservation {
+  kind: 'trainable-bookkeeping';
+  problems: string[];
+}
+
 /** A case made concrete: the initial weights of every layer, the data, and what bn-suite observed. */
 export interface CaseCapture {
   /** Initial weights per layer, in each layer's `weights` order. */
@@ -83,7 +90,7 @@ export interface CaseCapture {
   x: InlineTensor;
   y: InlineTensor;
   labels: number[];
-  observed: FrozenStatsObservation | ModeSwitchObservation | RoundTripObservation | LeakObservation;
+  observed: FrozenStatsObservation | ModeSwitchObservation | RoundTripObservation | LeakObservation | BookkeepingObservation;
 }
 
 function inline(tensor: Tensor): InlineTensor {
@@ -141,6 +148,11 @@ export async function captureCase(invariant: ReproInvariant, spec: CaseSpec): Pr
         disposed = true;
         const { leftBehind, thrown } = disposeCase(run);
         const observed: LeakObservation = { kind: 'no-leaked-tensors', before: tensorsBefore, after: tf.memory().numTensors, leftByDispose: leftBehind, disposeThrew: thrown };
+        return { ...base, observed };
+      }
+      if (invariant === 'trainable-bookkeeping') {
+        // After the freeze steps (prepareCase took them), before training: what the script checks.
+        const observed: BookkeepingObservation = { kind: 'trainable-bookkeeping', problems: listingsProblems(run) };
         return { ...base, observed };
       }
       if (invariant === 'round-trip') {
@@ -577,12 +589,55 @@ function leakBody(spec: CaseSpec): string[] {
   ];
 }
 
+/**
+ * The Keras rule for `trainable`, checked after the freeze steps: inside a frozen container every
+ * layer's own `trainable` is false, and every container lists a weight as trainable exactly when it
+ * is not a moving statistic and every layer from the model down to its owner is trainable.
+ */
+function bookkeepingBody(spec: CaseSpec): string[] {
+  const containers = ['model', ...(spec.model.nested ? ['base'] : []), ...((spec.model.depth ?? 1) === 2 ? ['wrapper'] : []), ...(spec.model.shared === true ? ['sibling'] : []), 'bn'];
+  return [
+    '  // After the freeze steps above: what each container lists, by the Keras rule.',
+    '  const problems = [];',
+    '  const visit = (layer, frozenBy) => {',
+    '    if (frozenBy !== null && layer.trainable) problems.push(`${layer.name}.trainable is still true inside the frozen ${frozenBy} (Keras sets it to false with the ${frozenBy})`);',
+    '    const by = frozenBy ?? (layer.trainable ? null : layer.name);',
+    '    for (const child of layer.layers ?? []) visit(child, by);',
+    '  };',
+    '  visit(model, null);',
+    ...(spec.model.shared === true ? ['  visit(sibling, null);'] : []),
+    '  // The layers from `from` down to the one owning the weight named `name`, or null.',
+    '  const pathToOwner = (from, name) => {',
+    '    if (!from.layers) return from.weights.some((w) => w.originalName === name) ? [from] : null;',
+    '    for (const child of from.layers) { const p = pathToOwner(child, name); if (p !== null) return [from, ...p]; }',
+    '    return null;',
+    '  };',
+    `  for (const container of [${containers.join(', ')}]) {`,
+    '    const listed = new Set(container.trainableWeights.map((w) => w.originalName));',
+    '    log(`${container.name}: trainable ${container.trainable}; trainableWeights [${[...listed].sort().join(\', \')}]`);',
+    '    for (const w of new Set(container.weights)) {',
+    '      const statistic = /moving_(mean|variance)/.test(w.originalName);',
+    `      const path = pathToOwner(model, w.originalName) ?? ${spec.model.shared === true ? 'pathToOwner(sibling, w.originalName) ?? ' : ''}[];`,
+    '      const shouldTrain = !statistic && path.every((layer) => layer.trainable);',
+    '      if (shouldTrain && !listed.has(w.originalName)) problems.push(`${container.name} does not list ${w.originalName} as trainable`);',
+    "      if (!shouldTrain && listed.has(w.originalName)) problems.push(`${container.name} lists ${w.originalName} as trainable${statistic ? ' (a moving statistic is never trainable)' : ' although it is frozen from there'}`);",
+    '    }',
+    '  }',
+    '  for (const p of problems) log(`problem: ${p}`);',
+    "  log('expected (Keras): inside a frozen container every layer is frozen, and no container lists a frozen or moving-statistic weight as trainable');",
+    '  const reproduced = problems.length > 0;',
+    "  log(`actual:   ${reproduced ? `${problems.length} problem(s) with the trainable bookkeeping` : 'the bookkeeping follows the Keras rule'}`);",
+    '  return reproduced;',
+  ];
+}
+
 /** What each template adds before the model is built, and its body after; a Record so a new template needs both. */
 const REPRO_BODIES: Record<ReproInvariant, { before: string[]; body: (spec: CaseSpec, capture: CaseCapture) => string[] }> = {
   'frozen-moving-stats': { before: [], body: (spec) => frozenStatsBody(spec) },
   'mode-switch': { before: [], body: (_spec, capture) => modeSwitchBody(capture) },
   'round-trip': { before: [], body: (spec) => roundTripBody(spec) },
   'no-leaked-tensors': { before: ['  const tensorsBefore = tf.memory().numTensors; // before the model exists', ''], body: (spec) => leakBody(spec) },
+  'trainable-bookkeeping': { before: [], body: (spec) => bookkeepingBody(spec) },
 };
 
 /** `read`, `num`, `show` and `drift`: the helpers every generated script has (the caller adds `log`). */

@@ -90,6 +90,6 @@ describe('scenario text never becomes code', () => {
         capture: { weights: { features: null, bn: [], head: null }, x: { shape: [1], values: [0] }, y: { shape: [1], values: [0] }, labels: [], observed: { kind: 'mode-switch' } as never },
         bnSuiteVersion: '0',
       }),
-    ).toThrow(new UsageError('no repro template for invariant oracle-agreement yet (templates exist for: frozen-moving-stats, mode-switch, round-trip, no-leaked-tensors)'));
+    ).toThrow(new UsageError('no repro template for invariant oracle-agreement yet (templates exist for: frozen-moving-stats, mode-switch, round-trip, no-leaked-tensors, trainable-bookkeeping)'));
   });
 });
