@@ -13,7 +13,7 @@ import { runScenario } from '../../engine/run/run-scenario';
 import { activateBackend, probeBackend } from '../../hosts/node/backends';
 import { nodeInvariantContext } from '../../hosts/node/services';
 import { seconds } from '../repro/render-issue';
-import { hasReproTemplate } from '../repro/render-script';
+import { hasReproTemplate, REPRO_TEMPLATES } from '../repro/render-script';
 import { formatVerification, type Verification } from '../repro/verify';
 import { createRepro, reproDirFor, type ReproFileName, type ReproReport } from '../repro/write-repro';
 import { isBrowserBackend, type BackendName } from '../../engine/backends';
@@ -90,11 +90,16 @@ export async function reproCommand(token: string | undefined, flags: ReproFlags,
   if (found.scenario.kind === 'transfer') {
     throw new UsageError(`scenario '${found.scenario.id}' is a transfer scenario (a training run on MNIST); it has no standalone repro yet: its replay token reruns it with bn-suite run`);
   }
-  const replay = await replayFailure(request);
-  if (!hasReproTemplate(replay.scenario.invariant)) {
-    throw new UsageError(`no repro template for invariant ${replay.scenario.invariant} yet (scenario ${replay.scenario.id} fails: ${replay.verdict.summary})`);
+  // Said before the replay: no point replaying what cannot become a script.
+  if (!hasReproTemplate(found.scenario.invariant)) {
+    throw new UsageError(`no repro template for invariant ${found.scenario.invariant} yet (scenario ${found.scenario.id}; templates exist for: ${REPRO_TEMPLATES.join(', ')})`);
   }
+  const replay = await replayFailure(request);
   io.stderr(`replayed ${replay.scenario.id} @ ${replay.backend} in ${seconds(replay.durationMs)}: ${replay.verdict.status} ${replay.verdict.summary}\n`);
+  // The templates show wrong values; a throw from tfjs is reported as such, not as bn-suite's fault.
+  if (replay.verdict.status === 'error') {
+    throw new UsageError(`${replay.scenario.id} @ ${replay.backend}: tfjs throws on this case (${replay.verdict.summary.split('\n')[0]}); repro scripts show wrong values, not throws, yet: the replay token reruns it (${replay.token})`);
+  }
   if (replay.tokenTfjs !== undefined && replay.tokenTfjs !== tf.version_core) {
     io.stderr(`note: the token came from tfjs ${replay.tokenTfjs}; this is tfjs ${tf.version_core}\n`);
   }

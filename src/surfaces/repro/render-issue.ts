@@ -2,7 +2,7 @@ import { BACKEND_PACKAGES, type BackendName } from '../../engine/backends';
 import type { CaseSpec } from '../../engine/run/case-spec';
 import type { TfjsVersions } from '../../engine/tfjs';
 import type { MinimizeResult } from './minimize';
-import { describeEntryPoint, hasReproTemplate, type CaseCapture, type FrozenStatsObservation, type ModeSwitchObservation, type ReproInvariant, type RoundTripObservation, type LeakObservation, type BookkeepingObservation, type ScenarioMeta } from './render-script';
+import { describeEntryPoint, hasReproTemplate, scriptSpec, type CaseCapture, type FrozenStatsObservation, type ModeSwitchObservation, type ReproInvariant, type RoundTripObservation, type LeakObservation, type BookkeepingObservation, type OracleObservation, type ScenarioMeta } from './render-script';
 import type { Verification } from './verify';
 
 /** Where the repro ran. */
@@ -55,6 +55,8 @@ const EXPECTED: Record<ReproInvariant, string> = {
     'tf.keras (TF 2.x) and Keras 3 run a frozen BatchNormalization layer in inference mode: `trainable = false` must make `training = true` behave like inference (normalize with the moving statistics, update nothing). `model.apply(x, {training: true})` must give the same output as `model.predict(x)`.',
   'round-trip':
     'A saved and reloaded model is the model that was saved: the same weights (moving statistics included), the same `trainable` flags (Keras saves `trainable` for every layer and nested model, so a frozen base stays frozen), hence the same trainable weights, and the same predictions.',
+  'oracle-agreement':
+    'BatchNormalization computes the textbook formulas within float32 rounding: in inference mode `y = gamma (x - moving_mean) / sqrt(moving_variance + epsilon) + beta`; in training mode the same with the batch mean and biased variance; each training call updates `moving = moving * momentum + batch * (1 - momentum)`.',
   'trainable-bookkeeping':
     'Keras freezes every layer inside a frozen container (`base.trainable = false` sets the own `trainable` of each layer in it to false), and a container lists a weight in `trainableWeights` exactly when it is not a moving statistic and nothing on the way from the model down to its layer is frozen.',
   'no-leaked-tensors':
@@ -91,6 +93,7 @@ function fenced(language: string, text: string): string {
 
 function title(input: IssueInput): string {
   const where = `${input.backend} backend, tfjs ${input.system.tfjs['@tensorflow/tfjs-core']}`;
+  if (input.scenario.invariant === 'oracle-agreement') return `BatchNormalization (axis ${input.spec.model.bn.axis}) disagrees with the float64 formulas (${where})`;
   if (input.scenario.invariant === 'trainable-bookkeeping') return `Layers inside a frozen model still report trainable = true and list frozen weights as trainable (${where})`;
   if (input.scenario.invariant === 'no-leaked-tensors') return `Disposing a model leaves tensors alive (${where})`;
   if (input.scenario.invariant === 'round-trip') return `A model saved and loaded again does not keep what it was saved with (${where})`;
@@ -112,6 +115,7 @@ const CONSEQUENCE: Record<ReproInvariant, string> = {
     'The frozen layer behaves as if it were trainable: it normalizes with the batch statistics and updates its moving mean and variance. A model fine-tuned with a frozen BN therefore drifts away from the statistics it was trained with, and its inference-mode output changes.',
   'mode-switch': 'The frozen layer normalizes with the batch statistics in training mode (and updates its moving statistics), so the output depends on the mode.',
   'round-trip': 'A model frozen for fine-tuning, saved and loaded again, no longer trains what it trained before the save: fine-tuning the reloaded model silently updates layers that were frozen, BN included.',
+  'oracle-agreement': 'The layer computes something else than BatchNormalization for this configuration: a model using it gives wrong outputs, in training or in inference mode or both.',
   'trainable-bookkeeping': 'Code that reads `trainable` or `trainableWeights` below the frozen container (a fine-tuning loop that checks `layer.trainable`, a custom training step taking `base.trainableWeights`) sees frozen weights as trainable and updates them.',
   'no-leaked-tensors': 'Code that builds and disposes models this way again and again (a fine-tuning loop, a hyper-parameter search) either grows until it runs out of memory or crashes in dispose().',
 };
@@ -128,7 +132,7 @@ function pageRun(input: IssueInput): Verification | null {
  */
 function pageBehavior(input: IssueInput, intro: string): string {
   const invariant = input.scenario.invariant as ReproInvariant;
-  const how = invariant === 'mode-switch' ? ', called in inference and in training mode' : invariant === 'trainable-bookkeeping' ? ', after the freeze' : `, trained with \`${describeEntryPoint(input.spec)}\`${invariant === 'round-trip' ? ', then saved and loaded' : ''}`;
+  const how = invariant === 'mode-switch' ? ', called in inference and in training mode' : invariant === 'trainable-bookkeeping' ? ', after the freeze' : invariant === 'oracle-agreement' ? ', its BN layer called directly in both modes' : `, trained with \`${describeEntryPoint(input.spec)}\`${invariant === 'round-trip' ? ', then saved and loaded' : ''}`;
   const lines = [`${intro}${how}, on the ${input.backend} backend in a browser page.`, ''];
   const run = pageRun(input);
   if (run !== null) {
@@ -144,7 +148,8 @@ function pageBehavior(input: IssueInput, intro: string): string {
 }
 
 function currentBehavior(input: IssueInput): string {
-  const spec = input.spec;
+  // The case as the script rebuilds it (the oracle's is unfrozen and calls BN directly).
+  const spec = hasReproTemplate(input.scenario.invariant) ? scriptSpec(input.scenario.invariant, input.spec) : input.spec;
   const modelWords = `${spec.model.architecture === 'bn-only' ? 'BatchNormalization' : `${spec.model.architecture === 'dense' ? 'Dense' : 'Conv2D'} -> BatchNormalization`}${spec.model.classes > 0 ? ` -> Dense(${spec.model.classes})` : ''}`;
   const shape = `[${[spec.data.batch, ...spec.model.inputShape].join(', ')}]`;
   const intro = `A model (${modelWords}${spec.model.nested ? ', everything up to BN nested as a base model' : ''}, BN momentum ${spec.model.bn.momentum}, epsilon ${spec.model.bn.epsilon}) ${frozenFreezeWords(spec)}, input x of shape ${shape}`;
@@ -174,6 +179,18 @@ function currentBehavior(input: IssueInput): string {
       ...o.mismatches.map((m) => `| ${m.what} | ${inlineCode(m.name)} | ${m.detail.replace(/\|/g, '\\|')} |`),
       '',
       CONSEQUENCE['round-trip'],
+    ].join('\n');
+  }
+  if (input.capture.observed.kind === 'oracle-agreement') {
+    const o: OracleObservation = input.capture.observed;
+    return [
+      `${intro}: the BatchNormalization layer called directly on the tensor it sees, in inference mode and in training mode (${o.trainingCalls} call(s)), against the formulas in float64, on the ${input.backend} backend:`,
+      '',
+      '| part | agrees | comparison |',
+      '| --- | --- | --- |',
+      ...o.parts.map((p) => `| ${p.part} | ${p.ok ? 'yes' : '**no**'} | ${p.comparison.replace(/\|/g, '\\|')} |`),
+      '',
+      CONSEQUENCE['oracle-agreement'],
     ].join('\n');
   }
   if (input.capture.observed.kind === 'trainable-bookkeeping') {

@@ -8,13 +8,14 @@ import type { InvariantId } from '../../engine/invariants/types';
 import { LAYER_NAMES, type ContainerKind } from '../../engine/models/spec';
 import { compareReloaded, reloadInMemory } from '../../engine/invariants/round-trip';
 import { listingsProblems } from '../../engine/invariants/trainable-bookkeeping';
+import { checkBnAgainstOracle } from '../../engine/invariants/oracle-agreement';
 import { float32Tolerance, type Tolerance } from '../../engine/oracle/compare';
 import type { CaseSpec, FreezeTiming } from '../../engine/run/case-spec';
 import { bnInput, compilesBeforeTraining, disposeCase, prepareCase, TIMING_STEPS, trainCase, type CaseRun } from '../../engine/run/case-run';
 import { accuracy, argmaxRows, maxAbs, toDense } from '../../engine/run/tensor-data';
 
 /** Invariants that have a standalone-script template. */
-export const REPRO_TEMPLATES = ['frozen-moving-stats', 'mode-switch', 'round-trip', 'no-leaked-tensors', 'trainable-bookkeeping'] as const satisfies readonly InvariantId[];
+export const REPRO_TEMPLATES = ['frozen-moving-stats', 'mode-switch', 'round-trip', 'no-leaked-tensors', 'trainable-bookkeeping', 'oracle-agreement'] as const satisfies readonly InvariantId[];
 
 /** One of {@link REPRO_TEMPLATES}. */
 export type ReproInvariant = (typeof REPRO_TEMPLATES)[number];
@@ -83,6 +84,21 @@ export interface BookkeepingObservation {
   problems: string[];
 }
 
+/** What bn-suite's float64 oracle found for an oracle-agreement repro: each part, its allowance and verdict. */
+export interface OracleObservation {
+  kind: 'oracle-agreement';
+  trainingCalls: number;
+  parts: Array<{ part: string; ok: boolean; atol: number; rtol: number; comparison: string }>;
+}
+
+/**
+ * The case a repro script rebuilds: the oracle check runs on the BN layer unfrozen, called
+ * directly (as the invariant does), so its script neither freezes nor trains through the model.
+ */
+export function scriptSpec(invariant: ReproInvariant, spec: CaseSpec): CaseSpec {
+  return invariant === 'oracle-agreement' ? { ...spec, freeze: 'none', entryPoint: 'layerApply' } : spec;
+}
+
 /** A case made concrete: the initial weights of every layer, the data, and what bn-suite observed. */
 export interface CaseCapture {
   /** Initial weights per layer, in each layer's `weights` order. */
@@ -90,7 +106,7 @@ export interface CaseCapture {
   x: InlineTensor;
   y: InlineTensor;
   labels: number[];
-  observed: FrozenStatsObservation | ModeSwitchObservation | RoundTripObservation | LeakObservation | BookkeepingObservation;
+  observed: FrozenStatsObservation | ModeSwitchObservation | RoundTripObservation | LeakObservation | BookkeepingObservation | OracleObservation;
 }
 
 function inline(tensor: Tensor): InlineTensor {
@@ -112,7 +128,8 @@ function bnStat(run: CaseRun, kind: 'moving_mean' | 'moving_variance'): number[]
  * Builds the case on the active backend (under its seed, as checkCase does), captures the initial
  * weights and data, and observes what the invariant looks at, for the script and the issue text.
  */
-export async function captureCase(invariant: ReproInvariant, spec: CaseSpec): Promise<CaseCapture> {
+export async function captureCase(invariant: ReproInvariant, caseSpec: CaseSpec): Promise<CaseCapture> {
+  const spec = scriptSpec(invariant, caseSpec);
   return withSeed(spec.data.seed, async () => {
     // The weights as built, before the freeze timing's steps: the script sets them and then takes
     // the same steps itself (a first fit between two fits changes them).
@@ -149,6 +166,18 @@ export async function captureCase(invariant: ReproInvariant, spec: CaseSpec): Pr
         const { leftBehind, thrown } = disposeCase(run);
         const observed: LeakObservation = { kind: 'no-leaked-tensors', before: tensorsBefore, after: tf.memory().numTensors, leftByDispose: leftBehind, disposeThrew: thrown };
         return { ...base, observed };
+      }
+      if (invariant === 'oracle-agreement') {
+        const input = bnInput(run);
+        try {
+          const { axis, epsilon, momentum, center, scale } = spec.model.bn;
+          const trainingCalls = Math.max(1, spec.steps);
+          const parts = (await checkBnAgainstOracle(run.built.bn, input, { axis, epsilon, momentum, center, scale }, trainingCalls)).map((p) => ({ part: p.part, ok: p.ok, atol: p.tolerance.atol, rtol: p.tolerance.rtol, comparison: p.comparison }));
+          const observed: OracleObservation = { kind: 'oracle-agreement', trainingCalls, parts };
+          return { ...base, observed };
+        } finally {
+          input.dispose();
+        }
       }
       if (invariant === 'trainable-bookkeeping') {
         // After the freeze steps (prepareCase took them), before training: what the script checks.
@@ -631,6 +660,71 @@ function bookkeepingBody(spec: CaseSpec): string[] {
   ];
 }
 
+/**
+ * The layer against the textbook formulas, computed in float64 by the script itself: inference with
+ * the moving statistics, the first training-mode call with the batch mean and biased variance, and
+ * the moving statistics after the training calls (moving * momentum + batch * (1 - momentum)). The
+ * allowances are bn-suite's float32 rounding bounds for this input.
+ */
+function oracleBody(spec: CaseSpec, capture: CaseCapture): string[] {
+  const o = capture.observed as OracleObservation;
+  const bn = spec.model.bn;
+  const n = numberLiteral;
+  const allowance = Object.fromEntries(o.parts.map((p) => [p.part, { atol: p.atol, rtol: p.rtol }]));
+  return [
+    `  const bnInput = ${spec.model.architecture === 'bn-only' ? 'x' : 'featureLayer.apply(x)'}; // what BN sees`,
+    '  const xs = await read(bnInput);',
+    '  const shape = bnInput.shape;',
+    `  const axis = ${n(bn.axis)} < 0 ? ${n(bn.axis)} + shape.length : ${n(bn.axis)};`,
+    '  const channels = shape[axis];',
+    '  const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);',
+    '  const channelOf = (i) => Math.floor(i / inner) % channels;',
+    "  const weight = (kind) => { const w = bn.weights.find((v) => v.originalName.endsWith('/' + kind)); return w === undefined ? null : w; };",
+    "  const gamma = weight('gamma') ? await read(weight('gamma')) : null;",
+    "  const beta = weight('beta') ? await read(weight('beta')) : null;",
+    "  const movingMean0 = await read(weight('moving_mean'));",
+    "  const movingVariance0 = await read(weight('moving_variance'));",
+    '  // Float64 batch moments per channel (biased variance, as Keras and tfjs normalize with).',
+    '  const sums = new Float64Array(channels), squares = new Float64Array(channels), counts = new Float64Array(channels);',
+    '  xs.forEach((v, i) => { const c = channelOf(i); sums[c] += v; counts[c] += 1; });',
+    '  const mean = Array.from(sums, (s, c) => s / counts[c]);',
+    '  xs.forEach((v, i) => { const c = channelOf(i); squares[c] += (v - mean[c]) ** 2; });',
+    '  const variance = Array.from(squares, (q, c) => q / counts[c]);',
+    `  const normalize = (m, v) => xs.map((value, i) => { const c = channelOf(i); return ${bn.scale ? 'gamma[c]' : '1'} * (value - m[c]) / Math.sqrt(v[c] + ${n(bn.epsilon)}) + ${bn.center ? 'beta[c]' : '0'}; });`,
+    `  const ALLOWANCE = ${JSON.stringify(allowance)}; // bn-suite's float32 rounding bounds for this input`,
+    '  // The first index where |a - b| > atol + rtol * |b| (NaN only matches NaN), or null.',
+    '  const mismatch = (a, b, atol, rtol) => {',
+    '    if (a.length !== b.length) return 0;',
+    '    for (let i = 0; i < a.length; i++) {',
+    '      const ok = Number.isNaN(a[i]) || Number.isNaN(b[i]) ? Number.isNaN(a[i]) && Number.isNaN(b[i]) : Math.abs(a[i] - b[i]) <= atol + rtol * Math.abs(b[i]);',
+    '      if (!ok) return i;',
+    '    }',
+    '    return null;',
+    '  };',
+    '  const parts = [];',
+    '  const judge = (part, actual, expected) => {',
+    '    const { atol, rtol } = ALLOWANCE[part];',
+    '    const bad = mismatch(actual, expected, atol, rtol);',
+    '    log(`${part}: tfjs ${show(actual)}; float64 ${show(expected)}; max abs diff ${num(drift(expected, actual))} (allowed ${num(atol)} + ${num(rtol)} x |expected|)${bad === null ? \'\' : `; first out of bounds at ${bad}: ${num(actual[bad])} vs ${num(expected[bad])}`}`);',
+    '    if (bad !== null) parts.push(part);',
+    '  };',
+    "  judge('inference', await read(bn.apply(bnInput, { training: false })), normalize(movingMean0, movingVariance0));",
+    "  judge('training', await read(bn.apply(bnInput, { training: true })), normalize(mean, variance));",
+    `  for (let call = 2; call <= ${n(o.trainingCalls)}; call++) bn.apply(bnInput, { training: true }).dispose();`,
+    '  let expectedMean = movingMean0, expectedVariance = movingVariance0;',
+    `  for (let call = 1; call <= ${n(o.trainingCalls)}; call++) {`,
+    `    expectedMean = expectedMean.map((m, c) => m * ${n(bn.momentum)} + mean[c] * (1 - ${n(bn.momentum)}));`,
+    `    expectedVariance = expectedVariance.map((m, c) => m * ${n(bn.momentum)} + variance[c] * (1 - ${n(bn.momentum)}));`,
+    '  }',
+    "  judge('moving_mean', await read(weight('moving_mean')), expectedMean);",
+    "  judge('moving_variance', await read(weight('moving_variance')), expectedVariance);",
+    "  log('expected: inference y = gamma (x - moving_mean) / sqrt(moving_variance + epsilon) + beta; training y with the batch mean and biased variance; moving <- moving * momentum + batch * (1 - momentum), within float32 rounding');",
+    '  const reproduced = parts.length > 0;',
+    "  log(`actual:   ${reproduced ? `out of bounds: ${parts.join(', ')}` : 'every part agrees'}`);",
+    '  return reproduced;',
+  ];
+}
+
 /** What each template adds before the model is built, and its body after; a Record so a new template needs both. */
 const REPRO_BODIES: Record<ReproInvariant, { before: string[]; body: (spec: CaseSpec, capture: CaseCapture) => string[] }> = {
   'frozen-moving-stats': { before: [], body: (spec) => frozenStatsBody(spec) },
@@ -638,6 +732,7 @@ const REPRO_BODIES: Record<ReproInvariant, { before: string[]; body: (spec: Case
   'round-trip': { before: [], body: (spec) => roundTripBody(spec) },
   'no-leaked-tensors': { before: ['  const tensorsBefore = tf.memory().numTensors; // before the model exists', ''], body: (spec) => leakBody(spec) },
   'trainable-bookkeeping': { before: [], body: (spec) => bookkeepingBody(spec) },
+  'oracle-agreement': { before: [], body: (spec, capture) => oracleBody(spec, capture) },
 };
 
 /** `read`, `num`, `show` and `drift`: the helpers every generated script has (the caller adds `log`). */
@@ -674,8 +769,9 @@ export interface ReproParts {
  * template and an Error when the capture is for another invariant.
  */
 export function reproParts(input: ScriptInput): ReproParts {
-  const { scenario, backend, spec, capture } = input;
+  const { scenario, backend, capture } = input;
   assertReproTemplate(scenario.invariant);
+  const spec = scriptSpec(scenario.invariant, input.spec);
   if (capture.observed.kind !== scenario.invariant) throw new Error(`capture is for ${capture.observed.kind}, scenario for ${scenario.invariant}`);
   return {
     constants: [

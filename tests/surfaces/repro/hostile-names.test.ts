@@ -84,12 +84,12 @@ describe('scenario text never becomes code', () => {
   test('an invariant without a template is a clear usage error', () => {
     expect(() =>
       renderScript({
-        scenario: { id: 'oracle/affine', description: 'd', invariant: 'oracle-agreement' },
+        scenario: { id: 'inference-purity', description: 'd', invariant: 'inference-purity' },
         backend: 'cpu',
         spec: SPEC,
         capture: { weights: { features: null, bn: [], head: null }, x: { shape: [1], values: [0] }, y: { shape: [1], values: [0] }, labels: [], observed: { kind: 'mode-switch' } as never },
         bnSuiteVersion: '0',
       }),
-    ).toThrow(new UsageError('no repro template for invariant oracle-agreement yet (templates exist for: frozen-moving-stats, mode-switch, round-trip, no-leaked-tensors, trainable-bookkeeping)'));
+    ).toThrow(new UsageError('no repro template for invariant inference-purity yet (templates exist for: frozen-moving-stats, mode-switch, round-trip, no-leaked-tensors, trainable-bookkeeping, oracle-agreement)'));
   });
 });

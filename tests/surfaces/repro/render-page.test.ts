@@ -112,7 +112,7 @@ describe('renderPageRepro', () => {
   });
 
   test('an invariant without a template is the usual usage error', () => {
-    expect(() => renderPageRepro(pageInput({ id: 'oracle/affine', description: 'd', invariant: 'oracle-agreement' }))).toThrow(UsageError);
+    expect(() => renderPageRepro(pageInput({ id: 'inference-purity', description: 'd', invariant: 'inference-purity' }))).toThrow(UsageError);
   });
 });
 
