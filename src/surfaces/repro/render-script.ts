@@ -835,16 +835,21 @@ export function renderScript(input: ScriptInput): string {
     '',
     ...parts.data,
     '',
-    '// Exit once stdout is flushed (process.exit alone may cut piped output short).',
-    'const finish = (line, code) => process.stdout.write(`${line}\\n`, () => process.exit(code));',
-    'main().then(',
-    "  (reproduced) => finish(`RESULT: ${reproduced ? 'reproduced' : 'not reproduced'}`, reproduced ? 1 : 0),",
-    '  (error) => {',
-    '    console.error(error);',
-    "    finish('RESULT: script error', 2);",
-    '  },',
-    ');',
-    '',
+    ...SCRIPT_EPILOGUE,
   ];
   return lines.join('\n');
 }
+
+/** The end of every generated script: runs main() and exits 1 / 0 / 2 with a RESULT line once stdout is flushed. */
+export const SCRIPT_EPILOGUE: readonly string[] = [
+  '// Exit once stdout is flushed (process.exit alone may cut piped output short).',
+  'const finish = (line, code) => process.stdout.write(`${line}\\n`, () => process.exit(code));',
+  'main().then(',
+  "  (reproduced) => finish(`RESULT: ${reproduced ? 'reproduced' : 'not reproduced'}`, reproduced ? 1 : 0),",
+  '  (error) => {',
+  '    console.error(error);',
+  "    finish('RESULT: script error', 2);",
+  '  },',
+  ');',
+  '',
+];

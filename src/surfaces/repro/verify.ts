@@ -150,3 +150,8 @@ export function formatVerification(v: Verification): string {
   const how = v.exitCode !== null ? `exit ${v.exitCode}` : (v.failure ?? `killed by ${v.signal ?? 'a signal'}`);
   return `did not reproduce (${how}${v.exitCode === 2 ? ', the script threw' : ''})`;
 }
+
+/** ISSUE.md's "What it printed" section: how the run ended and its stdout, fenced. */
+export function printedLines(verification: Verification): string[] {
+  return [`**What it printed** (${formatVerification(verification)}):`, '', '```', verification.stdout.trim(), '```'];
+}
