@@ -88,7 +88,7 @@ export async function reproCommand(token: string | undefined, flags: ReproFlags,
   const { wanted, found } = findReplayScenario(request);
   if (found.scenario.kind === 'steps') return stepsRepro(found.scenario, wanted.backend, flags, knownIssues, io);
   if (found.scenario.kind === 'transfer') {
-    throw new UsageError(`scenario '${found.scenario.id}' is a transfer scenario (a training run on MNIST); it has no standalone repro yet: its replay token reruns it with bn-suite run`);
+    throw new UsageError(`scenario '${found.scenario.id}' is a transfer scenario (a training run on MNIST); it has no standalone repro yet: rerun it with bn-suite run --scenario ${found.scenario.id} --backend ${wanted.backend}`);
   }
   // Said before the replay: no point replaying what cannot become a script.
   if (!hasReproTemplate(found.scenario.invariant)) {

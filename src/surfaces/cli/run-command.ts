@@ -147,12 +147,13 @@ export async function runCommand(flags: RunFlags, io: CliIo, env: NodeJS.Process
       io.stderr(`no backend available to run on (known: ${BACKEND_NAMES.join(', ')})\n`);
       return EXIT.harness;
     }
-    // A scenario limited to other backends than the selected ones is said, not silently left out.
-    for (const { scenario } of scenarios) {
-      if (scenario.backends !== undefined && !scenario.backends.some((b) => selected.includes(b))) {
-        onWarning(`scenario ${scenario.id} applies to ${scenario.backends.join(', ')} only (its backends): not run on ${selected.join(', ')}`);
-      }
+    // A scenario limited to other backends than the selected ones is said, not silently left out;
+    // when that leaves nothing to run, the selection is the problem (a run of nothing would pass).
+    const runsNowhere = scenarios.filter(({ scenario }) => scenario.backends !== undefined && !scenario.backends.some((b) => selected.includes(b)));
+    if (runsNowhere.length === scenarios.length) {
+      throw new UsageError(`--scenario/--backend: nothing to run: ${runsNowhere.map(({ scenario }) => `${scenario.id} applies to ${scenario.backends!.join(', ')} only`).join('; ')}; selected backends: ${selected.join(', ')}`);
     }
+    for (const { scenario } of runsNowhere) onWarning(`scenario ${scenario.id} applies to ${scenario.backends!.join(', ')} only (its backends): not run on ${selected.join(', ')}`);
     suite = await runSuite({
       scenarios,
       backends: selected,

@@ -87,6 +87,15 @@ describe('bn-suite run (in-process)', () => {
     expect(limited.out).toContain('1 results, 1 cases');
   });
 
+  test('a selection with nothing to run is a usage error (exit 2) naming why, and writes nothing', async () => {
+    const out = freshDir('nothing');
+    const nothing = await run(['--scenario', 'mnist/mobilenet-v2-frozen-base', '--runs', '1', '--backend', 'cpu'], out);
+    expect(nothing.code).toBe(2);
+    expect(nothing.err).toContain('--scenario/--backend: nothing to run: mnist/mobilenet-v2-frozen-base applies to wasm only; selected backends: cpu');
+    // The --out folder may exist (its writability is checked first); no report is in it.
+    expect(fs.existsSync(out) ? fs.readdirSync(out) : []).toEqual([]);
+  });
+
   describe('bad input exits 2, names the problem on stderr and writes no report', () => {
     const emptyFolder = () => {
       const dir = freshDir('empty-scenarios');

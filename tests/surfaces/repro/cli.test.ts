@@ -28,7 +28,7 @@ describe('bn-suite repro: usage errors exit 2 and write nothing', () => {
     ['a non-integer seed', ['repro', '--scenario', 'mode-switch', '--backend', 'cpu', '--seed', 'x'], /--seed 'x'/],
     ['a steps scenario that holds', ['repro', '--scenario', 'keras/keras3-correctness-axis-last', '--backend', 'cpu', '--seed', '1'], /keras\/keras3-correctness-axis-last @ cpu does not reproduce on tfjs [\d.]+: every expectation holds/],
     ['a steps scenario on a browser backend', ['repro', '--scenario', 'keras/tf-keras-trainable-false-fit', '--backend', 'webgl', '--seed', '1'], /steps-scenario repros run on Node backends \(cpu, wasm, tensorflow\); webgl is not one yet/],
-    ['a transfer scenario', ['repro', '--scenario', 'mnist/mlp-frozen-base', '--backend', 'cpu', '--seed', '1'], /is a transfer scenario .* no standalone repro yet/],
+    ['a transfer scenario', ['repro', '--scenario', 'mnist/mlp-frozen-base', '--backend', 'cpu', '--seed', '1'], /is a transfer scenario .* no standalone repro yet: rerun it with bn-suite run --scenario mnist\/mlp-frozen-base --backend cpu/],
     ['a case tfjs throws on', ['repro', '--scenario', 'oracle/no-center', '--backend', 'cpu', '--seed', '20261127'], /oracle\/no-center @ cpu: tfjs throws on this case \(TypeError: Cannot read properties of undefined \(reading 'read'\)\); repro scripts show wrong values, not throws, yet/],
     ['an invariant without a template', ['repro', '--scenario', 'inference-purity', '--backend', 'cpu', '--seed', '1'], /no repro template for invariant inference-purity yet \(scenario inference-purity; templates exist for: /],
   ])('%s', async (_, args, message) => {
