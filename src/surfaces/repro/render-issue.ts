@@ -91,16 +91,29 @@ function fenced(language: string, text: string): string {
   return `${fence}${language}\n${text.endsWith('\n') ? text : `${text}\n`}${fence}`;
 }
 
+/** The issue's title per template, without the "(backend, tfjs version)" tail; a Record so a new template needs one. */
+const TITLES: Record<ReproInvariant, (spec: CaseSpec) => string> = {
+  'frozen-moving-stats': (spec) => `BatchNormalization with trainable = false still updates moving_mean / moving_variance during ${spec.entryPoint}`,
+  'mode-switch': () => 'BatchNormalization with trainable = false still normalizes with batch statistics when called with training = true',
+  'round-trip': () => 'A model saved and loaded again does not keep what it was saved with',
+  'no-leaked-tensors': () => 'Disposing a model leaves tensors alive',
+  'trainable-bookkeeping': () => 'Layers inside a frozen model still report trainable = true and list frozen weights as trainable',
+  'oracle-agreement': (spec) => `BatchNormalization (axis ${spec.model.bn.axis}) disagrees with the float64 formulas`,
+};
+
+/** How the case is exercised, as the current-behaviour sentence of a page repro continues. */
+const HOW: Record<ReproInvariant, (spec: CaseSpec) => string> = {
+  'frozen-moving-stats': (spec) => `, trained with \`${describeEntryPoint(spec)}\``,
+  'mode-switch': () => ', called in inference and in training mode',
+  'round-trip': (spec) => `, trained with \`${describeEntryPoint(spec)}\`, then saved and loaded`,
+  'no-leaked-tensors': (spec) => `, trained with \`${describeEntryPoint(spec)}\``,
+  'trainable-bookkeeping': () => ', after the freeze',
+  'oracle-agreement': () => ', its BN layer called directly in both modes',
+};
+
 function title(input: IssueInput): string {
-  const where = `${input.backend} backend, tfjs ${input.system.tfjs['@tensorflow/tfjs-core']}`;
-  if (input.scenario.invariant === 'oracle-agreement') return `BatchNormalization (axis ${input.spec.model.bn.axis}) disagrees with the float64 formulas (${where})`;
-  if (input.scenario.invariant === 'trainable-bookkeeping') return `Layers inside a frozen model still report trainable = true and list frozen weights as trainable (${where})`;
-  if (input.scenario.invariant === 'no-leaked-tensors') return `Disposing a model leaves tensors alive (${where})`;
-  if (input.scenario.invariant === 'round-trip') return `A model saved and loaded again does not keep what it was saved with (${where})`;
-  if (input.scenario.invariant === 'mode-switch') {
-    return `BatchNormalization with trainable = false still normalizes with batch statistics when called with training = true (${where})`;
-  }
-  return `BatchNormalization with trainable = false still updates moving_mean / moving_variance during ${input.spec.entryPoint} (${where})`;
+  const invariant = input.scenario.invariant as ReproInvariant;
+  return `${TITLES[invariant](input.spec)} (${input.backend} backend, tfjs ${input.system.tfjs['@tensorflow/tfjs-core']})`;
 }
 
 function frozenFreezeWords(spec: CaseSpec): string {
@@ -132,7 +145,7 @@ function pageRun(input: IssueInput): Verification | null {
  */
 function pageBehavior(input: IssueInput, intro: string): string {
   const invariant = input.scenario.invariant as ReproInvariant;
-  const how = invariant === 'mode-switch' ? ', called in inference and in training mode' : invariant === 'trainable-bookkeeping' ? ', after the freeze' : invariant === 'oracle-agreement' ? ', its BN layer called directly in both modes' : `, trained with \`${describeEntryPoint(input.spec)}\`${invariant === 'round-trip' ? ', then saved and loaded' : ''}`;
+  const how = HOW[invariant](input.spec);
   const lines = [`${intro}${how}, on the ${input.backend} backend in a browser page.`, ''];
   const run = pageRun(input);
   if (run !== null) {
