@@ -45,7 +45,7 @@ const modelSpec = z.object({
   hiddenUnits: z.number().int().positive(),
   bn: bnLayerSpec,
   classes: z.number().int().nonnegative(),
-  headActivation: z.enum(['softmax', 'linear']).optional(),
+  headActivation: z.enum(['softmax', 'linear', 'sigmoid', 'relu']).optional(),
   nested: z.boolean(),
   container: z.enum(CONTAINER_KINDS).optional(),
   baseContainer: z.enum(CONTAINER_KINDS).optional(),

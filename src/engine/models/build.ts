@@ -1,8 +1,8 @@
 import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs-layers';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology';
-import { tfl } from '../tfjs';
+import { tf, tfl } from '../tfjs';
 import { deriveSeed } from '../data/rng';
-import { LAYER_NAMES, type ContainerKind, type ModelSpec } from './spec';
+import { LAYER_NAMES, weightShapesOf, type BnLayerSpec, type ContainerKind, type InitializerSpec, type ModelSpec } from './spec';
 
 
 /** A built model with handles on the parts scenarios act on. */
@@ -33,9 +33,20 @@ export function validateModelSpec(spec: ModelSpec): void {
   }
   if (spec.architecture === 'conv' && rank !== 4) throw new RangeError(`model.architecture 'conv' needs a rank-4 input (3 per-sample dims); got rank ${rank}`);
   const axis = spec.bn.axis;
-  if (!Number.isInteger(axis) || axis === 0 || axis <= -rank || axis >= rank) {
-    throw new RangeError(`model.bn.axis: ${axis} is not a channel axis of a rank-${rank} input; allowed: 1..${rank - 1} or -${rank - 1}..-1`);
+  // The batch axis has a size only when the batch is fixed (a bare layer built by its first call).
+  const lowest = spec.fixedBatch !== undefined ? 0 : 1;
+  if (!Number.isInteger(axis) || axis < -(rank - 1) - (1 - lowest) || axis >= rank || (lowest === 1 && axis === 0)) {
+    throw new RangeError(`model.bn.axis: ${axis} is not a channel axis of a rank-${rank} input; allowed: ${lowest}..${rank - 1} or -${rank - 1 + (1 - lowest)}..-1`);
   }
+  if (spec.fixedBatch !== undefined) {
+    if (!Number.isInteger(spec.fixedBatch) || spec.fixedBatch < 1) throw new RangeError(`model.fixedBatch: ${spec.fixedBatch}; allowed: integer >= 1`);
+    if (spec.architecture !== 'bn-only' || spec.classes > 0 || spec.nested || spec.masking !== undefined) {
+      throw new RangeError('model.fixedBatch (a bare BN layer) needs architecture bn-only without head, nesting or masking');
+    }
+  }
+  const conv = spec.features?.kernelSize !== undefined || spec.features?.padding !== undefined || spec.features?.strides !== undefined;
+  if (conv && spec.architecture !== 'conv') throw new RangeError('model.features: kernelSize, padding and strides are Conv2D options; they need architecture conv');
+  if (spec.features !== undefined && spec.architecture === 'bn-only') throw new RangeError('model.features: a bn-only model has no layer in front of BN');
   if (!(spec.bn.momentum >= 0 && spec.bn.momentum <= 1)) throw new RangeError(`model.bn.momentum: ${spec.bn.momentum}; allowed: 0 to 1`);
   if (!(spec.bn.epsilon > 0)) throw new RangeError(`model.bn.epsilon: ${spec.bn.epsilon}; allowed: > 0`);
   if (!(spec.bn.movingVarianceInit >= 0)) throw new RangeError(`model.bn.movingVarianceInit: ${spec.bn.movingVarianceInit}; allowed: >= 0`);
@@ -49,56 +60,136 @@ export function validateModelSpec(spec: ModelSpec): void {
 
 /** Layers of one build, each with its seeded initializers; built once, wired by {@link wire}. */
 interface ModelLayers {
+  masking: Layer | null;
   features: Layer | null;
   bn: Layer;
   flatten: Layer | null;
   head: Layer | null;
 }
 
+type TflInitializer = ReturnType<typeof tfl.initializers.zeros>;
+
+/**
+ * The tfjs initializer for an {@link InitializerSpec}, seeded from `seed` where random. Literal
+ * values have no tfjs initializer: the weight starts at zero and {@link writeLiteralWeights} sets it.
+ */
+function initializerOf(init: InitializerSpec, seed: number): TflInitializer {
+  if (typeof init === 'string') {
+    switch (init) {
+      case 'zeros':
+        return tfl.initializers.zeros();
+      case 'ones':
+        return tfl.initializers.ones();
+      case 'identity':
+        return tfl.initializers.identity({ gain: 1 });
+      case 'glorotUniform':
+        return tfl.initializers.glorotUniform({ seed });
+      case 'glorotNormal':
+        return tfl.initializers.glorotNormal({ seed });
+      case 'heUniform':
+        return tfl.initializers.heUniform({ seed });
+      case 'heNormal':
+        return tfl.initializers.heNormal({ seed });
+      case 'leCunNormal':
+        return tfl.initializers.leCunNormal({ seed });
+    }
+  }
+  if ('constant' in init) return tfl.initializers.constant({ value: init.constant });
+  if ('uniform' in init) return tfl.initializers.randomUniform({ minval: init.uniform.min, maxval: init.uniform.max, seed });
+  if ('normal' in init) return tfl.initializers.randomNormal({ mean: init.normal.mean, stddev: init.normal.stddev, seed });
+  return tfl.initializers.zeros();
+}
+
+/** The literal values a spec gives its weights, keyed by snapshot name (`features/kernel`, ...). */
+function literalWeights(spec: ModelSpec): Map<string, number[]> {
+  const literal = new Map<string, number[]>();
+  const add = (name: string, init: InitializerSpec | undefined) => {
+    if (init !== undefined && typeof init !== 'string' && 'values' in init) literal.set(name, init.values);
+  };
+  add(`${LAYER_NAMES.features}/kernel`, spec.features?.kernelInitializer);
+  add(`${LAYER_NAMES.features}/bias`, spec.features?.biasInitializer);
+  add(`${LAYER_NAMES.head}/kernel`, spec.head?.kernelInitializer);
+  add(`${LAYER_NAMES.head}/bias`, spec.head?.biasInitializer);
+  return literal;
+}
+
+/** Sets the weights the spec gives literal values (checked against the weight's size when the scenario loads). */
+function writeLiteralWeights(spec: ModelSpec, layers: ModelLayers): void {
+  const literal = literalWeights(spec);
+  if (literal.size === 0) return;
+  const shapes = new Map(weightShapesOf(spec).map((w) => [w.name, w.shape]));
+  for (const layer of [layers.features, layers.head]) {
+    if (layer === null) continue;
+    for (const weight of layer.weights) {
+      const values = literal.get(weight.originalName);
+      if (values === undefined) continue;
+      const shape = shapes.get(weight.originalName) ?? (weight.shape as number[]);
+      if (values.length !== shape.reduce((a, b) => a * b, 1)) throw new RangeError(`${weight.originalName}: ${values.length} literal values for shape [${shape.join(', ')}]`);
+      tf.tidy(() => {
+        weight.write(tf.tensor(values, weight.shape as number[]));
+      });
+    }
+  }
+}
+
+/**
+ * A BN layer with the spec's options, named `name`: gamma and beta start at their constants, or at
+ * values seeded from `seed` away from 1 and 0 when the spec leaves them open.
+ */
+export function makeBnLayer(bn: BnLayerSpec, seed: number, name: string): Layer {
+  return tfl.layers.batchNormalization({
+    name,
+    axis: bn.axis,
+    momentum: bn.momentum,
+    epsilon: bn.epsilon,
+    center: bn.center,
+    scale: bn.scale,
+    gammaInitializer: bn.gammaInit !== undefined ? tfl.initializers.constant({ value: bn.gammaInit }) : tfl.initializers.randomUniform({ minval: 0.5, maxval: 1.5, seed: deriveSeed(seed, 'gamma') }),
+    betaInitializer: bn.betaInit !== undefined ? tfl.initializers.constant({ value: bn.betaInit }) : tfl.initializers.randomUniform({ minval: -0.5, maxval: 0.5, seed: deriveSeed(seed, 'beta') }),
+    movingMeanInitializer: tfl.initializers.constant({ value: bn.movingMeanInit }),
+    movingVarianceInitializer: tfl.initializers.constant({ value: bn.movingVarianceInit }),
+  });
+}
+
 function makeLayers(spec: ModelSpec): ModelLayers {
   const seedOf = (label: string) => deriveSeed(spec.seed, label);
+  const options = spec.features ?? {};
+  const featureInitializers = {
+    kernelInitializer: initializerOf(options.kernelInitializer ?? 'glorotUniform', seedOf('features')),
+    ...(options.biasInitializer !== undefined ? { biasInitializer: initializerOf(options.biasInitializer, seedOf('features-bias')) } : {}),
+    ...(options.useBias === false ? { useBias: false } : {}),
+    ...(options.activation !== undefined ? { activation: options.activation } : {}),
+  };
   let features: Layer | null = null;
   if (spec.architecture === 'dense') {
-    features = tfl.layers.dense({ units: spec.hiddenUnits, name: LAYER_NAMES.features, kernelInitializer: tfl.initializers.glorotUniform({ seed: seedOf('features') }) });
+    features = tfl.layers.dense({ units: spec.hiddenUnits, name: LAYER_NAMES.features, ...featureInitializers });
   } else if (spec.architecture === 'conv') {
     features = tfl.layers.conv2d({
       filters: spec.hiddenUnits,
-      kernelSize: 3,
-      padding: 'same',
+      kernelSize: options.kernelSize ?? 3,
+      padding: options.padding ?? 'same',
+      strides: options.strides ?? 1,
       name: LAYER_NAMES.features,
-      kernelInitializer: tfl.initializers.glorotUniform({ seed: seedOf('features') }),
+      ...featureInitializers,
     });
   }
-  const bn = tfl.layers.batchNormalization({
-    name: LAYER_NAMES.bn,
-    axis: spec.bn.axis,
-    momentum: spec.bn.momentum,
-    epsilon: spec.bn.epsilon,
-    center: spec.bn.center,
-    scale: spec.bn.scale,
-    gammaInitializer:
-      spec.bn.gammaInit !== undefined
-        ? tfl.initializers.constant({ value: spec.bn.gammaInit })
-        : tfl.initializers.randomUniform({ minval: 0.5, maxval: 1.5, seed: seedOf('gamma') }),
-    betaInitializer:
-      spec.bn.betaInit !== undefined
-        ? tfl.initializers.constant({ value: spec.bn.betaInit })
-        : tfl.initializers.randomUniform({ minval: -0.5, maxval: 0.5, seed: seedOf('beta') }),
-    movingMeanInitializer: tfl.initializers.constant({ value: spec.bn.movingMeanInit }),
-    movingVarianceInitializer: tfl.initializers.constant({ value: spec.bn.movingVarianceInit }),
-  });
+  const bn = makeBnLayer(spec.bn, spec.seed, LAYER_NAMES.bn);
   let flatten: Layer | null = null;
   let head: Layer | null = null;
   if (spec.classes > 0) {
     if (spec.inputShape.length > 1) flatten = tfl.layers.flatten({ name: LAYER_NAMES.flatten });
+    const headOptions = spec.head ?? {};
     head = tfl.layers.dense({
       units: spec.classes,
       activation: spec.headActivation ?? 'softmax',
       name: LAYER_NAMES.head,
-      kernelInitializer: tfl.initializers.glorotUniform({ seed: seedOf('head') }),
+      kernelInitializer: initializerOf(headOptions.kernelInitializer ?? 'glorotUniform', seedOf('head')),
+      ...(headOptions.biasInitializer !== undefined ? { biasInitializer: initializerOf(headOptions.biasInitializer, seedOf('head-bias')) } : {}),
+      ...(headOptions.useBias === false ? { useBias: false } : {}),
     });
   }
-  return { features, bn, flatten, head };
+  const masking = spec.masking !== undefined ? (tfl.layers.masking({ maskValue: spec.masking.maskValue, name: LAYER_NAMES.masking }) as Layer) : null;
+  return { masking, features, bn, flatten, head };
 }
 
 /**
@@ -106,11 +197,12 @@ function makeLayers(spec: ModelSpec): ModelLayers {
  * starts with an explicit input layer: a model added first to a `tfl.sequential` would otherwise be
  * inlined (its layers become the sequential's own) instead of nested as one layer.
  */
-function wire(kind: ContainerKind, name: string, inputName: string, inputShape: number[], layers: readonly Layer[]): LayersModel {
+function wire(kind: ContainerKind, name: string, inputName: string, inputShape: number[], layers: readonly Layer[], fixedBatch?: number): LayersModel {
+  const shape = fixedBatch !== undefined ? { batchInputShape: [fixedBatch, ...inputShape] } : { inputShape };
   if (kind === 'sequential') {
-    return tfl.sequential({ name, layers: [tfl.layers.inputLayer({ inputShape, name: inputName }), ...layers] });
+    return tfl.sequential({ name, layers: [tfl.layers.inputLayer({ ...shape, name: inputName }), ...layers] });
   }
-  const input = tfl.input({ shape: inputShape, name: inputName });
+  const input = fixedBatch !== undefined ? tfl.input({ batchShape: [fixedBatch, ...inputShape], name: inputName }) : tfl.input({ shape: inputShape, name: inputName });
   let output: SymbolicTensor = input;
   for (const layer of layers) output = layer.apply(output) as SymbolicTensor;
   return tfl.model({ inputs: input, outputs: output, name });
@@ -125,7 +217,7 @@ function wire(kind: ContainerKind, name: string, inputName: string, inputShape: 
 export function buildModel(spec: ModelSpec): BuiltModel {
   validateModelSpec(spec);
   const layers = makeLayers(spec);
-  const trunk = [...(layers.features !== null ? [layers.features] : []), layers.bn];
+  const trunk = [...(layers.masking !== null ? [layers.masking] : []), ...(layers.features !== null ? [layers.features] : []), layers.bn];
   const tail = [...(layers.flatten !== null ? [layers.flatten] : []), ...(layers.head !== null ? [layers.head] : [])];
   const outerKind = spec.container ?? 'functional';
   const baseKind = spec.baseContainer ?? 'functional';
@@ -140,9 +232,10 @@ export function buildModel(spec: ModelSpec): BuiltModel {
     model = wire(outerKind, 'model_under_test', 'outer_x', spec.inputShape, [containers[0], ...tail]);
     host = base;
   } else {
-    model = wire(outerKind, 'model_under_test', 'x', spec.inputShape, [...trunk, ...tail]);
+    model = wire(outerKind, 'model_under_test', 'x', spec.inputShape, [...trunk, ...tail], spec.fixedBatch);
     host = model;
   }
+  writeLiteralWeights(spec, layers);
   // Built after the model, so that the shared layers' first inbound node is the model's.
   const sibling = spec.shared === true ? wire('functional', LAYER_NAMES.sibling, 'sibling_x', spec.inputShape, spec.nested ? [containers[0]] : trunk) : null;
   return { model, bn: layers.bn, base: containers[0] ?? null, containers, host, sibling, spec };

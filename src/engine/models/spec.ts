@@ -30,6 +30,57 @@ export interface BnLayerSpec {
  */
 export type Architecture = 'bn-only' | 'dense' | 'conv';
 
+/**
+ * How a weight of a layer around BN starts, as Keras names initializers: a constant, zeros, ones,
+ * the identity (a square Dense kernel), a seeded random initializer (seeded from the model's seed
+ * and the layer), or literal values (row-major, the weight's whole shape).
+ */
+export type InitializerSpec =
+  | 'zeros'
+  | 'ones'
+  | 'identity'
+  | 'glorotUniform'
+  | 'glorotNormal'
+  | 'heUniform'
+  | 'heNormal'
+  | 'leCunNormal'
+  | { constant: number }
+  | { values: number[] }
+  | { uniform: { min: number; max: number } }
+  | { normal: { mean: number; stddev: number } };
+
+/** Activations bn-suite's Dense and Conv2D layers may have (tfjs names). */
+export const ACTIVATIONS = ['linear', 'relu', 'sigmoid', 'tanh', 'softmax'] as const;
+
+/** One of {@link ACTIVATIONS}. */
+export type Activation = (typeof ACTIVATIONS)[number];
+
+/**
+ * Options of the Dense or Conv2D layer in front of BN (Keras's arguments). Absent fields keep
+ * bn-suite's defaults: a seeded glorotUniform kernel, a zero bias, no activation, and for Conv2D a
+ * 3x3 kernel, 'same' padding and stride 1.
+ */
+export interface FeatureLayerOptions {
+  kernelInitializer?: InitializerSpec;
+  biasInitializer?: InitializerSpec;
+  /** false: no bias weight at all (Keras `use_bias=False`). */
+  useBias?: boolean;
+  activation?: Activation;
+  /** Conv2D only: the kernel's height and width. */
+  kernelSize?: [number, number];
+  /** Conv2D only. */
+  padding?: 'same' | 'valid';
+  /** Conv2D only: the strides along height and width. */
+  strides?: [number, number];
+}
+
+/** Options of the Dense head after BN (Keras's arguments); absent fields keep bn-suite's defaults. */
+export interface HeadLayerOptions {
+  kernelInitializer?: InitializerSpec;
+  biasInitializer?: InitializerSpec;
+  useBias?: boolean;
+}
+
 /** How a model (or a nested base) is put together. */
 export const CONTAINER_KINDS = ['functional', 'sequential'] as const;
 
@@ -47,7 +98,7 @@ export interface ModelSpec {
   /** Units of the head after BN (classes for softmax); 0 means no head (the model outputs BN's output). */
   classes: number;
   /** Activation of the head: softmax (classification, the default) or linear (regression). */
-  headActivation?: 'softmax' | 'linear';
+  headActivation?: 'softmax' | 'linear' | 'sigmoid' | 'relu';
   /**
    * Build everything up to and including BN as its own model and use it as a layer of the outer
    * model: the transfer-learning shape, where one freezes the pre-trained base.
@@ -71,6 +122,21 @@ export interface ModelSpec {
    * inbound nodes, and freezing it freezes it in both models. False when absent.
    */
   shared?: boolean;
+  /** Options of the Dense / Conv2D layer in front of BN; bn-suite's defaults when absent. */
+  features?: FeatureLayerOptions;
+  /** Options of the head; bn-suite's defaults when absent. */
+  head?: HeadLayerOptions;
+  /**
+   * A Masking layer first (Keras `Masking(mask_value)`): a sample position whose features all equal
+   * `maskValue` is masked, and the mask travels with the tensor to the layers that read one.
+   */
+  masking?: { maskValue: number };
+  /**
+   * Build the model for exactly this batch size (an input with a full `batchShape`), as a bare
+   * layer is built by its first call: the batch axis then has a size, so BN's axis may be 0.
+   * Only for `bn-only` models without a head, nesting or masking.
+   */
+  fixedBatch?: number;
   /** Seed of every initializer in the model. */
   seed: number;
 }
@@ -81,6 +147,7 @@ export const LAYER_NAMES = {
   /** The model around the base at depth 2. */
   wrapper: 'wrapper',
   sibling: 'sibling',
+  masking: 'masking',
   features: 'features',
   bn: 'bn',
   flatten: 'flatten',
@@ -98,17 +165,64 @@ export const TFJS_BN_DEFAULTS: BnLayerSpec = {
   movingVarianceInit: 1,
 };
 
+/** A weight of a model built from a spec: its snapshot key and shape. */
+export interface WeightShape {
+  name: string;
+  shape: number[];
+}
+
+/** The spec fields that decide which weights a model has and their shapes. */
+export type WeightLayout = Pick<ModelSpec, 'architecture' | 'classes' | 'inputShape' | 'hiddenUnits' | 'features' | 'head' | 'fixedBatch'> & { bn: Pick<BnLayerSpec, 'center' | 'scale' | 'axis'> };
+
+/** One spatial size after a convolution (dilation 1), as Keras computes it. */
+function convolvedSize(size: number, kernel: number, stride: number, padding: 'same' | 'valid'): number {
+  return padding === 'same' ? Math.ceil(size / stride) : Math.floor((size - kernel) / stride) + 1;
+}
+
+/** The per-sample shape BN sees: the input, or what the Dense / Conv2D layer in front of it makes. */
+export function bnInputShapeOf(spec: Pick<ModelSpec, 'architecture' | 'inputShape' | 'hiddenUnits' | 'features'>): number[] {
+  const shape = spec.inputShape;
+  if (spec.architecture === 'dense') return [...shape.slice(0, -1), spec.hiddenUnits];
+  if (spec.architecture === 'conv') {
+    const [kh, kw] = spec.features?.kernelSize ?? [3, 3];
+    const [sh, sw] = spec.features?.strides ?? [1, 1];
+    const padding = spec.features?.padding ?? 'same';
+    return [convolvedSize(shape[0], kh, sh, padding), convolvedSize(shape[1], kw, sw, padding), spec.hiddenUnits];
+  }
+  return [...shape];
+}
+
 /**
- * The snapshot keys of the weights a model built from `spec` has (see `buildModel`), in build
- * order, known without building it: lets a scenario that names a weight be checked when it loads.
- * A test builds every architecture and compares.
+ * The snapshot keys and shapes of the weights a model built from `spec` has (see `buildModel`), in
+ * build order, known without building it: lets a scenario that names a weight or gives literal
+ * values be checked when it loads. `axis` is read relative to the batch rank. A test builds every
+ * architecture and compares.
  */
-export function weightNamesOf(spec: Pick<ModelSpec, 'architecture' | 'classes'> & { bn: Pick<BnLayerSpec, 'center' | 'scale'> }): string[] {
-  const names: string[] = [];
-  if (spec.architecture !== 'bn-only') names.push(`${LAYER_NAMES.features}/kernel`, `${LAYER_NAMES.features}/bias`);
-  if (spec.bn.scale) names.push(`${LAYER_NAMES.bn}/gamma`);
-  if (spec.bn.center) names.push(`${LAYER_NAMES.bn}/beta`);
-  names.push(`${LAYER_NAMES.bn}/moving_mean`, `${LAYER_NAMES.bn}/moving_variance`);
-  if (spec.classes > 0) names.push(`${LAYER_NAMES.head}/kernel`, `${LAYER_NAMES.head}/bias`);
-  return names;
+export function weightShapesOf(spec: WeightLayout): WeightShape[] {
+  const weights: WeightShape[] = [];
+  const bnInput = bnInputShapeOf(spec);
+  if (spec.architecture === 'dense') {
+    weights.push({ name: `${LAYER_NAMES.features}/kernel`, shape: [spec.inputShape[spec.inputShape.length - 1], spec.hiddenUnits] });
+  } else if (spec.architecture === 'conv') {
+    const [kh, kw] = spec.features?.kernelSize ?? [3, 3];
+    weights.push({ name: `${LAYER_NAMES.features}/kernel`, shape: [kh, kw, spec.inputShape[2], spec.hiddenUnits] });
+  }
+  if (spec.architecture !== 'bn-only' && spec.features?.useBias !== false) weights.push({ name: `${LAYER_NAMES.features}/bias`, shape: [spec.hiddenUnits] });
+  // Axis 0, the batch axis, has a size only for a fixed batch (a bare layer).
+  const batchShape = [spec.fixedBatch ?? 0, ...bnInput];
+  const axis = spec.bn.axis < 0 ? spec.bn.axis + batchShape.length : spec.bn.axis;
+  const channels = batchShape[axis] ?? 0;
+  if (spec.bn.scale) weights.push({ name: `${LAYER_NAMES.bn}/gamma`, shape: [channels] });
+  if (spec.bn.center) weights.push({ name: `${LAYER_NAMES.bn}/beta`, shape: [channels] });
+  weights.push({ name: `${LAYER_NAMES.bn}/moving_mean`, shape: [channels] }, { name: `${LAYER_NAMES.bn}/moving_variance`, shape: [channels] });
+  if (spec.classes > 0) {
+    weights.push({ name: `${LAYER_NAMES.head}/kernel`, shape: [bnInput.reduce((a, b) => a * b, 1), spec.classes] });
+    if (spec.head?.useBias !== false) weights.push({ name: `${LAYER_NAMES.head}/bias`, shape: [spec.classes] });
+  }
+  return weights;
+}
+
+/** The snapshot keys of the weights a model built from `spec` has, in build order (see {@link weightShapesOf}). */
+export function weightNamesOf(spec: WeightLayout): string[] {
+  return weightShapesOf(spec).map((w) => w.name);
 }

@@ -183,7 +183,8 @@ export function compileCase(run: CaseRun): void {
  * Shares weights with the model; it owns no weights of its own, so it is never disposed.
  */
 function featuresBeforeBn(built: BuiltModel): LayersModel | null {
-  if (built.spec.architecture === 'bn-only') return null;
+  // A Masking layer in front changes what BN sees (masked positions become 0) even without features.
+  if (built.spec.architecture === 'bn-only' && built.spec.masking === undefined) return null;
   // Node 0: the host's own use of BN (a shared BN has a second inbound node, in the sibling).
   return tfl.model({ inputs: built.host.inputs, outputs: built.bn.getInputAt(0) as ReturnType<typeof tfl.input> });
 }

@@ -316,14 +316,32 @@ function lossOf(spec: CaseSpec): 'categoricalCrossentropy' | 'meanSquaredError' 
  * Sequential starts with an input layer so a nested model stays one layer; a functional model
  * applies the layers in order.
  */
-function wireLines(kind: ContainerKind, variable: string, name: string, inputName: string, shape: string, layers: readonly string[]): string[] {
+function wireLines(kind: ContainerKind, variable: string, name: string, inputName: string, shape: string, layers: readonly string[], fixedBatch?: number): string[] {
+  // A fixed batch (a bare layer built for its data) gives the input a full batch shape.
+  const batchShape = fixedBatch !== undefined ? `[${numberLiteral(fixedBatch)}, ...${shape}]` : null;
   if (kind === 'sequential') {
-    const list = [`tfl.layers.inputLayer({ inputShape: ${shape}, name: ${stringLiteral(inputName)} })`, ...layers].join(', ');
+    const size = batchShape !== null ? `batchInputShape: ${batchShape}` : `inputShape: ${shape}`;
+    const list = [`tfl.layers.inputLayer({ ${size}, name: ${stringLiteral(inputName)} })`, ...layers].join(', ');
     return [`  const ${variable} = tfl.sequential({ name: ${stringLiteral(name)}, layers: [${list}] });`];
   }
   const input = `${variable}Input`;
   const output = layers.reduce((tensor, layer) => `${layer}.apply(${tensor})`, input);
-  return [`  const ${input} = tfl.input({ shape: ${shape}, name: ${stringLiteral(inputName)} });`, `  const ${variable} = tfl.model({ inputs: ${input}, outputs: ${output}, name: ${stringLiteral(name)} });`];
+  const size = batchShape !== null ? `batchShape: ${batchShape}` : `shape: ${shape}`;
+  return [`  const ${input} = tfl.input({ ${size}, name: ${stringLiteral(inputName)} });`, `  const ${variable} = tfl.model({ inputs: ${input}, outputs: ${output}, name: ${stringLiteral(name)} });`];
+}
+
+/** The tfjs-layers call that makes the Dense or Conv2D layer in front of BN, with the spec's structural options (its weights are set afterwards). */
+function featureLayerCall(m: CaseSpec['model']): string {
+  const f = m.features ?? {};
+  const options = [
+    ...(m.architecture === 'conv'
+      ? [`filters: ${numberLiteral(m.hiddenUnits)}`, `kernelSize: ${shapeLiteral(f.kernelSize ?? [3, 3])}`, `padding: ${stringLiteral(f.padding ?? 'same')}`, ...(f.strides !== undefined ? [`strides: ${shapeLiteral(f.strides)}`] : [])]
+      : [`units: ${numberLiteral(m.hiddenUnits)}`]),
+    ...(f.useBias === false ? ['useBias: false'] : []),
+    ...(f.activation !== undefined ? [`activation: ${stringLiteral(f.activation)}`] : []),
+    `name: ${stringLiteral(LAYER_NAMES.features)}`,
+  ];
+  return `tfl.layers.${m.architecture === 'conv' ? 'conv2d' : 'dense'}({ ${options.join(', ')} })`;
 }
 
 /** The variable holding what `freeze: base` freezes: the outermost nested model. */
@@ -347,13 +365,12 @@ export function modelBuildLines(m: CaseSpec['model'], weights: CaseCapture['weig
   const lines: string[] = [];
   lines.push('  // The layers, made with plain tfjs-layers calls, then put together.');
   const trunk: string[] = [];
-  if (m.architecture === 'dense') {
-    lines.push(`  const featureLayer = tfl.layers.dense({ units: ${numberLiteral(m.hiddenUnits)}, name: ${stringLiteral(LAYER_NAMES.features)} });`);
-    trunk.push('featureLayer');
-  } else if (m.architecture === 'conv') {
-    lines.push(
-      `  const featureLayer = tfl.layers.conv2d({ filters: ${numberLiteral(m.hiddenUnits)}, kernelSize: 3, padding: ${stringLiteral('same')}, name: ${stringLiteral(LAYER_NAMES.features)} });`,
-    );
+  if (m.masking !== undefined) {
+    lines.push(`  const maskingLayer = tfl.layers.masking({ maskValue: ${numberLiteral(m.masking.maskValue)}, name: ${stringLiteral(LAYER_NAMES.masking)} });`);
+    trunk.push('maskingLayer');
+  }
+  if (m.architecture !== 'bn-only') {
+    lines.push(`  const featureLayer = ${featureLayerCall(m)};`);
     trunk.push('featureLayer');
   }
   lines.push('  const bn = tfl.layers.batchNormalization({');
@@ -371,9 +388,8 @@ export function modelBuildLines(m: CaseSpec['model'], weights: CaseCapture['weig
       lines.push(`  const flatten = tfl.layers.flatten({ name: ${stringLiteral(LAYER_NAMES.flatten)} });`);
       tail.push('flatten');
     }
-    lines.push(
-      `  const head = tfl.layers.dense({ units: ${numberLiteral(m.classes)}, activation: ${stringLiteral(m.headActivation ?? 'softmax')}, name: ${stringLiteral(LAYER_NAMES.head)} });`,
-    );
+    const noBias = m.head?.useBias === false ? ', useBias: false' : '';
+    lines.push(`  const head = tfl.layers.dense({ units: ${numberLiteral(m.classes)}, activation: ${stringLiteral(m.headActivation ?? 'softmax')}${noBias}, name: ${stringLiteral(LAYER_NAMES.head)} });`);
     tail.push('head');
   }
   const outer = m.container ?? 'functional';
@@ -385,7 +401,7 @@ export function modelBuildLines(m: CaseSpec['model'], weights: CaseCapture['weig
     if (depth === 2) lines.push(...wireLines(inner, 'wrapper', LAYER_NAMES.wrapper, 'wrapper_x', shape, ['base']));
     lines.push(...wireLines(outer, 'model', 'model_under_test', 'outer_x', shape, [frozenContainer(spec), ...tail]));
   } else {
-    lines.push(...wireLines(outer, 'model', 'model_under_test', 'x', shape, [...trunk, ...tail]));
+    lines.push(...wireLines(outer, 'model', 'model_under_test', 'x', shape, [...trunk, ...tail], m.fixedBatch));
   }
   if (m.shared === true) {
     lines.push('  // A second model shares these layers (built after the model, as in bn-suite).');

@@ -24,15 +24,19 @@ async function bothVerdicts(scenario: StepsScenario): Promise<{ bnSuite: string;
   const result = await runScenario(scenario, INVARIANTS[scenario.invariant], nodeInvariantContext('cpu', []), { seed: scenario.seed, runs: 1 });
   const script = renderStepsScript({ scenario, backend: 'cpu', capture: await captureSteps(scenario), bnSuiteVersion: 'test' });
   const verification = await verifyReproFiles(script, reproPackageJson('cpu'));
-  // tfjs throwing is an error verdict in bn-suite and the script's exit 2 with tfjs's message.
+  // tfjs throwing is an error verdict in bn-suite, and in the script the step that throws, with tfjs's message (exit 1).
+  const thrownLine = /step \d+ \(\w+\) throws: (.*)/.exec(verification.stdout)?.[1];
+  const bnSuiteMessage = result.summary.split('\n')[0].replace(/^.*?: /, '').slice(0, 60);
   const scriptVerdict =
     verification.exitCode === 1 && verification.reproduces
-      ? 'fail'
+      ? thrownLine === undefined
+        ? 'fail'
+        : result.status === 'error' && thrownLine.includes(bnSuiteMessage)
+          ? 'error'
+          : `script throws "${thrownLine}" where bn-suite says ${result.status}: ${result.summary}`
       : verification.exitCode === 0
         ? 'pass'
-        : result.status === 'error' && verification.exitCode === 2 && verification.stderr.includes(result.summary.split('\n')[0].replace(/^.*?: /, '').slice(0, 60))
-          ? 'error'
-          : `script error (exit ${verification.exitCode}): ${verification.stderr.slice(0, 300)}`;
+        : `script error (exit ${verification.exitCode}): ${verification.stderr.slice(0, 300)}`;
   return { bnSuite: result.status === 'error' ? 'error' : result.status, script: scriptVerdict, stdout: verification.stdout, summary: result.summary };
 }
 

@@ -24,6 +24,20 @@ export const EXPECTATION_EVIDENCE = {
   expectDiffer: z.object({ absSumDiff: measuredNumber, maxAbsDiff: measuredNumber.optional() }).strict(),
   expectNormalized: z.object({ means: z.array(measuredNumber), stds: z.array(measuredNumber) }).strict(),
   expectLossEqual: z.object({ a: measuredNumber, b: measuredNumber, difference: measuredNumber }).strict(),
+  // The comparison in words; the first values of each side (a golden output may be thousands of values).
+  expectOutput: z.object({ comparison: z.string(), maxAbsDiff: measuredNumber, actual: z.array(measuredNumber), expected: z.array(measuredNumber) }).strict(),
+  expectShape: z.object({ actual: z.array(integer.nullable()), expected: z.array(integer.nullable()) }).strict(),
+  expectStatistic: z.object({ statistic: z.string(), actual: z.array(measuredNumber), expected: z.array(measuredNumber) }).strict(),
+  expectLoss: z.object({ actual: z.array(measuredNumber), expected: z.array(measuredNumber).nullable() }).strict(),
+  expectWeightCount: z
+    .object({
+      of: z.string(),
+      actual: z.object({ trainable: integer, nonTrainable: integer, total: integer, trainableNames: z.array(z.string()), nonTrainableNames: z.array(z.string()) }).strict(),
+      expected: z.object({ trainable: integer.optional(), nonTrainable: integer.optional(), total: integer.optional(), trainableNames: z.array(z.string()).optional(), nonTrainableNames: z.array(z.string()).optional() }).strict(),
+    })
+    .strict(),
+  // What the wrapped action threw (null: it did not throw), and the message pattern asked for.
+  expectThrows: z.object({ thrown: z.string().nullable(), message: z.string().nullable() }).strict(),
 } satisfies Record<ExpectationKind, z.ZodObject>;
 
 /** The evidence a failed expectation of kind `K` gives. */
@@ -31,7 +45,10 @@ export type ExpectationEvidence<K extends ExpectationKind> = z.input<(typeof EXP
 
 const failedExpectation = <K extends ExpectationKind>(kind: K) => EXPECTATION_EVIDENCE[kind].extend({ step: integer.positive(), kind: z.literal(kind) });
 
-/** Evidence of a steps program that ran to its end: its length and the losses it named. */
+/**
+ * Evidence of a steps program that ran to its end: its length and the losses it named (the last
+ * value of a fit's history).
+ */
 export const stepsPassEvidence = z.object({ steps: integer, losses: z.record(z.string(), measuredNumber) }).strict();
 
 /** Evidence of a steps program stopped by an expectation: the 1-based step, its kind and its numbers. */
@@ -43,6 +60,12 @@ export const stepsFailEvidence = z.discriminatedUnion('kind', [
   failedExpectation('expectDiffer'),
   failedExpectation('expectNormalized'),
   failedExpectation('expectLossEqual'),
+  failedExpectation('expectOutput'),
+  failedExpectation('expectShape'),
+  failedExpectation('expectStatistic'),
+  failedExpectation('expectLoss'),
+  failedExpectation('expectWeightCount'),
+  failedExpectation('expectThrows'),
 ]);
 
 /** Evidence of a steps scenario: the program ran to its end, or the step whose expectation failed. */

@@ -1,14 +1,12 @@
-import type { Tensor } from '@tensorflow/tfjs-core';
-import { preparing } from '../../run/preparation';
+import type { Optimizer, Tensor, Variable } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology';
-import { gaussianBlobs, oneHot } from '../../data/generators';
-import { createRng, deriveSeed } from '../../data/rng';
+import { preparing } from '../../run/preparation';
 import type { CheckOutcome } from '../../invariants/types';
 import type { ExpectationEvidence, ExpectationKind, StepsEvidence } from './evidence';
 import type { ModelStore } from '../../host-services';
 import { findLayer, reloadInMemory } from '../../invariants/round-trip';
-import { buildModel, freeze, type BuiltModel } from '../../models/build';
+import { buildModel, freeze, makeBnLayer, type BuiltModel } from '../../models/build';
 import type { ModelSpec } from '../../models/spec';
 import { compareArrays, formatComparison } from '../../oracle/compare';
 import type { DenseArray } from '../../oracle/dense-array';
@@ -16,55 +14,21 @@ import { bnInputOf } from '../../run/case-run';
 import { toDense } from '../../run/tensor-data';
 import type { StepsScenario } from '../../scenarios/types';
 import { captureSnapshot, diffSnapshots, weightKind, type Snapshot } from '../../snapshot/snapshot';
-import { tf } from '../../tfjs';
-import type { Step, StepKind, StepParams, StepsData, StepsModel } from './schema';
+import { tf, tfl } from '../../tfjs';
+import { DEFAULT_LEARNING_RATES, type ModelRole, type OptimizerKind, type Step, type StepKind, type StepParams } from './schema';
 import { fingerprintOf } from '../../expectations/fingerprint';
+import { dataTensors } from './data';
+import { modelSpecOf, outputShapeOf } from './model-spec';
+import { stepEntry } from './references';
+import { tensorStatistic } from './statistics';
 
-/** The model spec a steps scenario's model section describes. */
-export function modelSpecOf(model: StepsModel, seed: number): ModelSpec {
-  return {
-    architecture: model.architecture,
-    inputShape: model.inputShape,
-    hiddenUnits: model.hiddenUnits,
-    bn: { ...model.bn },
-    classes: model.head?.units ?? 0,
-    headActivation: model.head?.activation,
-    nested: model.nested,
-    seed,
-  };
-}
-
-/** The input values of a steps scenario (row-major), as its data section describes them. */
-export function inputValues(data: StepsData, shape: number[], seed: number): Float32Array {
-  const size = shape.reduce((a, b) => a * b, 1);
-  const x = data.x;
-  if ('fill' in x) return new Float32Array(size).fill(x.fill);
-  if ('values' in x) {
-    if (x.values.length !== size) throw new RangeError(`data.x.values has ${x.values.length} values but [batch, ...inputShape] = [${shape.join(', ')}] needs ${size}`);
-    return Float32Array.from(x.values);
-  }
-  return gaussianBlobs({ shape, channelAxis: -1, mean: x.gaussian.mean, scale: x.gaussian.scale, seed: deriveSeed(seed, 'x') }).values;
-}
-
-/** The targets of a steps scenario, or null without data.y. */
-export function targetTensor(data: StepsData, outputShape: number[], seed: number): Tensor | null {
-  const y = data.y;
-  if (y === undefined) return null;
-  const size = outputShape.reduce((a, b) => a * b, 1);
-  // From values, not tf.fill: data preparation must not depend on a kernel (old wasm's Fill needs a dtype).
-  if ('fill' in y) return preparing('data.y', () => tf.tensor(new Float32Array(size).fill(y.fill), outputShape));
-  if ('gaussian' in y) {
-    const values = gaussianBlobs({ shape: outputShape, channelAxis: -1, mean: y.gaussian.mean, scale: y.gaussian.scale, seed: deriveSeed(seed, 'y') }).values;
-    return preparing('data.y', () => tf.tensor(values, outputShape));
-  }
-  const classes = outputShape[outputShape.length - 1];
-  const rng = createRng(deriveSeed(seed, 'labels'));
-  const labels = Array.from({ length: outputShape[0] }, () => rng.int(classes));
-  return preparing('data.y', () => tf.tensor(oneHot(labels, classes), outputShape));
-}
+export { modelSpecOf, outputShapeOf } from './model-spec';
 
 /** expectDiffer's default atol and rtol, as Keras's assertNotAllClose has them. */
 const DIFFER_TOLERANCE = 1e-6;
+
+/** Values kept in a failed expectation's evidence per side (a golden output may have thousands). */
+const EVIDENCE_VALUES = 16;
 
 /** A failed expectation: which step, what it expected, and the numbers. */
 class ExpectationFailed<K extends ExpectationKind = ExpectationKind> extends Error {
@@ -73,15 +37,28 @@ class ExpectationFailed<K extends ExpectationKind = ExpectationKind> extends Err
   }
 }
 
+/** How a model was compiled, so that a reload or a freeze can compile it the same way again. */
+type Compiled = Omit<StepParams['compile'], 'on'>;
+
 /** Everything a steps program has made so far. */
 interface StepsState {
+  spec: ModelSpec;
+  /** BN options the twin has of its own. */
+  twinBn: Partial<ModelSpec['bn']>;
+  /** The model under test (replaced by saveReload). */
   built: BuiltModel;
+  /** The second build of the spec, made by the first step that acts on it. */
+  twin: BuiltModel | null;
+  /** The main input, as a tensor for the whole program. */
   x: Tensor;
-  y: Tensor | null;
-  compiled: { loss: string; learningRate: number } | null;
-  outputs: Map<string, DenseArray>;
-  losses: Map<string, number>;
-  snapshots: Map<string, Snapshot>;
+  compiled: Map<ModelRole, Compiled>;
+  /** Data tensors and outputs, by name. */
+  tensors: Map<string, DenseArray>;
+  /** Losses by name: one value, or a fit's history (one per epoch). */
+  losses: Map<string, number[]>;
+  snapshots: Map<string, { role: ModelRole; snapshot: Snapshot }>;
+  /** Symbolic output shapes (`symbolicBn`), null for a size not known. */
+  shapes: Map<string, Array<number | null>>;
   /** The host's persistent store, for `saveReload: {via: disk}`. */
   store: ModelStore | null;
 }
@@ -92,15 +69,76 @@ function lookup<T>(map: Map<string, T>, name: string, what: string, step: number
   return value;
 }
 
-function compile(state: StepsState): void {
-  if (state.compiled === null) return;
-  state.built.model.optimizer?.dispose();
-  state.built.model.compile({ optimizer: tf.train.sgd(state.compiled.learningRate), loss: state.compiled.loss });
+/** The built model a role names (the twin is built on first use, from the same seeded spec). */
+function builtOf(state: StepsState, role: ModelRole | undefined): BuiltModel {
+  if (role !== 'twin') return state.built;
+  state.twin ??= buildModel(twinSpecOf(state.spec, state.twinBn));
+  return state.twin;
 }
 
-function needTargets(state: StepsState, step: number): Tensor {
-  if (state.y === null) throw new RangeError(`step ${step + 1}: this step needs data.y (targets)`);
-  return state.y;
+/** The spec of the twin: the model's, with the twin's own BN options. */
+export function twinSpecOf(spec: ModelSpec, bn: Partial<ModelSpec['bn']>): ModelSpec {
+  return { ...spec, bn: { ...spec.bn, ...bn } };
+}
+
+/** The LayersModel a role names. */
+function modelOf(state: StepsState, role: ModelRole | undefined): LayersModel {
+  if (role === 'sibling') {
+    if (state.built.sibling === null) throw new RangeError('the sibling model needs model.sibling: true');
+    return state.built.sibling;
+  }
+  return builtOf(state, role).model;
+}
+
+/**
+ * The tfjs optimizer of each kind. A `Record` over the optimizer kinds: a kind added to the schema
+ * without its factory fails the type check. Arguments tfjs leaves at its defaults are Keras's too
+ * (rmsprop rho 0.9; adam beta1 0.9, beta2 0.999; epsilons from the backend).
+ */
+const OPTIMIZER_FACTORIES: Record<OptimizerKind, (learningRate: number, momentum: number | undefined) => Optimizer> = {
+  sgd: (lr) => tf.train.sgd(lr),
+  momentum: (lr, momentum) => tf.train.momentum(lr, momentum ?? 0),
+  adam: (lr) => tf.train.adam(lr),
+  rmsprop: (lr, momentum) => tf.train.rmsprop(lr, 0.9, momentum ?? 0),
+  adagrad: (lr) => tf.train.adagrad(lr),
+  adadelta: (lr) => tf.train.adadelta(lr),
+  adamax: (lr) => tf.train.adamax(lr),
+};
+
+function compile(state: StepsState, role: ModelRole): void {
+  const compiled = state.compiled.get(role);
+  if (compiled === undefined) return;
+  const model = modelOf(state, role);
+  model.optimizer?.dispose();
+  const optimizer = OPTIMIZER_FACTORIES[compiled.optimizer](compiled.learningRate ?? DEFAULT_LEARNING_RATES[compiled.optimizer], compiled.momentum);
+  model.compile({ optimizer, loss: compiled.loss });
+}
+
+/** A named data tensor or output as a tensor (the main input is the program's own; the caller disposes the others). */
+function tensorNamed(state: StepsState, name: string, index: number): { tensor: Tensor; owned: boolean } {
+  if (name === 'x' || name === 'input') return { tensor: state.x, owned: false };
+  const dense = lookup(state.tensors, name, 'tensor', index);
+  return { tensor: preparing(`tensor ${name}`, () => tf.tensor(Array.from(dense.values), dense.shape as number[])), owned: true };
+}
+
+/** Runs `use` with the tensors named (an absent name gives undefined), disposing those made for it. */
+async function withTensors<T>(state: StepsState, names: Array<string | undefined>, index: number, use: (...tensors: Tensor[]) => T | Promise<T>): Promise<T> {
+  const made = names.map((name) => (name === undefined ? undefined : tensorNamed(state, name, index)));
+  try {
+    return await use(...made.map((m) => m?.tensor as Tensor));
+  } finally {
+    for (const m of made) if (m?.owned === true) m.tensor.dispose();
+  }
+}
+
+/** The input a step reads: the one it names, or the data's x. */
+function inputName(params: { input?: string }): string {
+  return params.input ?? 'x';
+}
+
+/** The targets a training step uses: given, or the data's y (load-time checks make sure one exists). */
+function targetsName(params: { input?: string; targets?: string }): string {
+  return params.targets ?? 'y';
 }
 
 async function lossOf(value: number | number[] | Tensor | Tensor[]): Promise<number> {
@@ -118,8 +156,9 @@ async function lossOf(value: number | number[] | Tensor | Tensor[]): Promise<num
   }
 }
 
-async function saveReload(state: StepsState, via: StepParams['saveReload']['via']): Promise<void> {
-  const old = state.built.model;
+async function saveReload(state: StepsState, via: StepParams['saveReload']['via'], role: 'model' | 'twin'): Promise<void> {
+  const built = builtOf(state, role);
+  const old = built.model;
   let reloaded: LayersModel;
   if (via === 'memory') reloaded = await reloadInMemory(old);
   else if (state.store === null) throw new Error(`saveReload via ${via}: this host has no persistent model store`);
@@ -131,7 +170,18 @@ async function saveReload(state: StepsState, via: StepParams['saveReload']['via'
   old.dispose();
   // The host (the model whose graph holds BN) is the reloaded one too: callBn reads BN's input
   // through it, and the old graph does not lead to the reloaded BN.
-  state.built = { ...state.built, model: reloaded, bn: bn as Layer, base, host: base ?? reloaded };
+  const replaced = { ...built, model: reloaded, bn: bn as Layer, base, host: base ?? reloaded };
+  if (role === 'twin') state.twin = replaced;
+  else state.built = replaced;
+}
+
+/** The weights of a role's model, by snapshot key. */
+async function weightsOf(state: StepsState, role: ModelRole | undefined): Promise<Snapshot['weights']> {
+  return (await captureSnapshot(modelOf(state, role))).weights;
+}
+
+function sample(values: ArrayLike<number>): number[] {
+  return Array.from({ length: Math.min(values.length, EVIDENCE_VALUES) }, (_, i) => values[i]);
 }
 
 type Fail = <K extends ExpectationKind>(kind: K, message: string, evidence: ExpectationEvidence<K>) => never;
@@ -139,65 +189,128 @@ type Fail = <K extends ExpectationKind>(kind: K, message: string, evidence: Expe
 /** Runs one kind of step: an action changes the state, an expectation calls `fail` when it does not hold. */
 type StepHandler<K extends StepKind> = (state: StepsState, params: StepParams[K], index: number, fail: Fail) => void | Promise<void>;
 
+/** The current gamma and beta of the BN layer (absent without scale / center), to unscale an output. */
+async function gammaBeta(state: StepsState): Promise<{ gamma?: Float32Array; beta?: Float32Array }> {
+  const weights = await weightsOf(state, 'model');
+  return { gamma: weights['bn/gamma']?.values, beta: weights['bn/beta']?.values };
+}
+
 /**
  * Every step kind's handler. A `Record` over {@link StepKind}: a new action in the schema without a
  * handler here fails the type check instead of passing silently.
  */
 const STEP_HANDLERS: { [K in StepKind]: StepHandler<K> } = {
-  freeze: (state, target) => freeze(state.built, target),
-  unfreeze: (state, target) => {
-    if (target === 'base' && state.built.base !== null) state.built.base.trainable = true;
-    else state.built.bn.trainable = true;
+  freeze: (state, p) => freeze(builtOf(state, p.on), p.target),
+  unfreeze: (state, p) => freeze(builtOf(state, p.on), p.target, true),
+  compile: (state, { on, ...compiled }) => {
+    state.compiled.set(on ?? 'model', compiled);
+    compile(state, on ?? 'model');
   },
-  compile: (state, params) => {
-    state.compiled = { loss: params.loss, learningRate: params.learningRate };
-    compile(state);
+  fit: async (state, p, index) => {
+    const history = await withTensors(state, [inputName(p), targetsName(p)], index, (x, y) =>
+      modelOf(state, p.on).fit(x, y, { epochs: p.epochs, batchSize: p.batchSize ?? x.shape[0], shuffle: p.shuffle, verbose: 0 }),
+    );
+    if (p.as !== undefined) state.losses.set(p.as, (history.history.loss ?? []).map(Number));
   },
-  fit: async (state, params, index) => {
-    await state.built.model.fit(state.x, needTargets(state, index), { epochs: params.epochs, batchSize: params.batchSize ?? state.x.shape[0], shuffle: params.shuffle, verbose: 0 });
-  },
-  trainOnBatch: async (state, params, index) => {
+  trainOnBatch: async (state, p, index) => {
     let loss = Number.NaN;
-    for (let i = 0; i < params.times; i++) loss = await lossOf(await state.built.model.trainOnBatch(state.x, needTargets(state, index)));
-    if (params.as !== undefined) state.losses.set(params.as, loss);
+    await withTensors(state, [inputName(p), targetsName(p)], index, async (x, y) => {
+      for (let i = 0; i < p.times; i++) loss = await lossOf(await modelOf(state, p.on).trainOnBatch(x, y));
+    });
+    if (p.as !== undefined) state.losses.set(p.as, [loss]);
   },
-  callBn: async (state, params) => {
-    const input = bnInputOf(state.built, state.x);
-    try {
-      for (let i = 0; i < params.times; i++) {
-        const out = state.built.bn.apply(input, { training: params.training }) as Tensor;
-        try {
-          if (i === params.times - 1 && params.as !== undefined) state.outputs.set(params.as, await toDense(out));
-        } finally {
-          out.dispose();
+  callBn: async (state, p, index) => {
+    const built = builtOf(state, p.on);
+    await withTensors(state, [inputName(p), ...(p.mask !== undefined ? [p.mask] : [])], index, async (x, mask) => {
+      const input = bnInputOf(built, x);
+      let current = input;
+      try {
+        for (let i = 0; i < p.times; i++) {
+          const out = built.bn.apply(p.chain ? current : input, { training: p.training, ...(mask !== undefined ? { mask } : {}) }) as Tensor;
+          if (current !== input) current.dispose();
+          current = out;
         }
+        if (p.as !== undefined) state.tensors.set(p.as, await toDense(current));
+        state.tensors.set('bn_input', await toDense(input));
+      } finally {
+        if (current !== input) current.dispose();
+        input.dispose();
       }
-      state.outputs.set('bn_input', await toDense(input));
-    } finally {
-      input.dispose();
-    }
+    });
   },
-  callModel: (state, params) => recordOutput(state, state.built.model.apply(state.x, { training: params.training }) as Tensor, params.as),
-  predict: (state, params) => recordOutput(state, state.built.model.predict(state.x) as Tensor, params.as),
-  evaluate: async (state, params, index) => {
-    const batchSize = params.batchSize ?? 32;
-    state.losses.set(params.as, await lossOf(state.built.model.evaluate(state.x, needTargets(state, index), { batchSize }) as Tensor | Tensor[]));
+  callModel: (state, p, index) => withTensors(state, [inputName(p)], index, (x) => recordOutput(state, modelOf(state, p.on).apply(x, { training: p.training }) as Tensor, p.as)),
+  predict: (state, p, index) => withTensors(state, [inputName(p)], index, (x) => recordOutput(state, modelOf(state, p.on).predict(x, p.batchSize !== undefined ? { batchSize: p.batchSize } : {}) as Tensor, p.as)),
+  evaluate: async (state, p, index) => {
+    const loss = await withTensors(state, [inputName(p), targetsName(p)], index, (x, y) => lossOf(modelOf(state, p.on).evaluate(x, y, { batchSize: p.batchSize ?? 32 }) as Tensor | Tensor[]));
+    state.losses.set(p.as, [loss]);
   },
-  snapshot: async (state, params) => {
-    state.snapshots.set(params.as, await captureSnapshot(state.built.model));
+  snapshot: async (state, p) => {
+    state.snapshots.set(p.as, { role: p.on ?? 'model', snapshot: await captureSnapshot(modelOf(state, p.on)) });
   },
-  saveReload: async (state, params) => {
-    await saveReload(state, params.via);
-    compile(state);
+  saveReload: async (state, p) => {
+    await saveReload(state, p.via, p.on ?? 'model');
+    compile(state, p.on ?? 'model');
+  },
+  gradBn: async (state, p, index) => {
+    const built = builtOf(state, p.on);
+    await withTensors(state, [inputName(p), p.cotangent], index, async (x, cotangent) => {
+      const input = bnInputOf(built, x);
+      // One forward pass for every gradient: the input becomes a variable next to gamma and beta.
+      const inputVariable = preparing('the BN input as a variable', () => tf.variable(input, true));
+      const dy = cotangent ?? preparing('the cotangent', () => tf.onesLike(input));
+      const affine = built.bn.weights.filter((w) => /\/(gamma|beta)$/.test(w.originalName));
+      // LayerVariable.read() hands out the tf.Variable itself, which variableGrads keys its gradients by.
+      const variables = affine.map((w) => ({ suffix: w.originalName.slice(w.originalName.lastIndexOf('/') + 1), variable: w.read() as Variable }));
+      // tfjs differentiates trainable variables only: a frozen layer's gamma and beta get no gradient (NaN here).
+      const trainable = variables.filter((v) => v.variable.trainable);
+      try {
+        const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(built.bn.apply(inputVariable, { training: p.training }) as Tensor, dy)), [inputVariable, ...trainable.map((v) => v.variable)]);
+        value.dispose();
+        try {
+          state.tensors.set(`${p.as}_dx`, await toDense(grads[inputVariable.name]));
+          for (const { suffix, variable } of variables) {
+            const grad = grads[variable.name];
+            state.tensors.set(`${p.as}_d${suffix}`, grad !== undefined && grad !== null ? await toDense(grad) : { shape: [...variable.shape], values: new Float32Array(variable.size).fill(Number.NaN) });
+          }
+        } finally {
+          tf.dispose(Object.values(grads));
+        }
+      } finally {
+        inputVariable.dispose();
+        input.dispose();
+        if (cotangent === undefined) dy.dispose();
+      }
+    });
+  },
+  batchNormOp: async (state, p, index) => {
+    const names = [p.x, p.mean, p.variance, p.offset, p.scale];
+    await withTensors(state, names, index, async (x, mean, variance, offset, scale) => {
+      await recordOutput(state, tf.batchNorm(x, mean, variance, offset, scale, p.epsilon), p.as);
+    });
+  },
+  symbolicBn: (state, p) => {
+    const layer = makeBnLayer({ ...state.spec.bn, ...p.options }, state.spec.seed, 'bn_symbolic');
+    const input = tfl.input({ batchShape: p.shape });
+    const output = layer.apply(input) as ReturnType<typeof tfl.input>;
+    if (p.as !== undefined) state.shapes.set(p.as, [...output.shape]);
+  },
+  setWeight: (state, p, index) => {
+    const weight = modelOf(state, p.on).weights.find((w) => w.originalName === p.weight);
+    if (weight === undefined) throw new RangeError(`step ${index + 1}: no weight '${p.weight}'`);
+    const size = weight.shape.reduce((a: number, b) => a * (b ?? 1), 1);
+    const values = p.values ?? new Array<number>(size).fill(p.fill ?? Number.NaN);
+    preparing(`the values of ${p.weight}`, () =>
+      tf.tidy(() => {
+        weight.write(tf.tensor(values, weight.shape as number[]));
+      }),
+    );
   },
   expectWeight: async (state, e, index, fail) => {
-    const weights = (await captureSnapshot(state.built.model)).weights;
+    const weights = await weightsOf(state, e.on);
     const current = weights[e.weight];
     if (current === undefined) throw new RangeError(`step ${index + 1}: no weight '${e.weight}' (weights: ${Object.keys(weights).join(', ')})`);
     const expectedValues = e.values ?? new Array<number>(current.values.length).fill(e.fill ?? Number.NaN);
-    const comparison = compareArrays({ shape: current.shape, values: current.values }, { shape: [expectedValues.length], values: expectedValues }, { atol: e.atol, rtol: e.rtol });
-    const shapeOnly = !comparison.ok && comparison.kind === 'shape' && expectedValues.length === current.values.length;
-    const flat = shapeOnly ? compareArrays({ shape: [current.values.length], values: current.values }, { shape: [expectedValues.length], values: expectedValues }, { atol: e.atol, rtol: e.rtol }) : comparison;
+    const flat = compareArrays({ shape: [current.values.length], values: current.values }, { shape: [expectedValues.length], values: expectedValues }, { atol: e.atol, rtol: e.rtol });
     if (!flat.ok) fail('expectWeight', `${e.weight} ${formatComparison(flat)}`, { weight: e.weight, actual: Array.from(current.values), expected: expectedValues });
   },
   expectUnchanged: async (state, e, index, fail) => {
@@ -208,15 +321,15 @@ const STEP_HANDLERS: { [K in StepKind]: StepHandler<K> } = {
     const diff = await weightsMovedSince(state, e, index);
     if (diff.moved.length === 0) fail('expectChanged', `no ${e.kinds.join('/')} weight changed since '${e.since}'`, { unchanged: diff.unchanged });
   },
-  expectClose: async (state, e, index, fail) => {
-    const a = lookup(state.outputs, e.a, 'output', index);
-    const b = e.b === 'input' ? await toDense(state.x) : lookup(state.outputs, e.b, 'output', index);
+  expectClose: (state, e, index, fail) => {
+    const a = lookup(state.tensors, e.a, 'tensor', index);
+    const b = lookup(state.tensors, e.b, 'tensor', index);
     const comparison = compareArrays(a, b, { atol: e.atol, rtol: e.rtol });
     if (!comparison.ok) fail('expectClose', `${e.a} vs ${e.b}: ${formatComparison(comparison)}`, { comparison: formatComparison(comparison) });
   },
   expectDiffer: (state, e, index, fail) => {
-    const a = lookup(state.outputs, e.a, 'output', index);
-    const b = lookup(state.outputs, e.b, 'output', index);
+    const a = lookup(state.tensors, e.a, 'tensor', index);
+    const b = lookup(state.tensors, e.b, 'tensor', index);
     let sum = 0;
     for (let i = 0; i < a.values.length; i++) sum += a.values[i] - b.values[i];
     const absSumDiff = Math.abs(sum);
@@ -232,41 +345,108 @@ const STEP_HANDLERS: { [K in StepKind]: StepHandler<K> } = {
     }
   },
   expectNormalized: async (state, e, index, fail) => {
-    const out = lookup(state.outputs, e.output, 'output', index);
-    const weights = (await captureSnapshot(state.built.model)).weights;
+    const out = lookup(state.tensors, e.output, 'tensor', index);
     const rank = out.shape.length;
     const axis = e.axis < 0 ? e.axis + rank : e.axis;
     if (axis < 1 || axis >= rank) throw new RangeError(`step ${index + 1}: expectNormalized.axis ${e.axis} is not a channel axis of ${e.output} (rank ${rank})`);
-    const channels = out.shape[axis];
-    // Elements of one channel repeat every `inner` elements in blocks of `inner` (row-major layout).
-    const inner = out.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-    const gamma = weights['bn/gamma']?.values;
-    const beta = weights['bn/beta']?.values;
-    const sums = new Float64Array(channels);
-    const squares = new Float64Array(channels);
-    const n = out.values.length / channels;
-    for (let i = 0; i < out.values.length; i++) {
-      const c = Math.floor(i / inner) % channels;
-      const z = (out.values[i] - (beta?.[c] ?? 0)) / (gamma?.[c] ?? 1);
-      sums[c] += z;
-      squares[c] += z * z;
-    }
-    const means = Array.from(sums, (s) => s / n);
-    const stds = Array.from(squares, (q, c) => Math.sqrt(Math.max(0, q / n - means[c] ** 2)));
-    const bad = means.findIndex((m, c) => Math.abs(m) > e.atol || Math.abs(stds[c] - 1) > e.atol);
+    const unscale = { ...(await gammaBeta(state)), axis };
+    const means = tensorStatistic(out, 'mean', axis, unscale);
+    const stds = tensorStatistic(out, 'std', axis, unscale);
+    const bad = means.findIndex((m, c) => !(Math.abs(m) <= e.atol && Math.abs(stds[c] - 1) <= e.atol));
     if (bad >= 0) fail('expectNormalized', `channel ${bad} (axis ${e.axis}) of (${e.output} - beta) / gamma has mean ${means[bad].toPrecision(4)} and std ${stds[bad].toPrecision(4)} (want 0 and 1 within ${e.atol})`, { means, stds });
   },
   expectLossEqual: (state, e, index, fail) => {
-    const a = lookup(state.losses, e.a, 'loss', index);
-    const b = lookup(state.losses, e.b, 'loss', index);
+    const a = lastOf(lookup(state.losses, e.a, 'loss', index));
+    const b = lastOf(lookup(state.losses, e.b, 'loss', index));
     // unittest's assertAlmostEqual(a, b, places): round(a - b, places) == 0.
     if (!(Math.abs(a - b) < 0.5 * 10 ** -e.decimals)) fail('expectLossEqual', `loss ${e.a} = ${a} and ${e.b} = ${b} differ at ${e.decimals} decimals (difference ${Math.abs(a - b).toPrecision(3)})`, { a, b, difference: Math.abs(a - b) });
   },
+  expectOutput: (state, e, index, fail) => {
+    const out = lookup(state.tensors, e.output, 'tensor', index);
+    const expected = e.values ?? new Array<number>(out.values.length).fill(e.fill ?? Number.NaN);
+    // Literal values are written flat (row-major); their count is checked against the shape when the scenario loads.
+    const comparison = compareArrays({ shape: [out.values.length], values: out.values }, { shape: [expected.length], values: expected }, { atol: e.atol, rtol: e.rtol });
+    if (!comparison.ok) {
+      fail('expectOutput', `${e.output} ${formatComparison(comparison)}`, { comparison: formatComparison(comparison), maxAbsDiff: comparison.kind === 'values' ? comparison.maxAbsDiff : null, actual: sample(out.values), expected: sample(expected) });
+    }
+  },
+  expectShape: (state, e, index, fail) => {
+    const actual = state.shapes.get(e.output) ?? [...lookup(state.tensors, e.output, 'tensor', index).shape];
+    const same = actual.length === e.shape.length && actual.every((d, i) => d === e.shape[i]);
+    if (!same) fail('expectShape', `${e.output} has shape [${actual.join(', ')}], expected [${e.shape.join(', ')}]`, { actual, expected: e.shape });
+  },
+  expectStatistic: async (state, e, index, fail) => {
+    const of = lookup(state.tensors, e.of, 'tensor', index);
+    const unscale = e.unscale ? { ...(await gammaBeta(state)), axis: bnAxisOf(state, of.shape.length) } : undefined;
+    const actual = tensorStatistic(of, e.statistic, e.axis, unscale);
+    let expected: number[];
+    if (typeof e.equals === 'number') expected = actual.map(() => e.equals as number);
+    else if (Array.isArray(e.equals)) expected = e.equals;
+    else {
+      const weight = (await weightsOf(state, 'model'))[e.equals.weight];
+      if (weight === undefined) throw new RangeError(`step ${index + 1}: no weight '${e.equals.weight}'`);
+      expected = Array.from(weight.values);
+    }
+    const comparison = compareArrays({ shape: [actual.length], values: actual }, { shape: [expected.length], values: expected }, { atol: e.atol, rtol: e.rtol });
+    const what = `${e.statistic} of ${e.unscale ? `(${e.of} - beta) / gamma` : e.of}${e.axis !== undefined ? ` per index of axis ${e.axis}` : ''}`;
+    if (!comparison.ok) fail('expectStatistic', `${what}: ${formatComparison(comparison)}`, { statistic: what, actual, expected });
+  },
+  expectLoss: (state, e, index, fail) => {
+    const actual = lookup(state.losses, e.of, 'loss', index);
+    if (e.decreasing) {
+      const up = actual.findIndex((loss, i) => i > 0 && !(loss < actual[i - 1]));
+      if (up > 0) fail('expectLoss', `loss ${e.of} does not decrease at epoch ${up + 1}: ${actual[up - 1]} -> ${actual[up]}`, { actual, expected: null });
+      return;
+    }
+    const expected = e.values ?? [];
+    const comparison = compareArrays({ shape: [actual.length], values: actual }, { shape: [expected.length], values: expected }, { atol: e.atol, rtol: e.rtol });
+    if (!comparison.ok) fail('expectLoss', `loss ${e.of}: ${formatComparison(comparison)}`, { actual, expected });
+  },
+  expectWeightCount: (state, e, _index, fail) => {
+    const owner = e.of === 'bn' ? state.built.bn : e.of === 'base' ? state.built.base : modelOf(state, e.of);
+    if (owner === null) throw new RangeError("expectWeightCount of 'base': the model has no nested base");
+    const names = (weights: ReadonlyArray<{ originalName: string }>) => weights.map((w) => w.originalName);
+    const actual = {
+      trainable: owner.trainableWeights.length,
+      nonTrainable: owner.nonTrainableWeights.length,
+      total: owner.weights.length,
+      trainableNames: names(owner.trainableWeights),
+      nonTrainableNames: names(owner.nonTrainableWeights),
+    };
+    const expected = { trainable: e.trainable, nonTrainable: e.nonTrainable, total: e.total, trainableNames: e.trainableNames, nonTrainableNames: e.nonTrainableNames };
+    const counts = (['trainable', 'nonTrainable', 'total'] as const).filter((k) => expected[k] !== undefined && expected[k] !== actual[k]);
+    const lists = (['trainableNames', 'nonTrainableNames'] as const).filter((k) => expected[k] !== undefined && expected[k]?.join('\n') !== actual[k].join('\n'));
+    if (counts.length + lists.length > 0) {
+      const said = [...counts.map((k) => `${actual[k]} ${k} weights (expected ${expected[k]})`), ...lists.map((k) => `${k} [${actual[k].join(', ')}] (expected [${expected[k]?.join(', ')}])`)];
+      fail('expectWeightCount', `${e.of} lists ${said.join(', ')}`, { of: e.of, actual, expected: Object.fromEntries(Object.entries(expected).filter(([, v]) => v !== undefined)) });
+    }
+  },
+  expectThrows: async (state, e, index, fail) => {
+    const { kind, params } = stepEntry(e.step as Step);
+    let thrown: string | null = null;
+    try {
+      await runHandler(kind, state, params as StepParams[typeof kind], index);
+    } catch (error) {
+      thrown = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    }
+    if (thrown === null) fail('expectThrows', `${kind} did not throw${e.message !== undefined ? ` (expected a message matching /${e.message}/)` : ''}`, { thrown, message: e.message ?? null });
+    else if (e.message !== undefined && !new RegExp(e.message).test(thrown)) fail('expectThrows', `${kind} threw "${thrown.split('\n')[0]}", not a message matching /${e.message}/`, { thrown, message: e.message });
+  },
 };
+
+/** The BN axis, positive, for a tensor of the given rank (unscaling reads gamma and beta along it). */
+function bnAxisOf(state: StepsState, rank: number): number {
+  const axis = state.spec.bn.axis;
+  return axis < 0 ? axis + rank : axis;
+}
+
+function lastOf(values: readonly number[]): number {
+  return values[values.length - 1];
+}
 
 async function recordOutput(state: StepsState, out: Tensor, as: string | undefined): Promise<void> {
   try {
-    if (as !== undefined) state.outputs.set(as, await toDense(out));
+    if (as !== undefined) state.tensors.set(as, await toDense(out));
   } finally {
     out.dispose();
   }
@@ -274,7 +454,7 @@ async function recordOutput(state: StepsState, out: Tensor, as: string | undefin
 
 async function weightsMovedSince(state: StepsState, e: StepParams['expectUnchanged'], index: number): Promise<ReturnType<typeof diffSnapshots>> {
   const since = lookup(state.snapshots, e.since, 'snapshot', index);
-  return diffSnapshots(since, await captureSnapshot(state.built.model), (name) => (e.kinds as string[]).includes(weightKind(name)));
+  return diffSnapshots(since.snapshot, await captureSnapshot(modelOf(state, since.role)), (name) => (e.kinds as string[]).includes(weightKind(name)));
 }
 
 function runHandler<K extends StepKind>(kind: K, state: StepsState, params: StepParams[K], index: number): void | Promise<void> {
@@ -285,9 +465,8 @@ function runHandler<K extends StepKind>(kind: K, state: StepsState, params: Step
 }
 
 async function runStep(state: StepsState, step: Step, index: number): Promise<void> {
-  // The schema admits exactly one key per step.
-  const kind = Object.keys(step)[0] as StepKind;
-  await runHandler(kind, state, step[kind] as StepParams[typeof kind], index);
+  const { kind, params } = stepEntry(step);
+  await runHandler(kind, state, params as StepParams[typeof kind], index);
 }
 
 /**
@@ -296,23 +475,26 @@ async function runStep(state: StepsState, step: Step, index: number): Promise<vo
  * step that references an unknown name); every tensor is disposed either way.
  */
 export async function runStepsScenario(scenario: StepsScenario, store: ModelStore | null): Promise<CheckOutcome<StepsEvidence>> {
-  const spec = modelSpecOf(scenario.model, scenario.seed);
+  const spec = modelSpecOf(scenario.model, scenario.seed, scenario.data.batch);
+  const data = dataTensors(scenario.data, scenario.model.inputShape, outputShapeOf(scenario.model), scenario.seed);
   const built = buildModel(spec);
-  const inputShape = [scenario.data.batch, ...scenario.model.inputShape];
+  const x = data.get('x') as DenseArray;
   const state: StepsState = {
+    spec,
+    twinBn: scenario.model.twin?.bn ?? {},
     built,
-    x: preparing('data.x', () => tf.tensor(inputValues(scenario.data, inputShape, scenario.seed), inputShape)),
-    y: null,
-    compiled: null,
-    outputs: new Map(),
+    twin: null,
+    x: preparing('data.x', () => tf.tensor(x.values, x.shape as number[])),
+    compiled: new Map(),
+    tensors: new Map([...data, ['input', x]]),
     losses: new Map(),
     snapshots: new Map(),
+    shapes: new Map(),
     store,
   };
   try {
-    state.y = targetTensor(scenario.data, [scenario.data.batch, ...(built.model.outputs[0].shape.slice(1) as number[])], scenario.seed);
     for (const [index, step] of scenario.steps.entries()) await runStep(state, step, index);
-    return { status: 'pass', evidence: { steps: scenario.steps.length, losses: Object.fromEntries(state.losses) } };
+    return { status: 'pass', evidence: { steps: scenario.steps.length, losses: Object.fromEntries([...state.losses].map(([name, values]) => [name, lastOf(values)])) } };
   } catch (error) {
     if (error instanceof ExpectationFailed) {
       // A program stops at its first failed expectation: that step and kind are the failing part.
@@ -321,8 +503,12 @@ export async function runStepsScenario(scenario: StepsScenario, store: ModelStor
     }
     throw error;
   } finally {
-    tf.dispose([state.x, ...(state.y !== null ? [state.y] : [])]);
-    state.built.model.optimizer?.dispose();
-    state.built.model.dispose();
+    state.x.dispose();
+    for (const owned of [state.built, state.twin]) {
+      if (owned === null) continue;
+      owned.model.optimizer?.dispose();
+      owned.sibling?.optimizer?.dispose();
+      owned.model.dispose();
+    }
   }
 }

@@ -26,7 +26,7 @@ describe('checkStepReferences', () => {
 
   test('a name of the wrong sort is named as such', () => {
     const issues = checkStepReferences(model, withTargets, steps({ snapshot: { as: 'x1' } }, { expectClose: { a: 'x1', b: 'input' } }));
-    expect(issues).toEqual([{ path: ['steps', 1, 'expectClose', 'a'], message: "no output named 'x1' is made by an earlier step ('x1' is a snapshot); defined so far: none" }]);
+    expect(issues).toEqual([{ path: ['steps', 1, 'expectClose', 'a'], message: "no tensor named 'x1' is made by an earlier step or the data section ('x1' is a snapshot); defined so far: x, input, y" }]);
   });
 
   test('weights follow the model: no gamma without scale, a head adds its kernel and bias', () => {
