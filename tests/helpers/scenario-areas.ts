@@ -8,7 +8,10 @@ import type { LoadedScenario } from '../../src/engine/scenarios/types';
  */
 export const NAMED_AREAS = {
   frozenMovingStats: 'frozen-moving-stats/**',
-  keras: 'keras/**,tfjs/**',
+  tfjs: 'tfjs/**',
+  keras3: 'keras3/**',
+  tfKeras: 'tf-keras/**',
+  pytorch: 'pytorch/**',
   oracle: 'oracle/**',
   mnist: 'mnist/**',
   containers: 'no-leaked-tensors/**,trainable-bookkeeping/**,inference-purity/**,round-trip/**',

@@ -269,8 +269,8 @@ const STEP_SCRIPTS: { [K in StepKind]: StepScript<K> } = {
     lines: (p, label) => [
       `  const actual = shapes[${lit(p.output)}] ?? tensors[${lit(p.output)}].shape;`,
       `  const expected = [${p.shape.map((d) => (d === null ? 'null' : n(d))).join(', ')}];`,
-      `  log(\`${label}: ${p.output} has shape [\${actual.join(', ')}]; expected [\${expected.join(', ')}]\`);`,
-      `  if (actual.length !== expected.length || actual.some((d, i) => d !== expected[i])) ${fail(label, "`shape [${actual.join(', ')}]`")}`,
+      `  log(\`${label}: ${p.output} has shape [\${actual.map(String).join(', ')}]; expected [\${expected.map(String).join(', ')}]\`);`,
+      `  if (actual.length !== expected.length || actual.some((d, i) => d !== expected[i])) ${fail(label, "`shape [${actual.map(String).join(', ')}]`")}`,
     ],
   },
   expectStatistic: {

@@ -26,8 +26,8 @@ describe('bn-suite repro: usage errors exit 2 and write nothing', () => {
     ['flags missing --seed', ['repro', '--scenario', 'mode-switch', '--backend', 'cpu'], /missing: --seed/],
     ['a token and flags together', ['repro', 'bn-suite:mode-switch@cpu?seed=1&tfjs=4.22.0', '--scenario', 'mode-switch'], /either a replay token or/],
     ['a non-integer seed', ['repro', '--scenario', 'mode-switch', '--backend', 'cpu', '--seed', 'x'], /--seed 'x'/],
-    ['a steps scenario that holds', ['repro', '--scenario', 'keras/keras3-correctness-axis-last', '--backend', 'cpu', '--seed', '1'], /keras\/keras3-correctness-axis-last @ cpu does not reproduce on tfjs [\d.]+: every expectation holds/],
-    ['a steps scenario on a browser backend', ['repro', '--scenario', 'keras/tf-keras-trainable-false-fit', '--backend', 'webgl', '--seed', '1'], /steps-scenario repros run on Node backends \(cpu, wasm, tensorflow\); webgl is not one yet/],
+    ['a steps scenario that holds', ['repro', '--scenario', 'keras3/correctness-axis-last', '--backend', 'cpu', '--seed', '1'], /keras\/keras3-correctness-axis-last @ cpu does not reproduce on tfjs [\d.]+: every expectation holds/],
+    ['a steps scenario on a browser backend', ['repro', '--scenario', 'tf-keras/trainable-false-fit', '--backend', 'webgl', '--seed', '1'], /steps-scenario repros run on Node backends \(cpu, wasm, tensorflow\); webgl is not one yet/],
     ['a transfer scenario', ['repro', '--scenario', 'mnist/mlp-frozen-base', '--backend', 'cpu', '--seed', '1'], /is a transfer scenario .* no standalone repro yet: rerun it with bn-suite run --scenario mnist\/mlp-frozen-base --backend cpu/],
     ['a case tfjs throws on', ['repro', '--scenario', 'oracle/no-center', '--backend', 'cpu', '--seed', '20261127'], /oracle\/no-center @ cpu: tfjs throws on this case \(TypeError: Cannot read properties of undefined \(reading 'read'\)\); repro scripts show wrong values, not throws, yet/],
     ['an invariant without a template', ['repro', '--scenario', 'inference-purity', '--backend', 'cpu', '--seed', '1'], /no repro template for invariant inference-purity yet \(scenario inference-purity; templates exist for: /],
@@ -55,7 +55,7 @@ describe('bn-suite repro: the happy path', () => {
 
   test('bn-suite run --repro writes a repro for each failing result and keeps its exit code', async () => {
     const out = path.join(tmp, 'run-repro');
-    const result = await cli(['run', '--scenario', 'frozen-moving-stats/fit,keras/tf-keras-trainable-false-fit', '--backend', 'cpu', '--runs', '3', '--out', out, '--repro']);
+    const result = await cli(['run', '--scenario', 'frozen-moving-stats/fit,tf-keras/trainable-false-fit', '--backend', 'cpu', '--runs', '3', '--out', out, '--repro']);
     expect(result.code).toBe(0);
     expect(fs.readdirSync(path.join(out, 'repros')).sort()).toEqual(['frozen-moving-stats-fit-cpu', 'keras-tf-keras-trainable-false-fit-cpu']);
     for (const dir of fs.readdirSync(path.join(out, 'repros'))) expect(fs.readdirSync(path.join(out, 'repros', dir)).sort()).toEqual(['ISSUE.md', 'package.json', 'repro.mjs']);
@@ -66,7 +66,7 @@ describe('bn-suite repro: the happy path', () => {
 
   test('a failing steps scenario gives a repro made from its program, verified (exit 0)', async () => {
     const out = path.join(tmp, 'repro-steps');
-    const result = await cli(['repro', 'bn-suite:keras/keras3-trainable-behavior-frozen@cpu?seed=3&tfjs=4.22.0', '--out', out]);
+    const result = await cli(['repro', 'bn-suite:keras3/trainable-behavior-frozen@cpu?seed=3&tfjs=4.22.0', '--out', out]);
     expect(result.err).toMatch(/ran keras\/keras3-trainable-behavior-frozen @ cpu in [\d.]+ s: fail step 3 \(expectClose\)/);
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/verification \(node repro\.mjs with bn-suite's tfjs packages\): reproduces: exit 1/);

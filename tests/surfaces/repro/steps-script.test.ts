@@ -53,7 +53,7 @@ describe('steps-scenario repros', () => {
   }, 60_000);
 
   test('the failing step is named with its numbers, and the first failure ends the script', async () => {
-    const scenario = shippedSteps.find((s) => s.id === 'keras/keras3-trainable-behavior-frozen')!;
+    const scenario = shippedSteps.find((s) => s.id === 'keras3/trainable-behavior-frozen')!;
     const { stdout } = await bothVerdicts(scenario);
     expect(stdout).toMatch(/step 3 \(expectClose\): out \[.*\] vs input \[.*\]: max abs diff 42\.\d+ \(atol 0\.00001, rtol 0\.00001\)/);
     expect(stdout).toContain('step 3 (expectClose) does not hold: out and input differ at 0:');
@@ -112,7 +112,7 @@ describe('steps-scenario repros', () => {
   }, 120_000);
 
   test('writeStepsRepro writes repro.mjs, a pinned package.json and ISSUE.md quoting the program and what the script printed', async () => {
-    const scenario = shippedSteps.find((s) => s.id === 'keras/tf-keras-trainable-false-fit')!;
+    const scenario = shippedSteps.find((s) => s.id === 'tf-keras/trainable-false-fit')!;
     const dir = path.join(tempDir(), 'repro');
     const report = await writeStepsRepro({ scenario, backend: 'cpu', dir, versions: tfjsVersions(), runSummary: 'bn-suite summary line' });
     expect(fs.readdirSync(dir).sort()).toEqual(['ISSUE.md', 'package.json', 'repro.mjs']);

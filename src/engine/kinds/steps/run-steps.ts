@@ -373,7 +373,7 @@ const STEP_HANDLERS: { [K in StepKind]: StepHandler<K> } = {
   expectShape: (state, e, index, fail) => {
     const actual = state.shapes.get(e.output) ?? [...lookup(state.tensors, e.output, 'tensor', index).shape];
     const same = actual.length === e.shape.length && actual.every((d, i) => d === e.shape[i]);
-    if (!same) fail('expectShape', `${e.output} has shape [${actual.join(', ')}], expected [${e.shape.join(', ')}]`, { actual, expected: e.shape });
+    if (!same) fail('expectShape', `${e.output} has shape [${actual.map(String).join(', ')}], expected [${e.shape.map(String).join(', ')}]`, { actual, expected: e.shape });
   },
   expectStatistic: async (state, e, index, fail) => {
     const of = lookup(state.tensors, e.of, 'tensor', index);

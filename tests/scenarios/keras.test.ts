@@ -1,3 +1,0 @@
-import { describeShippedScenarios } from '../helpers/scenario-suite';
-
-describeShippedScenarios('shipped scenarios: Keras test cases translated', 'keras');

@@ -1,0 +1,3 @@
+import { describeShippedScenarios } from '../helpers/scenario-suite';
+
+describeShippedScenarios('shipped scenarios: tf-keras test cases translated', 'tfKeras');

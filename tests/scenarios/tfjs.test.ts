@@ -1,0 +1,3 @@
+import { describeShippedScenarios } from '../helpers/scenario-suite';
+
+describeShippedScenarios('shipped scenarios: tfjs-layers test cases translated', 'tfjs');
