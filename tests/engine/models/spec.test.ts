@@ -1,5 +1,5 @@
 import { buildModel } from '../../../src/engine/models/build';
-import { weightNamesOf, type ModelSpec } from '../../../src/engine/models/spec';
+import { weightNamesOf, weightShapesOf, type ModelSpec } from '../../../src/engine/models/spec';
 import { captureSnapshot } from '../../../src/engine/snapshot/snapshot';
 import { activateBackend, probeBackend } from '../../../src/hosts/node/backends';
 import { tf } from '../../../src/hosts/node/tfjs';
@@ -43,4 +43,30 @@ describe('weightNamesOf', () => {
       expect(tf.memory().numTensors).toBe(before);
     },
   );
+});
+
+describe('weightShapesOf', () => {
+  beforeAll(async () => {
+    await probeBackend('cpu');
+    await activateBackend('cpu');
+  });
+
+  // The layer options that change which weights exist and their shapes.
+  const cases: Array<[string, ModelSpec]> = [
+    ['dense without biases', { ...base, inputShape: [5], features: { useBias: false }, head: { useBias: false } }],
+    ['conv 3x3 valid stride 2', { ...base, architecture: 'conv', inputShape: [7, 6, 2], features: { kernelSize: [3, 3], padding: 'valid', strides: [2, 2] } }],
+    ['conv 2x4 same stride 3', { ...base, architecture: 'conv', inputShape: [7, 6, 2], features: { kernelSize: [2, 4], padding: 'same', strides: [3, 3] } }],
+    ['bn-only on a non-last axis', { ...base, architecture: 'bn-only', inputShape: [3, 5], bn: { ...base.bn, axis: 1 }, classes: 0 }],
+    ['a bare layer on axis 0', { ...base, architecture: 'bn-only', inputShape: [3], bn: { ...base.bn, axis: 0 }, classes: 0, fixedBatch: 6 }],
+    ['masking in front of a dense layer', { ...base, inputShape: [4, 2], masking: { maskValue: 0 } }],
+  ];
+  test.each(cases)('matches the built model: %s', async (_title, spec) => {
+    const built = buildModel(spec);
+    try {
+      const snapshot = (await captureSnapshot(built.model)).weights;
+      expect(Object.fromEntries(weightShapesOf(spec).map((w) => [w.name, w.shape]))).toEqual(Object.fromEntries(Object.values(snapshot).map((w) => [w.name, w.shape])));
+    } finally {
+      built.model.dispose();
+    }
+  });
 });

@@ -111,6 +111,90 @@ describe('steps-scenario repros', () => {
     expect(holding.stdout).toContain('every expectation holds');
   }, 120_000);
 
+  test('the language extensions have script forms that agree with bn-suite (one program using them all)', async () => {
+    const program = (last: Record<string, unknown>) =>
+      stepsScenarioSchema.parse({
+        id: 'test/all-extensions',
+        kind: 'steps',
+        description: 'every step kind added for the upstream translations',
+        provenance: 'test',
+        tags: ['oracle'],
+        invariant: 'oracle-agreement',
+        seed: 3,
+        model: {
+          architecture: 'dense',
+          inputShape: [3],
+          hiddenUnits: 3,
+          features: { kernelInitializer: 'identity', useBias: false, activation: 'relu' },
+          head: { units: 2, activation: 'linear', kernelInitializer: { values: [1, 0, 0, 1, 1, 1] }, useBias: false },
+          sibling: true,
+          twin: { bn: { epsilon: 0.5 } },
+        },
+        data: {
+          batch: 4,
+          x: { uniform: { min: 0, max: 1 } },
+          y: { values: [1, 2, 3, 4, 5, 6, 7, 8] },
+          tensors: { second: { shape: [2, 3], values: [1, 2, 3, 4, 5, 6] }, dy: { shape: [4, 3], fill: 2 }, masked: { copyOf: 'x', set: { axis: 1, index: 0, value: 0 } }, mm: { shape: [3], fill: 0 }, mv: { shape: [3], fill: 1 } },
+        },
+        steps: [
+          { snapshot: { as: 'start' } },
+          { expectWeightCount: { of: 'bn', trainable: 2, nonTrainable: 2, trainableNames: ['bn/gamma', 'bn/beta'] } },
+          { setWeight: { weight: 'bn/moving_mean', values: [1, 2, 3] } },
+          { callBn: { training: false, input: 'second', as: 'inf' } },
+          { expectShape: { output: 'inf', shape: [2, 3] } },
+          { expectOutput: { output: 'inf', values: [0, 0, 0, 2.998501, 2.998501, 2.998501], atol: 1e-5 } },
+          { callBn: { training: true, times: 3, chain: true, as: 'chained' } },
+          { expectStatistic: { of: 'chained', statistic: 'mean', axis: -1, unscale: true, equals: 0, atol: 1e-5 } },
+          { expectNormalized: { output: 'chained', atol: 1e-2 } },
+          { gradBn: { training: true, cotangent: 'dy', as: 'g' } },
+          { expectStatistic: { of: 'g_dbeta', statistic: 'mean', equals: 8, atol: 1e-5 } },
+          { batchNormOp: { x: 'second', mean: 'mm', variance: 'mv', epsilon: 0, as: 'op' } },
+          { expectClose: { a: 'op', b: 'second', atol: 1e-6 } },
+          { symbolicBn: { shape: [null, 5], as: 'sym' } },
+          { expectShape: { output: 'sym', shape: [null, 5] } },
+          { expectThrows: { step: { symbolicBn: { shape: [null, 5], options: { axis: 0 } } }, message: 'defined dimension' } },
+          { compile: { optimizer: 'rmsprop', loss: 'meanAbsoluteError' } },
+          { fit: { epochs: 3, as: 'hist' } },
+          { trainOnBatch: { input: 'masked', targets: 'y', as: 'tob' } },
+          { evaluate: { as: 'ev', input: 'masked' , targets: 'y' } },
+          { callModel: { training: false, input: 'masked', as: 'cm' } },
+          { freeze: { target: 'bn', on: 'twin' } },
+          { compile: { optimizer: 'adam', learningRate: 0.1, loss: 'meanSquaredError', on: 'twin' } },
+          { trainOnBatch: { on: 'twin' } },
+          { predict: { as: 'p', on: 'twin' } },
+          { expectWeightCount: { of: 'twin', trainable: 2, nonTrainable: 4 } },
+          { callModel: { training: false, on: 'sibling', as: 'sib' } },
+          { expectShape: { output: 'sib', shape: [4, 3] } },
+          { saveReload: { via: 'memory', on: 'twin' } },
+          { expectChanged: { since: 'start', kinds: ['moving_mean'] } },
+          last,
+        ],
+      }) as StepsScenario;
+    const failing = await bothVerdicts(program({ expectLoss: { of: 'hist', values: [0, 0, 0], atol: 1e-3 } }));
+    expect(failing).toMatchObject({ summary: expect.stringContaining('step 31 (expectLoss)'), bnSuite: 'fail', script: 'fail' });
+    expect(failing.stdout).toContain('step 31 (expectLoss) does not hold: loss hist[0] =');
+    const holding = await bothVerdicts(program({ expectLoss: { of: 'hist', decreasing: true } }));
+    expect(holding).toMatchObject({ bnSuite: 'pass', script: 'pass' });
+    expect(holding.stdout).toContain('step 16 (expectThrows): symbolicBn threw "Error: Axis 0 of input tensor should have a defined dimension');
+  }, 120_000);
+
+  test('a step on which tfjs throws: bn-suite says error, the script prints the throw and reproduces (rank 5, tfjs#8011)', async () => {
+    const scenario = stepsScenarioSchema.parse({
+      id: 'test/rank-5',
+      kind: 'steps',
+      description: 'rank 5',
+      provenance: 'test',
+      tags: ['oracle'],
+      invariant: 'oracle-agreement',
+      model: { inputShape: [2, 2, 2, 3] },
+      data: { batch: 2, x: { gaussian: { mean: 0, scale: 1 } } },
+      steps: [{ callBn: { training: true, as: 'out' } }],
+    }) as StepsScenario;
+    const both = await bothVerdicts(scenario);
+    expect(both).toMatchObject({ bnSuite: 'error', script: 'error' });
+    expect(both.stdout).toContain('step 1 (callBn) throws: Error: batchNormalization is not implemented for array of rank 5 yet');
+  }, 60_000);
+
   test('writeStepsRepro writes repro.mjs, a pinned package.json and ISSUE.md quoting the program and what the script printed', async () => {
     const scenario = shippedSteps.find((s) => s.id === 'tf-keras/trainable-false-fit')!;
     const dir = path.join(tempDir(), 'repro');

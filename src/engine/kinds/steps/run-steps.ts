@@ -290,9 +290,13 @@ const STEP_HANDLERS: { [K in StepKind]: StepHandler<K> } = {
   },
   symbolicBn: (state, p) => {
     const layer = makeBnLayer({ ...state.spec.bn, ...p.options }, state.spec.seed, 'bn_symbolic');
-    const input = tfl.input({ batchShape: p.shape });
-    const output = layer.apply(input) as ReturnType<typeof tfl.input>;
-    if (p.as !== undefined) state.shapes.set(p.as, [...output.shape]);
+    try {
+      const output = layer.apply(tfl.input({ batchShape: p.shape })) as ReturnType<typeof tfl.input>;
+      if (p.as !== undefined) state.shapes.set(p.as, [...output.shape]);
+    } finally {
+      // Building on a symbolic input made the layer's weights.
+      if (layer.built) layer.dispose();
+    }
   },
   setWeight: (state, p, index) => {
     const weight = modelOf(state, p.on).weights.find((w) => w.originalName === p.weight);
@@ -509,6 +513,8 @@ export async function runStepsScenario(scenario: StepsScenario, store: ModelStor
       owned.model.optimizer?.dispose();
       owned.sibling?.optimizer?.dispose();
       owned.model.dispose();
+      // The sibling holds the shared layers too: their weights go with the last model that holds them.
+      owned.sibling?.dispose();
     }
   }
 }

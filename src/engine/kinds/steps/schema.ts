@@ -158,7 +158,9 @@ export const STATISTICS = ['mean', 'std', 'variance', 'unbiasedVariance', 'min',
 export type StatisticKind = (typeof STATISTICS)[number];
 
 const frozenTarget = z.union([target, z.object({ target, on: ownLayers }).strict()]).transform((t) => (typeof t === 'string' ? { target: t, on: undefined } : t));
-const literalOrFill = { values: z.array(z.number()).min(1).optional(), fill: z.number().optional() };
+// Expected values may be NaN (YAML `.nan`): a NaN matches only NaN.
+const expectedNumber = z.union([z.number(), z.nan()]);
+const literalOrFill = { values: z.array(expectedNumber).min(1).optional(), fill: expectedNumber.optional() };
 
 /** The parameter schema of every step action and expectation: the catalogue the runner's handlers mirror. */
 export const STEP_ACTION_SCHEMAS = {

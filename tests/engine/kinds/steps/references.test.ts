@@ -45,3 +45,72 @@ describe('checkStepReferences', () => {
     ]);
   });
 });
+
+describe('checkStepReferences: the language extensions', () => {
+  const issuesOf = (modelRaw: unknown, dataRaw: unknown, ...raw: unknown[]) => checkStepReferences(stepsModelSchema.parse(modelRaw), stepsDataSchema.parse(dataRaw), steps(...raw));
+
+  test('axis 0 is the batch axis: only a bare layer may use it, and a bare layer is BN alone', () => {
+    expect(issuesOf({ inputShape: [3], bn: { axis: 0 } }, { batch: 2, x: { fill: 1 } }).map((i) => i.path)).toEqual([['model', 'bn', 'axis']]);
+    expect(issuesOf({ inputShape: [3], bare: true, bn: { axis: 0 } }, { batch: 2, x: { fill: 1 } })).toEqual([]);
+    expect(issuesOf({ inputShape: [3], bare: true, head: { units: 1, activation: 'linear' } }, { batch: 2, x: { fill: 1 } })[0]).toMatchObject({ path: ['model', 'bare'], message: expect.stringContaining('remove head') });
+  });
+
+  test('literal values must fill what they are for: data, weights, initializers, golden outputs', () => {
+    const issues = issuesOf(
+      { architecture: 'dense', inputShape: [2], hiddenUnits: 3, features: { kernelInitializer: { values: [1, 2, 3] } } },
+      { batch: 2, x: { values: [1, 2, 3] }, tensors: { t: { shape: [2, 2], values: [1] } } },
+      { setWeight: { weight: 'bn/gamma', values: [1, 2] } },
+      { callBn: { training: true, as: 'o' } },
+      { expectOutput: { output: 'o', values: [1, 2] } },
+    );
+    expect(issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+      ['model.features.kernelInitializer.values', 'features/kernel has shape [2, 3] (6 values); 3 given'],
+      ['data.x.values', '3 values for a tensor of shape [2, 2] (4 values)'],
+      ['data.tensors.t.values', '1 values for a tensor of shape [2, 2] (4 values)'],
+      ['steps.0.setWeight.values', 'bn/gamma has shape [3] (3 values); 2 given'],
+      ['steps.2.expectOutput.values', '2 values for o of shape [2, 3] (6 values)'],
+    ]);
+  });
+
+  test('statistics: the axis must fit the tensor, and equals as many values as the statistic has', () => {
+    const issues = issuesOf({ inputShape: [3] }, { batch: 2, x: { fill: 1 } }, { expectStatistic: { of: 'x', statistic: 'mean', axis: 2, equals: 0 } }, { expectStatistic: { of: 'x', statistic: 'mean', axis: -1, equals: [0, 0] } }, { expectStatistic: { of: 'x', statistic: 'mean', equals: { weight: 'bn/gamma' } } });
+    expect(issues.map((i) => i.message)).toEqual([
+      'axis 2 is outside the rank 2 of x (shape [2, 3])',
+      'the statistic has 3 value(s) (one per index of axis -1); equals gives 2',
+      'the statistic has 1 value(s) (over the whole tensor); equals gives 3',
+    ]);
+  });
+
+  test('models, inputs and targets: the sibling must exist, a named input needs targets, a copy names an earlier tensor', () => {
+    const issues = issuesOf(
+      { inputShape: [3] },
+      { batch: 2, x: { fill: 1 }, y: { fill: 0 }, tensors: { c: { copyOf: 'later' }, later: { fill: 2 } } },
+      { predict: { as: 'p', on: 'sibling' } },
+      { compile: { loss: 'meanSquaredError' } },
+      { fit: { input: 'later' } },
+      { trainOnBatch: { input: 'later', targets: 'x' } },
+      { expectThrows: { step: { callBn: { training: true, input: 'nothing' } } } },
+    );
+    expect(issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+      ['data.tensors.c.copyOf', 'no data tensor named \'later\' before this one; defined so far: x, input, y'],
+      ['steps.0.predict.on', 'the sibling model needs model.sibling: true'],
+      ['steps.2.fit.targets', "fit on input 'later' needs targets (a data tensor or an output)"],
+      ['steps.4.expectThrows.step.callBn.input', "no tensor named 'nothing' is made by an earlier step or the data section; defined so far: x, input, y, c, later, p"],
+    ]);
+  });
+
+  test('gradBn, batchNormOp and symbolicBn define what later steps read', () => {
+    const issues = issuesOf(
+      { inputShape: [3] },
+      { batch: 2, x: { fill: 1 }, tensors: { m: { shape: [3], fill: 0 }, v: { shape: [3], fill: 1 } } },
+      { gradBn: { training: true, as: 'g' } },
+      { batchNormOp: { x: 'x', mean: 'm', variance: 'v', epsilon: 0.001, as: 'o' } },
+      { symbolicBn: { shape: [null, 3], as: 's' } },
+      { expectShape: { output: 's', shape: [null, 3] } },
+      { expectShape: { output: 'g_dx', shape: [2, 3] } },
+      { expectOutput: { output: 'g_dgamma', values: [0, 0, 0] } },
+      { expectClose: { a: 'o', b: 'x' } },
+    );
+    expect(issues).toEqual([]);
+  });
+});
