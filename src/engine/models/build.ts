@@ -2,7 +2,7 @@ import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs-layers';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology';
 import { tf, tfl } from '../tfjs';
 import { deriveSeed } from '../data/rng';
-import { LAYER_NAMES, weightShapesOf, type BnLayerSpec, type ContainerKind, type InitializerSpec, type ModelSpec } from './spec';
+import { LAYER_NAMES, weightShapesOf, type BnLayerSpec, type ConstraintSpec, type ContainerKind, type InitializerSpec, type ModelSpec, type RegularizerSpec } from './spec';
 
 
 /** A built model with handles on the parts scenarios act on. */
@@ -37,6 +37,9 @@ export function validateModelSpec(spec: ModelSpec): void {
   const lowest = spec.fixedBatch !== undefined ? 0 : 1;
   if (!Number.isInteger(axis) || axis < -(rank - 1) - (1 - lowest) || axis >= rank || (lowest === 1 && axis === 0)) {
     throw new RangeError(`model.bn.axis: ${axis} is not a channel axis of a rank-${rank} input; allowed: ${lowest}..${rank - 1} or -${rank - 1 + (1 - lowest)}..-1`);
+  }
+  if (spec.timeDistributed === true && (spec.architecture !== 'bn-only' || rank < 3 || spec.nested || spec.masking !== undefined)) {
+    throw new RangeError('model.timeDistributed needs a bn-only model of rank 3 or more, without nesting or masking');
   }
   if (spec.fixedBatch !== undefined) {
     if (!Number.isInteger(spec.fixedBatch) || spec.fixedBatch < 1) throw new RangeError(`model.fixedBatch: ${spec.fixedBatch}; allowed: integer >= 1`);
@@ -132,12 +135,30 @@ function writeLiteralWeights(spec: ModelSpec, layers: ModelLayers): void {
   }
 }
 
+/** The tfjs-layers constraint of a {@link ConstraintSpec}. */
+function constraintOf(c: ConstraintSpec): ReturnType<typeof tfl.constraints.nonNeg> {
+  if (c === 'nonNeg') return tfl.constraints.nonNeg();
+  if (c === 'unitNorm') return tfl.constraints.unitNorm({});
+  if ('maxNorm' in c) return tfl.constraints.maxNorm({ maxValue: c.maxNorm.maxValue });
+  return tfl.constraints.minMaxNorm({ minValue: c.minMaxNorm.minValue, maxValue: c.minMaxNorm.maxValue, rate: c.minMaxNorm.rate ?? 1 });
+}
+
 /**
  * A BN layer with the spec's options, named `name`: gamma and beta start at their constants, or at
  * values seeded from `seed` away from 1 and 0 when the spec leaves them open.
  */
 export function makeBnLayer(bn: BnLayerSpec, seed: number, name: string): Layer {
+  const regularizer = (r: RegularizerSpec | undefined) => (r === undefined ? {} : { r: tfl.regularizers.l1l2({ l1: r.l1 ?? 0, l2: r.l2 ?? 0 }) });
+  const constraint = (c: ConstraintSpec | undefined) => (c === undefined ? {} : { c: constraintOf(c) });
+  const gammaRegularizer = regularizer(bn.gammaRegularizer).r;
+  const betaRegularizer = regularizer(bn.betaRegularizer).r;
+  const gammaConstraint = constraint(bn.gammaConstraint).c;
+  const betaConstraint = constraint(bn.betaConstraint).c;
   return tfl.layers.batchNormalization({
+    ...(gammaRegularizer !== undefined ? { gammaRegularizer } : {}),
+    ...(betaRegularizer !== undefined ? { betaRegularizer } : {}),
+    ...(gammaConstraint !== undefined ? { gammaConstraint } : {}),
+    ...(betaConstraint !== undefined ? { betaConstraint } : {}),
     name,
     axis: bn.axis,
     momentum: bn.momentum,
@@ -173,7 +194,7 @@ function makeLayers(spec: ModelSpec): ModelLayers {
       ...featureInitializers,
     });
   }
-  const bn = makeBnLayer(spec.bn, spec.seed, LAYER_NAMES.bn);
+  const bn = makeBnLayer(spec.bn, spec.seed, spec.timeDistributed === true ? LAYER_NAMES.bnInWrapper : LAYER_NAMES.bn);
   let flatten: Layer | null = null;
   let head: Layer | null = null;
   if (spec.classes > 0) {
@@ -217,7 +238,9 @@ function wire(kind: ContainerKind, name: string, inputName: string, inputShape: 
 export function buildModel(spec: ModelSpec): BuiltModel {
   validateModelSpec(spec);
   const layers = makeLayers(spec);
-  const trunk = [...(layers.masking !== null ? [layers.masking] : []), ...(layers.features !== null ? [layers.features] : []), layers.bn];
+  // A TimeDistributed wrapper sits in the graph where BN would; it calls BN once per time step.
+  const bnInGraph = spec.timeDistributed === true ? (tfl.layers.timeDistributed({ layer: layers.bn, name: LAYER_NAMES.bn }) as Layer) : layers.bn;
+  const trunk = [...(layers.masking !== null ? [layers.masking] : []), ...(layers.features !== null ? [layers.features] : []), bnInGraph];
   const tail = [...(layers.flatten !== null ? [layers.flatten] : []), ...(layers.head !== null ? [layers.head] : [])];
   const outerKind = spec.container ?? 'functional';
   const baseKind = spec.baseContainer ?? 'functional';

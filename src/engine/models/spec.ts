@@ -20,7 +20,22 @@ export interface BnLayerSpec {
    */
   gammaInit?: number;
   betaInit?: number;
+  /** Regularizers of gamma and beta (Keras `gamma_regularizer`): l1 and / or l2 factors. */
+  gammaRegularizer?: RegularizerSpec;
+  betaRegularizer?: RegularizerSpec;
+  /** Constraints on gamma and beta (Keras `gamma_constraint`). */
+  gammaConstraint?: ConstraintSpec;
+  betaConstraint?: ConstraintSpec;
 }
+
+/** A weight regularizer: `l1 * sum|w| + l2 * sum w²`. */
+export interface RegularizerSpec {
+  l1?: number;
+  l2?: number;
+}
+
+/** A weight constraint, as tfjs-layers has them. */
+export type ConstraintSpec = 'nonNeg' | 'unitNorm' | { maxNorm: { maxValue: number } } | { minMaxNorm: { minValue: number; maxValue: number; rate?: number } };
 
 /**
  * What sits in front of the BN layer:
@@ -137,6 +152,11 @@ export interface ModelSpec {
    * Only for `bn-only` models without a head, nesting or masking.
    */
   fixedBatch?: number;
+  /**
+   * Wrap BN in a TimeDistributed layer: BN runs on every slice along axis 1 (the time axis) on its
+   * own. Only for `bn-only` models of rank 3 or more.
+   */
+  timeDistributed?: boolean;
   /** Seed of every initializer in the model. */
   seed: number;
 }
@@ -148,6 +168,8 @@ export const LAYER_NAMES = {
   wrapper: 'wrapper',
   sibling: 'sibling',
   masking: 'masking',
+  /** The BN layer inside a TimeDistributed wrapper, which takes the name `bn` so the weights stay `bn/...`. */
+  bnInWrapper: 'bn_step',
   features: 'features',
   bn: 'bn',
   flatten: 'flatten',
@@ -172,7 +194,7 @@ export interface WeightShape {
 }
 
 /** The spec fields that decide which weights a model has and their shapes. */
-export type WeightLayout = Pick<ModelSpec, 'architecture' | 'classes' | 'inputShape' | 'hiddenUnits' | 'features' | 'head' | 'fixedBatch'> & { bn: Pick<BnLayerSpec, 'center' | 'scale' | 'axis'> };
+export type WeightLayout = Pick<ModelSpec, 'architecture' | 'classes' | 'inputShape' | 'hiddenUnits' | 'features' | 'head' | 'fixedBatch' | 'timeDistributed'> & { bn: Pick<BnLayerSpec, 'center' | 'scale' | 'axis'> };
 
 /** One spatial size after a convolution (dilation 1), as Keras computes it. */
 function convolvedSize(size: number, kernel: number, stride: number, padding: 'same' | 'valid'): number {
@@ -200,7 +222,8 @@ export function bnInputShapeOf(spec: Pick<ModelSpec, 'architecture' | 'inputShap
  */
 export function weightShapesOf(spec: WeightLayout): WeightShape[] {
   const weights: WeightShape[] = [];
-  const bnInput = bnInputShapeOf(spec);
+  // TimeDistributed builds BN for one time step: the input without its time axis.
+  const bnInput = spec.timeDistributed === true ? bnInputShapeOf(spec).slice(1) : bnInputShapeOf(spec);
   if (spec.architecture === 'dense') {
     weights.push({ name: `${LAYER_NAMES.features}/kernel`, shape: [spec.inputShape[spec.inputShape.length - 1], spec.hiddenUnits] });
   } else if (spec.architecture === 'conv') {

@@ -5,7 +5,7 @@ import { withSeed } from '../../engine/determinism/with-seed';
 import { tf } from '../../engine/tfjs';
 import { UsageError } from '../../engine/errors';
 import type { InvariantId } from '../../engine/invariants/types';
-import { LAYER_NAMES, type ContainerKind } from '../../engine/models/spec';
+import { LAYER_NAMES, type ConstraintSpec, type ContainerKind, type RegularizerSpec } from '../../engine/models/spec';
 import { compareReloaded, reloadInMemory } from '../../engine/invariants/round-trip';
 import { listingsProblems } from '../../engine/invariants/trainable-bookkeeping';
 import { checkBnAgainstOracle } from '../../engine/invariants/oracle-agreement';
@@ -330,6 +330,25 @@ function wireLines(kind: ContainerKind, variable: string, name: string, inputNam
   return [`  const ${input} = tfl.input({ ${size}, name: ${stringLiteral(inputName)} });`, `  const ${variable} = tfl.model({ inputs: ${input}, outputs: ${output}, name: ${stringLiteral(name)} });`];
 }
 
+/** The regularizer and constraint options of the BN constructor, as tfjs-layers calls. */
+function bnWeightOptionLines(bn: CaseSpec['model']['bn']): string[] {
+  const regularizer = (r: RegularizerSpec) => `tfl.regularizers.l1l2({ l1: ${numberLiteral(r.l1 ?? 0)}, l2: ${numberLiteral(r.l2 ?? 0)} })`;
+  const constraint = (c: ConstraintSpec) =>
+    c === 'nonNeg'
+      ? 'tfl.constraints.nonNeg()'
+      : c === 'unitNorm'
+        ? 'tfl.constraints.unitNorm({})'
+        : 'maxNorm' in c
+          ? `tfl.constraints.maxNorm({ maxValue: ${numberLiteral(c.maxNorm.maxValue)} })`
+          : `tfl.constraints.minMaxNorm({ minValue: ${numberLiteral(c.minMaxNorm.minValue)}, maxValue: ${numberLiteral(c.minMaxNorm.maxValue)}, rate: ${numberLiteral(c.minMaxNorm.rate ?? 1)} })`;
+  return [
+    ...(bn.gammaRegularizer !== undefined ? [`    gammaRegularizer: ${regularizer(bn.gammaRegularizer)},`] : []),
+    ...(bn.betaRegularizer !== undefined ? [`    betaRegularizer: ${regularizer(bn.betaRegularizer)},`] : []),
+    ...(bn.gammaConstraint !== undefined ? [`    gammaConstraint: ${constraint(bn.gammaConstraint)},`] : []),
+    ...(bn.betaConstraint !== undefined ? [`    betaConstraint: ${constraint(bn.betaConstraint)},`] : []),
+  ];
+}
+
 /** The tfjs-layers call that makes the Dense or Conv2D layer in front of BN, with the spec's structural options (its weights are set afterwards). */
 function featureLayerCall(m: CaseSpec['model']): string {
   const f = m.features ?? {};
@@ -374,14 +393,18 @@ export function modelBuildLines(m: CaseSpec['model'], weights: CaseCapture['weig
     trunk.push('featureLayer');
   }
   lines.push('  const bn = tfl.layers.batchNormalization({');
-  lines.push(`    name: ${stringLiteral(LAYER_NAMES.bn)},`);
+  lines.push(`    name: ${stringLiteral(m.timeDistributed === true ? LAYER_NAMES.bnInWrapper : LAYER_NAMES.bn)},`);
   lines.push(`    axis: ${numberLiteral(m.bn.axis)},`);
   lines.push(`    momentum: ${numberLiteral(m.bn.momentum)},`);
   lines.push(`    epsilon: ${numberLiteral(m.bn.epsilon)},`);
   lines.push(`    center: ${m.bn.center ? 'true' : 'false'},`);
   lines.push(`    scale: ${m.bn.scale ? 'true' : 'false'},`);
+  lines.push(...bnWeightOptionLines(m.bn));
   lines.push('  });');
-  trunk.push('bn');
+  if (m.timeDistributed === true) {
+    lines.push(`  const timeDistributed = tfl.layers.timeDistributed({ layer: bn, name: ${stringLiteral(LAYER_NAMES.bn)} }); // runs BN once per time step; its weights are bn/...`);
+    trunk.push('timeDistributed');
+  } else trunk.push('bn');
   const tail: string[] = [];
   if (m.classes > 0) {
     if (m.inputShape.length > 1) {

@@ -83,6 +83,9 @@ interface StepScript<K extends StepKind> {
   helpers?: HelperName[];
 }
 
+/** The script expression of what a freeze step sets `trainable` on. */
+const trainableOwner = (p: StepParams['freeze']) => (p.target === 'model' ? `modelOf(${role(p.on)})` : `the(${role(p.on)}).${p.target === 'base' ? 'base' : 'bn'}`);
+
 /** `failed(label, message)`: prints which step did not hold and returns true (reproduced) from main. */
 const fail = (label: string, message: string) => `return failed(${lit(label)}, ${message});`;
 
@@ -94,8 +97,8 @@ const record = (name: string, expression: string) => `tensors[${lit(name)}] = aw
  * without its script form fails the type check.
  */
 const STEP_SCRIPTS: { [K in StepKind]: StepScript<K> } = {
-  freeze: { lines: (p) => [`  the(${role(p.on)}).${p.target === 'base' ? 'base' : 'bn'}.trainable = false;`] },
-  unfreeze: { lines: (p) => [`  the(${role(p.on)}).${p.target === 'base' ? 'base' : 'bn'}.trainable = true;`] },
+  freeze: { lines: (p) => [`  ${trainableOwner(p)}.trainable = false;`] },
+  unfreeze: { lines: (p) => [`  ${trainableOwner(p)}.trainable = true;`] },
   compile: {
     lines: (p) => [
       `  compiled[${role(p.on)}] = { optimizer: ${lit(p.optimizer)}, learningRate: ${n(p.learningRate ?? DEFAULT_LEARNING_RATES[p.optimizer])}, momentum: ${n(p.momentum ?? 0)}, loss: ${lit(p.loss)} };`,
@@ -138,24 +141,30 @@ const STEP_SCRIPTS: { [K in StepKind]: StepScript<K> } = {
   snapshot: { lines: (p) => [`  snapshots[${lit(p.as)}] = { role: ${role(p.on)}, weights: await snapshot(${role(p.on)}) };`], helpers: ['snapshot'] },
   saveReload: { lines: (p) => [`  // saveReload via ${p.via}: saved to and loaded from memory (bn-suite's ${p.via === 'disk' ? 'disk store writes the same artifacts to files' : 'own way'}).`, `  await saveAndReload(${role(p.on)});`] },
   gradBn: {
-    lines: (p) => [
-      `  const m = the(${role(p.on)});`,
-      `  const bnInput = bnInputOf(m, ${tensorOf(p.input)});`,
-      '  // One forward pass for every gradient: the input becomes a variable next to gamma and beta.',
-      '  const inputVariable = tf.variable(bnInput, true);',
-      `  const dy = ${p.cotangent !== undefined ? tensorOf(p.cotangent) : 'tf.onesLike(bnInput)'};`,
-      "  const affine = m.bn.weights.filter((w) => /\\/(gamma|beta)$/.test(w.originalName)).map((w) => ({ suffix: w.originalName.slice(w.originalName.lastIndexOf('/') + 1), variable: w.read() }));",
-      '  // tfjs differentiates trainable variables only: a frozen layer\'s gamma and beta get no gradient (NaN here).',
-      '  const { value, grads } = tf.variableGrads(',
-      `    () => tf.sum(tf.mul(m.bn.apply(inputVariable, { training: ${p.training} }), dy)),`,
-      '    [inputVariable, ...affine.filter((a) => a.variable.trainable).map((a) => a.variable)],',
-      '  );',
-      `  ${record(`${p.as}_dx`, 'grads[inputVariable.name]')}`,
-      '  for (const a of affine) {',
-      `    tensors[${lit(p.as)} + '_d' + a.suffix] = grads[a.variable.name] ? await dense(grads[a.variable.name]) : { shape: a.variable.shape, values: new Array(a.variable.size).fill(NaN) };`,
-      '  }',
-      '  value.dispose();',
-    ],
+    lines: (p) => {
+      const wrt = p.wrt ?? ['input', 'gamma', 'beta'];
+      const affine = wrt.filter((w) => w !== 'input');
+      return [
+        `  const m = the(${role(p.on)});`,
+        `  const bnInput = bnInputOf(m, ${tensorOf(p.input)});`,
+        '  // One forward pass for every gradient: the input becomes a variable next to gamma and beta.',
+        `  const inputVariable = tf.variable(bnInput, ${wrt.includes('input')});`,
+        `  const dy = ${p.cotangent !== undefined ? tensorOf(p.cotangent) : 'tf.onesLike(bnInput)'};`,
+        `  const affine = m.bn.weights.filter((w) => ${JSON.stringify(affine)}.some((name) => w.originalName.endsWith('/' + name))).map((w) => ({ suffix: w.originalName.slice(w.originalName.lastIndexOf('/') + 1), variable: w.read() }));`,
+        "  // tfjs differentiates trainable variables only: a frozen layer's gamma and beta get no gradient (NaN here).",
+        ...(p.output !== undefined ? ['  let forward = null;'] : []),
+        '  const { value, grads } = tf.variableGrads(',
+        `    () => { const out = m.bn.apply(inputVariable, { training: ${p.training} });${p.output !== undefined ? ' forward = tf.keep(out);' : ''} return tf.sum(tf.mul(out, dy)); },`,
+        `    [${wrt.includes('input') ? 'inputVariable, ' : ''}...affine.filter((a) => a.variable.trainable).map((a) => a.variable)],`,
+        '  );',
+        ...(p.output !== undefined ? [`  ${record(p.output, 'forward')}`] : []),
+        ...(wrt.includes('input') ? [`  ${record(`${p.as}_dx`, 'grads[inputVariable.name]')}`] : []),
+        '  for (const a of affine) {',
+        `    tensors[${lit(p.as)} + '_d' + a.suffix] = grads[a.variable.name] ? await dense(grads[a.variable.name]) : { shape: a.variable.shape, values: new Array(a.variable.size).fill(NaN) };`,
+        '  }',
+        '  value.dispose();',
+      ];
+    },
   },
   batchNormOp: {
     lines: (p) => [
@@ -173,11 +182,15 @@ const STEP_SCRIPTS: { [K in StepKind]: StepScript<K> } = {
     },
   },
   setWeight: {
-    lines: (p) => [
-      `  const w = modelOf(${role(p.on)}).weights.find((w) => (w.originalName ?? w.name) === ${lit(p.weight)});`,
-      `  w.write(tf.tensor(${p.values !== undefined ? floatArrayLiteral(p.values, '  ') : `new Array(w.shape.reduce((a, b) => a * b, 1)).fill(${n(p.fill ?? Number.NaN)})`}, w.shape));`,
-    ],
+    lines: (p) => {
+      const shape = p.shape !== undefined ? shapeLiteral(p.shape) : 'w.shape';
+      return [
+        `  const w = modelOf(${role(p.on)}).weights.find((w) => (w.originalName ?? w.name) === ${lit(p.weight)});`,
+        `  w.write(tf.tensor(${p.values !== undefined ? floatArrayLiteral(p.values, '  ') : `new Array(${shape}.reduce((a, b) => a * b, 1)).fill(${n(p.fill ?? Number.NaN)})`}, ${shape}));`,
+      ];
+    },
   },
+  readWeight: { helpers: ['snapshot'], lines: (p) => [`  const w = (await snapshot(${role(p.on)}))[${lit(p.weight)}];`, `  tensors[${lit(p.as)}] = { shape: modelOf(${role(p.on)}).weights.find((v) => (v.originalName ?? v.name) === ${lit(p.weight)}).shape, values: w.values };`] },
   expectWeight: {
     helpers: ['mismatch', 'snapshot'],
     lines: (p, label) => [
@@ -310,7 +323,7 @@ const STEP_SCRIPTS: { [K in StepKind]: StepScript<K> } = {
     lines: (p, label) => {
       const owner = p.of === 'bn' ? "the('model').bn" : p.of === 'base' ? "the('model').base" : `modelOf(${lit(p.of)})`;
       const checks = (['trainable', 'nonTrainable', 'total'] as const).filter((k) => p[k] !== undefined).map((k) => `${k}: ${n(p[k] as number)}`);
-      const lists = (['trainableNames', 'nonTrainableNames'] as const).filter((k) => p[k] !== undefined).map((k) => `${k}: ${JSON.stringify(p[k])}`);
+      const lists = (['trainableNames', 'nonTrainableNames'] as const).filter((k) => p[k] !== undefined).map((k) => `${k}: JSON.parse(${lit(JSON.stringify(p[k]))})`);
       return [
         `  const owner = ${owner};`,
         '  const names = (ws) => ws.map((w) => w.originalName ?? w.name);',
@@ -321,6 +334,35 @@ const STEP_SCRIPTS: { [K in StepKind]: StepScript<K> } = {
         `  if (wrong.length > 0) ${fail(label, "`${wrong.map((k) => `${k} ${actual[k]}, expected ${expected[k]}`).join('; ')}`")}`,
       ];
     },
+  },
+  expectLayerLosses: {
+    helpers: ['mismatch'],
+    lines: (p, label) => [
+      `  const owner = ${p.of === 'bn' ? "the('model').bn" : "modelOf('model')"};`,
+      '  const values = [];',
+      '  for (const loss of owner.losses) values.push((await read(loss()))[0]);',
+      `  const expectedValues = ${p.values !== undefined ? floatArrayLiteral(p.values, '  ') : 'null'};`,
+      `  log(\`${label}: ${p.of} has \${values.length} regularization loss(es) \${show(values)}; expected ${p.count}${p.values !== undefined ? ' ${show(expectedValues)}' : ''}\`);`,
+      `  if (values.length !== ${n(p.count)} || (expectedValues !== null && (values.length !== expectedValues.length || mismatch(values, expectedValues, ${n(p.atol)}, ${n(p.rtol)}) !== null))) ${fail(label, `\`\${values.length} loss(es) \${show(values)}\``)}`,
+    ],
+  },
+  expectConfig: {
+    lines: (p, label) => [
+      `  const config = the(${p.of === 'twin' ? "'twin'" : "'model'"}).bn.getConfig();`,
+      // Scenario text enters the script as a string literal only.
+      `  const expected = JSON.parse(${lit(JSON.stringify(p.values))});`,
+      '  const differing = Object.keys(expected).filter((key) => JSON.stringify(config[key]) !== JSON.stringify(expected[key]));',
+      `  log(\`${label}: ${p.of} config \${JSON.stringify(Object.fromEntries(Object.keys(expected).map((key) => [key, config[key]])))}; expected \${JSON.stringify(expected)}\`);`,
+      `  if (differing.length > 0) ${fail(label, "`${differing.map((key) => `${key} = ${JSON.stringify(config[key])}, expected ${JSON.stringify(expected[key])}`).join('; ')}`")}`,
+    ],
+  },
+  expectConstraint: {
+    lines: (p, label) => [
+      `  const w = modelOf('model').weights.find((v) => (v.originalName ?? v.name) === ${lit(p.weight)});`,
+      "  const actual = w.constraint ? w.constraint.getClassName() : 'none';",
+      `  log(\`${label}: ${p.weight} has constraint \${actual}; expected ${p.className.replace(/[`$\\]/g, '')}\`);`,
+      `  if (actual !== ${lit(p.className)}) ${fail(label, '`constraint ${actual}`')}`,
+    ],
   },
   expectThrows: {
     lines: (p, label, scenario) => {
@@ -414,6 +456,7 @@ function buildFunctionLines(name: string, spec: ModelSpec, weights: CaseCapture[
     `base: ${spec.nested ? ((spec.depth ?? 1) === 2 ? 'wrapper' : 'base') : 'null'}`,
     `featureLayer: ${spec.architecture !== 'bn-only' ? 'featureLayer' : 'null'}`,
     `maskingLayer: ${spec.masking !== undefined ? 'maskingLayer' : 'null'}`,
+    `timeDistributed: ${spec.timeDistributed === true ? 'timeDistributed' : 'null'}`,
     `sibling: ${spec.shared === true ? 'sibling' : 'null'}`,
   ];
   return [`function ${name}() {`, ...modelBuildLines(spec, weights), `  return { ${parts.join(', ')} };`, '}'];

@@ -55,7 +55,7 @@ describe('steps-scenario repros', () => {
   test('the failing step is named with its numbers, and the first failure ends the script', async () => {
     const scenario = shippedSteps.find((s) => s.id === 'keras3/trainable-behavior-frozen')!;
     const { stdout } = await bothVerdicts(scenario);
-    expect(stdout).toMatch(/step 3 \(expectClose\): out \[.*\] vs input \[.*\]: max abs diff 42\.\d+ \(atol 0\.00001, rtol 0\.00001\)/);
+    expect(stdout).toMatch(/step 3 \(expectClose\): out \[.*\] vs input \[.*\]: max abs diff 42\.\d+ \(atol 0\.000001, rtol 0\.000001\)/);
     expect(stdout).toContain('step 3 (expectClose) does not hold: out and input differ at 0:');
     expect(stdout.trim().split('\n').at(-1)).toBe('RESULT: reproduced');
   }, 60_000);
@@ -176,6 +176,33 @@ describe('steps-scenario repros', () => {
     const holding = await bothVerdicts(program({ expectLoss: { of: 'hist', decreasing: true } }));
     expect(holding).toMatchObject({ bnSuite: 'pass', script: 'pass' });
     expect(holding.stdout).toContain('step 16 (expectThrows): symbolicBn threw "Error: Axis 0 of input tensor should have a defined dimension');
+  }, 120_000);
+
+  test('regularizers, constraints, config, whole-model freezing, partial gradients, readWeight, TimeDistributed: the script agrees with bn-suite', async () => {
+    const program = (model: Record<string, unknown>, steps: unknown[]) =>
+      stepsScenarioSchema.parse({ id: 'test/more-extensions', kind: 'steps', description: 'd', provenance: 'test', tags: ['oracle'], invariant: 'oracle-agreement', model, data: { batch: 4, x: { uniform: { min: 0, max: 1 } }, y: { sameAs: 'x' } }, steps }) as StepsScenario;
+    const model = { inputShape: [3], container: 'sequential', bn: { gammaRegularizer: { l2: 0.5 }, betaRegularizer: { l1: 0.1 }, gammaConstraint: 'nonNeg', momentum: 0.5 } };
+    const steps = [
+      { expectLayerLosses: { of: 'bn', count: 2, values: [1.5, 0], atol: 1e-6 } },
+      { expectConstraint: { weight: 'bn/gamma', className: 'NonNeg' } },
+      { expectConfig: { of: 'bn', values: { momentum: 0.5, center: true } } },
+      { freeze: 'model' },
+      { expectWeightCount: { of: 'model', trainable: 0 } },
+      { unfreeze: 'model' },
+      { gradBn: { training: true, wrt: ['gamma', 'beta'], output: 'fwd', as: 'g' } },
+      { expectShape: { output: 'fwd', shape: [4, 3] } },
+      { expectOutput: { output: 'g_dbeta', fill: 4, atol: 1e-5 } },
+      { readWeight: { weight: 'bn/moving_mean', as: 'mm' } },
+      { readWeight: { weight: 'bn/moving_mean', as: 'twinMm', on: 'twin' } },
+      { expectDiffer: { a: 'mm', b: 'twinMm' } },
+      { expectThrows: { step: { setWeight: { weight: 'bn/moving_mean', shape: [2, 2], values: [1, 2, 3, 4] } } } },
+      { expectThrows: { step: { symbolicBn: { shape: [null, 3], options: { momentum: -0.1 } } } } },
+    ];
+    const both = await bothVerdicts(program(model, steps));
+    expect(both).toMatchObject({ bnSuite: 'fail', script: 'fail', summary: 'step 14 (expectThrows): symbolicBn did not throw' });
+    expect(both.stdout).toContain('step 14 (expectThrows) does not hold: symbolicBn did not throw');
+    const timeDistributed = await bothVerdicts(program({ inputShape: [10, 3], timeDistributed: true }, [{ compile: { loss: 'meanSquaredError' } }, { trainOnBatch: {} }, { expectWeight: { weight: 'bn/moving_variance', fill: 1, atol: 0.001 } }]));
+    expect(timeDistributed).toMatchObject({ bnSuite: 'fail', script: 'fail' });
   }, 120_000);
 
   test('a step on which tfjs throws: bn-suite says error, the script prints the throw and reproduces (rank 5, tfjs#8011)', async () => {

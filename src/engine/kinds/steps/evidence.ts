@@ -36,6 +36,10 @@ export const EXPECTATION_EVIDENCE = {
       expected: z.object({ trainable: integer.optional(), nonTrainable: integer.optional(), total: integer.optional(), trainableNames: z.array(z.string()).optional(), nonTrainableNames: z.array(z.string()).optional() }).strict(),
     })
     .strict(),
+  expectLayerLosses: z.object({ of: z.string(), count: integer, values: z.array(measuredNumber) }).strict(),
+  // The entries that differ, as JSON text on each side.
+  expectConfig: z.object({ differing: z.array(z.object({ key: z.string(), actual: z.string(), expected: z.string() }).strict()) }).strict(),
+  expectConstraint: z.object({ weight: z.string(), actual: z.string(), expected: z.string() }).strict(),
   // What the wrapped action threw (null: it did not throw), and the message pattern asked for.
   expectThrows: z.object({ thrown: z.string().nullable(), message: z.string().nullable() }).strict(),
 } satisfies Record<ExpectationKind, z.ZodObject>;
@@ -66,6 +70,9 @@ export const stepsFailEvidence = z.discriminatedUnion('kind', [
   failedExpectation('expectLoss'),
   failedExpectation('expectWeightCount'),
   failedExpectation('expectThrows'),
+  failedExpectation('expectLayerLosses'),
+  failedExpectation('expectConfig'),
+  failedExpectation('expectConstraint'),
 ]);
 
 /** Evidence of a steps scenario: the program ran to its end, or the step whose expectation failed. */

@@ -18,7 +18,7 @@ export function modelSpecOf(model: StepsModel, seed: number, batch: number): Mod
     architecture: model.architecture,
     inputShape: model.inputShape,
     hiddenUnits: model.hiddenUnits,
-    bn: { ...model.bn },
+    bn: withoutUndefined({ ...model.bn }),
     classes: head?.units ?? 0,
     headActivation: head?.activation,
     nested: model.nested,
@@ -27,6 +27,9 @@ export function modelSpecOf(model: StepsModel, seed: number, batch: number): Mod
     ...(model.masking !== undefined ? { masking: { maskValue: model.masking.maskValue } } : {}),
     ...(model.bare ? { fixedBatch: batch } : {}),
     ...(model.sibling ? { shared: true } : {}),
+    ...(model.container !== 'functional' ? { container: model.container } : {}),
+    ...(model.nested && model.baseContainer !== 'functional' ? { baseContainer: model.baseContainer } : {}),
+    ...(model.timeDistributed ? { timeDistributed: true } : {}),
     seed,
   };
 }

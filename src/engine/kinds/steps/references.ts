@@ -43,27 +43,31 @@ const READ_KEYS: Array<{ key: string; sort: Sort }> = [
   { key: 'output', sort: 'tensor' },
 ];
 
+/** Expectations whose `of` names a model or layer, not something a step made. */
+const OF_A_MODEL: ReadonlySet<StepKind> = new Set(['expectWeightCount', 'expectLayerLosses', 'expectConfig']);
+
 /** Expectations whose `a`/`b` or `of` name a loss rather than a tensor. */
 const LOSS_READERS: ReadonlySet<StepKind> = new Set(['expectLossEqual', 'expectLoss']);
 
 function reads(kind: StepKind, params: Params, defined: Record<Sort, Set<string>>): { sort: Sort; key: string; name: string }[] {
   const found: { sort: Sort; key: string; name: string }[] = [];
   for (const { key, sort } of READ_KEYS) {
-    if (typeof params[key] !== 'string') continue;
+    // gradBn's `output` names what it makes, not what it reads.
+    if (typeof params[key] !== 'string' || (kind === 'gradBn' && key === 'output')) continue;
     // expectShape reads a tensor, or a symbolic shape from symbolicBn.
     const name = params[key] as string;
     found.push({ sort: kind === 'expectShape' && defined.shape.has(name) ? 'shape' : sort, key, name });
   }
   const pairSort: Sort = LOSS_READERS.has(kind) ? 'loss' : 'tensor';
   for (const key of ['a', 'b', 'of'] as const) {
-    if (kind === 'expectWeightCount' || typeof params[key] !== 'string') continue;
+    if (OF_A_MODEL.has(kind) || typeof params[key] !== 'string') continue;
     found.push({ sort: pairSort, key, name: params[key] as string });
   }
   return found;
 }
 
 /** What a step defines (`as`), by sort. */
-function definitions(kind: StepKind, params: Params): { sort: Sort; name: string }[] {
+function definitions(kind: StepKind, params: Params, model: StepsModel): { sort: Sort; name: string }[] {
   const as = typeof params.as === 'string' ? params.as : undefined;
   switch (kind) {
     case 'callBn':
@@ -81,8 +85,14 @@ function definitions(kind: StepKind, params: Params): { sort: Sort; name: string
       return as !== undefined ? [{ sort: 'tensor', name: as }] : [];
     case 'symbolicBn':
       return as !== undefined ? [{ sort: 'shape', name: as }] : [];
-    case 'gradBn':
-      return ['dx', 'dgamma', 'dbeta'].map((suffix) => ({ sort: 'tensor' as const, name: `${as}_${suffix}` }));
+    case 'gradBn': {
+      // The layer's gamma and beta exist with scale and center only.
+      const wrt = ((params.wrt as string[] | undefined) ?? ['input', 'gamma', 'beta']).filter((w) => (w !== 'gamma' || model.bn.scale) && (w !== 'beta' || model.bn.center));
+      const made = wrt.map((w) => ({ sort: 'tensor' as const, name: `${as}_d${w === 'input' ? 'x' : w}` }));
+      return typeof params.output === 'string' ? [...made, { sort: 'tensor', name: params.output }] : made;
+    }
+    case 'readWeight':
+      return as !== undefined ? [{ sort: 'tensor', name: as }] : [];
     default:
       return [];
   }
@@ -119,6 +129,9 @@ function modelIssues(model: StepsModel, data: StepsData, weights: readonly Weigh
         issues.push({ path: ['data', 'tensors', tensorName, 'shape'], message: `a bare layer is built for batch ${data.batch}; this tensor's batch is ${tensor.shape[0]}` });
       }
     }
+  }
+  if (model.timeDistributed && (model.architecture !== 'bn-only' || model.inputShape.length < 2 || model.nested || model.masking !== undefined || model.bare)) {
+    issues.push({ path: ['model', 'timeDistributed'], message: 'TimeDistributed wraps the BN of a bn-only model with a time axis (inputShape of 2 or more dims), without nesting, masking or bare' });
   }
   const conv = model.features?.kernelSize !== undefined || model.features?.padding !== undefined || model.features?.strides !== undefined;
   if (conv && model.architecture !== 'conv') issues.push({ path: ['model', 'features'], message: 'kernelSize, padding and strides are Conv2D options; they need architecture: conv' });
@@ -170,7 +183,7 @@ function dataIssues(model: StepsModel, data: StepsData, shapes: Map<string, numb
 }
 
 /** The shapes of what steps make, where they can be known before running (null: not known). */
-function outputShape(kind: StepKind, params: Params, model: StepsModel, shapes: Map<string, number[] | null>): { name: string; shape: number[] | null }[] {
+function outputShape(kind: StepKind, params: Params, model: StepsModel, shapes: Map<string, number[] | null>, weights: readonly WeightShape[]): { name: string; shape: number[] | null }[] {
   const inputShape = shapes.get(typeof params.input === 'string' ? params.input : 'x') ?? null;
   const batch = inputShape === null ? null : inputShape[0];
   const per = (perSample: number[]) => (batch === null ? null : [batch, ...perSample]);
@@ -183,8 +196,9 @@ function outputShape(kind: StepKind, params: Params, model: StepsModel, shapes: 
     const rank = model.inputShape.length + 1;
     const axis = model.bn.axis < 0 ? model.bn.axis + rank : model.bn.axis;
     const channels = bnShape === null ? null : [bnShape[axis]];
-    return [{ name: `${as}_dx`, shape: bnShape }, { name: `${as}_dgamma`, shape: channels }, { name: `${as}_dbeta`, shape: channels }];
+    return [{ name: `${as}_dx`, shape: bnShape }, { name: `${as}_dgamma`, shape: channels }, { name: `${as}_dbeta`, shape: channels }, ...(typeof params.output === 'string' ? [{ name: params.output, shape: bnShape }] : [])];
   }
+  if (kind === 'readWeight' && as !== undefined) return [{ name: as, shape: weights.find((w) => w.name === params.weight)?.shape ?? null }];
   return [];
 }
 
@@ -264,11 +278,16 @@ export function checkStepReferences(model: StepsModel, data: StepsData, steps: r
     }
     if (kind === 'expectWeight' || kind === 'setWeight') {
       const values = params.values as number[] | undefined;
-      issues.push(...weightIssues(weights, params.weight as string, values?.length, at));
+      const shape = params.shape as number[] | undefined;
+      // With a shape of its own, the values fill that shape (tfjs then judges whether the weight takes them).
+      issues.push(...weightIssues(weights, params.weight as string, shape === undefined ? values?.length : undefined, at));
+      if (shape !== undefined && values !== undefined && values.length !== sizeOf(shape)) issues.push({ path: [...at, 'values'], message: `${values.length} values for shape [${shape.join(', ')}] (${sizeOf(shape)} values)` });
       if (values === undefined && params.fill === undefined) issues.push({ path: at, message: `${kind} needs values or fill` });
       if (values !== undefined && params.fill !== undefined) issues.push({ path: at, message: `${kind} takes values or fill, not both` });
     }
     if (kind === 'expectOutput' && (params.values === undefined) === (params.fill === undefined)) issues.push({ path: at, message: 'expectOutput needs exactly one of values and fill' });
+    if (kind === 'readWeight' || kind === 'expectConstraint') issues.push(...weightIssues(weights, params.weight as string, undefined, at));
+    if ((kind === 'callBn' || kind === 'gradBn') && model.timeDistributed) issues.push({ path: at, message: `${kind} calls the BN layer itself, which a TimeDistributed model built for one time step; call the model (callModel, predict, fit) instead` });
     if (kind === 'expectStatistic' && typeof params.equals === 'object' && params.equals !== null && 'weight' in params.equals) {
       issues.push(...weightIssues(weights, (params.equals as { weight: string }).weight, undefined, [...at, 'equals']));
     }
@@ -283,8 +302,12 @@ export function checkStepReferences(model: StepsModel, data: StepsData, steps: r
     }
     if (kind === 'saveReload' && model.sibling && params.on !== 'twin') issues.push({ path: at, message: 'saveReload replaces the model, but the sibling (model.sibling) would keep the old layers; reload the twin or drop the sibling' });
     issues.push(...shapeIssues(kind, params, at, shapes, weights));
-    for (const made of outputShape(kind, params, model, shapes)) shapes.set(made.name, made.shape);
-    for (const definition of definitions(kind, params)) defined[definition.sort].add(definition.name);
+    for (const made of outputShape(kind, params, model, shapes, weights)) shapes.set(made.name, made.shape);
+    for (const definition of definitions(kind, params, model)) defined[definition.sort].add(definition.name);
+    if (kind === 'gradBn') {
+      const missing = ((params.wrt as string[] | undefined) ?? []).filter((w) => (w === 'gamma' && !model.bn.scale) || (w === 'beta' && !model.bn.center));
+      if (missing.length > 0) issues.push({ path: [...at, 'wrt'], message: `the layer has no ${missing.join(' or ')} (bn.scale / bn.center false)` });
+    }
   };
   steps.forEach((step, index) => {
     const { kind, params } = stepEntry(step);

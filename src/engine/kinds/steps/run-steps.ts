@@ -200,8 +200,8 @@ async function gammaBeta(state: StepsState): Promise<{ gamma?: Float32Array; bet
  * handler here fails the type check instead of passing silently.
  */
 const STEP_HANDLERS: { [K in StepKind]: StepHandler<K> } = {
-  freeze: (state, p) => freeze(builtOf(state, p.on), p.target),
-  unfreeze: (state, p) => freeze(builtOf(state, p.on), p.target, true),
+  freeze: (state, p) => setTrainable(state, p, false),
+  unfreeze: (state, p) => setTrainable(state, p, true),
   compile: (state, { on, ...compiled }) => {
     state.compiled.set(on ?? 'model', compiled);
     compile(state, on ?? 'model');
@@ -256,18 +256,28 @@ const STEP_HANDLERS: { [K in StepKind]: StepHandler<K> } = {
     await withTensors(state, [inputName(p), p.cotangent], index, async (x, cotangent) => {
       const input = bnInputOf(built, x);
       // One forward pass for every gradient: the input becomes a variable next to gamma and beta.
-      const inputVariable = preparing('the BN input as a variable', () => tf.variable(input, true));
+      // A variable only when its gradient is asked for: variableGrads differentiates every trainable one it is given.
+      const inputVariable = preparing('the BN input as a variable', () => tf.variable(input, (p.wrt ?? ['input']).includes('input')));
       const dy = cotangent ?? preparing('the cotangent', () => tf.onesLike(input));
-      const affine = built.bn.weights.filter((w) => /\/(gamma|beta)$/.test(w.originalName));
+      const wrt = p.wrt ?? ['input', 'gamma', 'beta'];
+      const affine = built.bn.weights.filter((w) => wrt.some((name) => name !== 'input' && w.originalName.endsWith(`/${name}`)));
       // LayerVariable.read() hands out the tf.Variable itself, which variableGrads keys its gradients by.
       const variables = affine.map((w) => ({ suffix: w.originalName.slice(w.originalName.lastIndexOf('/') + 1), variable: w.read() as Variable }));
       // tfjs differentiates trainable variables only: a frozen layer's gamma and beta get no gradient (NaN here).
       const trainable = variables.filter((v) => v.variable.trainable);
+      const withInput = wrt.includes('input');
+      const kept: Tensor[] = [];
       try {
-        const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(built.bn.apply(inputVariable, { training: p.training }) as Tensor, dy)), [inputVariable, ...trainable.map((v) => v.variable)]);
+        const { value, grads } = tf.variableGrads(() => {
+          const out = built.bn.apply(inputVariable, { training: p.training }) as Tensor;
+          // Kept past the tape only when asked: one forward pass serves the gradients and the output.
+          if (p.output !== undefined) kept.push(tf.keep(out));
+          return tf.sum(tf.mul(out, dy));
+        }, [...(withInput ? [inputVariable] : []), ...trainable.map((v) => v.variable)]);
         value.dispose();
         try {
-          state.tensors.set(`${p.as}_dx`, await toDense(grads[inputVariable.name]));
+          if (p.output !== undefined && kept.length > 0) state.tensors.set(p.output, await toDense(kept[0]));
+          if (withInput) state.tensors.set(`${p.as}_dx`, await toDense(grads[inputVariable.name]));
           for (const { suffix, variable } of variables) {
             const grad = grads[variable.name];
             state.tensors.set(`${p.as}_d${suffix}`, grad !== undefined && grad !== null ? await toDense(grad) : { shape: [...variable.shape], values: new Float32Array(variable.size).fill(Number.NaN) });
@@ -276,6 +286,7 @@ const STEP_HANDLERS: { [K in StepKind]: StepHandler<K> } = {
           tf.dispose(Object.values(grads));
         }
       } finally {
+        tf.dispose(kept);
         inputVariable.dispose();
         input.dispose();
         if (cotangent === undefined) dy.dispose();
@@ -301,13 +312,21 @@ const STEP_HANDLERS: { [K in StepKind]: StepHandler<K> } = {
   setWeight: (state, p, index) => {
     const weight = modelOf(state, p.on).weights.find((w) => w.originalName === p.weight);
     if (weight === undefined) throw new RangeError(`step ${index + 1}: no weight '${p.weight}'`);
-    const size = weight.shape.reduce((a: number, b) => a * (b ?? 1), 1);
+    const shape = p.shape ?? (weight.shape as number[]);
+    const size = shape.reduce((a, b) => a * b, 1);
     const values = p.values ?? new Array<number>(size).fill(p.fill ?? Number.NaN);
-    preparing(`the values of ${p.weight}`, () =>
-      tf.tidy(() => {
-        weight.write(tf.tensor(values, weight.shape as number[]));
-      }),
-    );
+    const tensor = preparing(`the values of ${p.weight}`, () => tf.tensor(values, shape));
+    try {
+      // tfjs's own check: a value of another shape is refused here (what an expectThrows around this may ask).
+      weight.write(tensor);
+    } finally {
+      tensor.dispose();
+    }
+  },
+  readWeight: async (state, p, index) => {
+    const weight = (await weightsOf(state, p.on))[p.weight];
+    if (weight === undefined) throw new RangeError(`step ${index + 1}: no weight '${p.weight}'`);
+    state.tensors.set(p.as, { shape: weight.shape, values: weight.values });
   },
   expectWeight: async (state, e, index, fail) => {
     const weights = await weightsOf(state, e.on);
@@ -425,6 +444,37 @@ const STEP_HANDLERS: { [K in StepKind]: StepHandler<K> } = {
       fail('expectWeightCount', `${e.of} lists ${said.join(', ')}`, { of: e.of, actual, expected: Object.fromEntries(Object.entries(expected).filter(([, v]) => v !== undefined)) });
     }
   },
+  expectLayerLosses: async (state, e, _index, fail) => {
+    const owner = e.of === 'bn' ? state.built.bn : state.built.model;
+    const losses = owner.losses;
+    const values: number[] = [];
+    for (const loss of losses) {
+      const value = loss();
+      try {
+        values.push((await value.data())[0]);
+      } finally {
+        value.dispose();
+      }
+    }
+    const valuesDiffer = e.values !== undefined && !compareArrays({ shape: [values.length], values }, { shape: [e.values.length], values: e.values }, { atol: e.atol, rtol: e.rtol }).ok;
+    if (values.length !== e.count || valuesDiffer) {
+      fail('expectLayerLosses', `${e.of} has ${values.length} regularization loss(es) [${values.map((v) => v.toPrecision(6)).join(', ')}], expected ${e.count}${e.values !== undefined ? ` [${e.values.join(', ')}]` : ''}`, { of: e.of, count: values.length, values });
+    }
+  },
+  expectConfig: (state, e, _index, fail) => {
+    const layer = builtOf(state, e.of === 'twin' ? 'twin' : 'model').bn;
+    const config = layer.getConfig() as Record<string, unknown>;
+    const differing = Object.entries(e.values)
+      .map(([key, expected]) => ({ key, actual: JSON.stringify(config[key]) ?? 'undefined', expected: JSON.stringify(expected) ?? 'undefined' }))
+      .filter((d) => d.actual !== d.expected);
+    if (differing.length > 0) fail('expectConfig', `${e.of} config: ${differing.map((d) => `${d.key} = ${d.actual}, expected ${d.expected}`).join('; ')}`, { differing });
+  },
+  expectConstraint: (state, e, index, fail) => {
+    const weight = state.built.model.weights.find((w) => w.originalName === e.weight);
+    if (weight === undefined) throw new RangeError(`step ${index + 1}: no weight '${e.weight}'`);
+    const actual = weight.constraint === null || weight.constraint === undefined ? 'none' : weight.constraint.getClassName();
+    if (actual !== e.className) fail('expectConstraint', `${e.weight} has constraint ${actual}, expected ${e.className}`, { weight: e.weight, actual, expected: e.className });
+  },
   expectThrows: async (state, e, index, fail) => {
     const { kind, params } = stepEntry(e.step as Step);
     let thrown: string | null = null;
@@ -437,6 +487,12 @@ const STEP_HANDLERS: { [K in StepKind]: StepHandler<K> } = {
     else if (e.message !== undefined && !new RegExp(e.message).test(thrown)) fail('expectThrows', `${kind} threw "${thrown.split('\n')[0]}", not a message matching /${e.message}/`, { thrown, message: e.message });
   },
 };
+
+/** `trainable = value` on the BN layer, the nested base or the whole model of a role. */
+function setTrainable(state: StepsState, p: StepParams['freeze'], value: boolean): void {
+  if (p.target === 'model') modelOf(state, p.on).trainable = value;
+  else freeze(builtOf(state, p.on), p.target, value);
+}
 
 /** The BN axis, positive, for a tensor of the given rank (unscaling reads gamma and beta along it). */
 function bnAxisOf(state: StepsState, rank: number): number {

@@ -31,6 +31,20 @@ export const initializerSchema = z.union([
   z.object({ normal: z.object({ mean: z.number(), stddev: z.number().positive() }).strict() }).strict(),
 ]);
 
+const regularizer = z.object({ l1: z.number().nonnegative().optional(), l2: z.number().nonnegative().optional() }).strict();
+const constraint = z.union([
+  z.enum(['nonNeg', 'unitNorm']),
+  z.object({ maxNorm: z.object({ maxValue: z.number().positive() }).strict() }).strict(),
+  z.object({ minMaxNorm: z.object({ minValue: z.number().nonnegative(), maxValue: z.number().positive(), rate: z.number().min(0).max(1).optional() }).strict() }).strict(),
+]);
+/** Regularizers and constraints of gamma and beta (Keras `gamma_regularizer`, `beta_constraint`, ...). */
+const bnWeightOptions = {
+  gammaRegularizer: regularizer.optional(),
+  betaRegularizer: regularizer.optional(),
+  gammaConstraint: constraint.optional(),
+  betaConstraint: constraint.optional(),
+};
+
 /** BN options that differ from the model's (a twin's, a symbolic layer's). */
 const bnOverrides = z
   .object({
@@ -64,6 +78,7 @@ export const stepsModelSchema = z
         movingVarianceInit: z.number().min(0).default(1),
         gammaInit: z.number().default(1),
         betaInit: z.number().default(0),
+        ...bnWeightOptions,
       })
       .strict()
       .default({ axis: -1, momentum: 0.99, epsilon: 1e-3, center: true, scale: true, movingMeanInit: 0, movingVarianceInit: 1, gammaInit: 1, betaInit: 0 }),
@@ -92,6 +107,11 @@ export const stepsModelSchema = z
       .optional(),
     /** A Masking layer first (Keras `Masking(mask_value)`). */
     masking: z.object({ maskValue: z.number().default(0) }).strict().optional(),
+    /** How the model (and, independently, a nested base) is put together: `tfl.model` or `tfl.sequential`. */
+    container: z.enum(['functional', 'sequential']).default('functional'),
+    baseContainer: z.enum(['functional', 'sequential']).default('functional'),
+    /** Wrap BN in a TimeDistributed layer (bn-only, rank 3 or more): the model runs BN once per time step. */
+    timeDistributed: z.boolean().default(false),
     nested: z.boolean().default(false),
     /**
      * The BN layer alone, built for the batch's full shape as a bare layer is by its first call, so
@@ -157,7 +177,8 @@ export const STATISTICS = ['mean', 'std', 'variance', 'unbiasedVariance', 'min',
 /** One of {@link STATISTICS}. */
 export type StatisticKind = (typeof STATISTICS)[number];
 
-const frozenTarget = z.union([target, z.object({ target, on: ownLayers }).strict()]).transform((t) => (typeof t === 'string' ? { target: t, on: undefined } : t));
+const freezeTarget = z.enum(['bn', 'base', 'model']);
+const frozenTarget = z.union([freezeTarget, z.object({ target: freezeTarget, on: ownLayers }).strict()]).transform((t) => (typeof t === 'string' ? { target: t, on: undefined } : t));
 // Expected values may be NaN (YAML `.nan`): a NaN matches only NaN.
 const expectedNumber = z.union([z.number(), z.nan()]);
 const literalOrFill = { values: z.array(expectedNumber).min(1).optional(), fill: expectedNumber.optional() };
@@ -206,7 +227,19 @@ export const STEP_ACTION_SCHEMAS = {
    * (the last two when the layer has them). A training-mode call updates the moving statistics, as
    * the forward pass it differentiates does.
    */
-  gradBn: z.object({ training: z.boolean(), input: name.optional(), cotangent: name.optional(), as: name, on: ownLayers }).strict(),
+  gradBn: z
+    .object({
+      training: z.boolean(),
+      input: name.optional(),
+      cotangent: name.optional(),
+      /** What to differentiate with respect to (all three unless given; dx of an empty batch throws in tfjs). */
+      wrt: z.array(z.enum(['input', 'gamma', 'beta'])).min(1).optional(),
+      /** Also keep the forward output of the differentiated call under this name. */
+      output: name.optional(),
+      as: name,
+      on: ownLayers,
+    })
+    .strict(),
   /** The tfjs op `tf.batchNorm(x, mean, variance, offset, scale, epsilon)` on data tensors, no layer involved. */
   batchNormOp: z.object({ x: name, mean: name, variance: name, offset: name.optional(), scale: name.optional(), epsilon: z.number().nonnegative(), as: name }).strict(),
   /**
@@ -214,9 +247,26 @@ export const STEP_ACTION_SCHEMAS = {
    * `shape` (null: a size not known), as Keras builds a layer without data; its symbolic output
    * shape is recorded as `as`.
    */
-  symbolicBn: z.object({ shape: z.array(z.number().int().positive().nullable()).min(1).max(6), options: bnOverrides.optional(), as: name.optional() }).strict(),
+  symbolicBn: z
+    .object({
+      shape: z.array(z.number().int().positive().nullable()).min(1).max(6),
+      // Any momentum, also outside [0, 1]: whether tfjs refuses one is what an expectThrows around this may ask.
+      options: bnOverrides.extend({ momentum: z.number() }).partial().optional(),
+      as: name.optional(),
+    })
+    .strict(),
   /** Assigns a weight (Keras `layer.moving_mean.assign(...)`): literal values, or one value everywhere. */
-  setWeight: z.object({ weight: z.string().min(1), ...literalOrFill, on: ownLayers }).strict(),
+  setWeight: z
+    .object({
+      weight: z.string().min(1),
+      ...literalOrFill,
+      /** The shape of the values, when not the weight's own: tfjs then refuses them (for an expectThrows). */
+      shape: z.array(z.number().int().nonnegative()).min(1).optional(),
+      on: ownLayers,
+    })
+    .strict(),
+  /** A weight's current value as a named tensor (to compare with `expectClose`, e.g. the model's against the twin's). */
+  readWeight: z.object({ weight: z.string().min(1), as: name, on }).strict(),
   expectWeight: z.object({ weight: z.string().min(1), ...literalOrFill, ...tolerance, on }).strict(),
   expectUnchanged: z.object({ since: name, kinds: z.array(weightKind).min(1) }).strict(),
   expectChanged: z.object({ since: name, kinds: z.array(weightKind).min(1) }).strict(),
@@ -266,6 +316,12 @@ export const STEP_ACTION_SCHEMAS = {
     })
     .strict()
     .refine((e) => Object.keys(e).some((k) => k !== 'of'), { message: 'expectWeightCount needs trainable, nonTrainable, total, trainableNames or nonTrainableNames' }),
+  /** How many regularization losses a layer or model has (Keras `len(layer.losses)`), and their values. */
+  expectLayerLosses: z.object({ of: z.enum(['bn', 'model']), count: z.number().int().nonnegative(), values: z.array(z.number()).optional(), ...tolerance }).strict(),
+  /** Entries of the BN layer's `getConfig()` (a value compared as JSON: numbers, strings, booleans, null, nested objects). */
+  expectConfig: z.object({ of: z.enum(['bn', 'twin']), values: z.record(z.string(), z.unknown()) }).strict(),
+  /** The constraint a weight has, by tfjs class name (`NonNeg`, `MaxNorm`, ...; `none` for no constraint). */
+  expectConstraint: z.object({ weight: z.string().min(1), className: z.string().min(1) }).strict(),
   /** The action in `step` throws (its message matching the regular expression `message`, when given). */
   expectThrows: z.object({ step: z.lazy(() => actionStepSchema), message: z.string().min(1).optional() }).strict(),
 };
@@ -274,7 +330,7 @@ export const STEP_ACTION_SCHEMAS = {
 export type StepKind = keyof typeof STEP_ACTION_SCHEMAS;
 
 /** The kinds that act (rather than judge): what `expectThrows` may wrap. */
-export const ACTION_KINDS = ['freeze', 'unfreeze', 'compile', 'fit', 'trainOnBatch', 'callBn', 'callModel', 'predict', 'evaluate', 'snapshot', 'saveReload', 'gradBn', 'batchNormOp', 'symbolicBn', 'setWeight'] as const satisfies readonly StepKind[];
+export const ACTION_KINDS = ['freeze', 'unfreeze', 'compile', 'fit', 'trainOnBatch', 'callBn', 'callModel', 'predict', 'evaluate', 'snapshot', 'saveReload', 'gradBn', 'batchNormOp', 'symbolicBn', 'setWeight', 'readWeight'] as const satisfies readonly StepKind[];
 
 /** One of {@link ACTION_KINDS}. */
 export type ActionKind = (typeof ACTION_KINDS)[number];

@@ -147,4 +147,45 @@ describe('the steps language', () => {
     // Timestep 2 of the sample is all 9: masked to 0, so the mean per feature is (1 + 0) / 2 and (3 + 0) / 2.
     expect(await run(program(masked, { batch: 1, x: { values: [1, 3, 9, 9] } }, [{ callBn: { training: true, as: 'o' } }, { expectOutput: { output: 'bn_input', values: [1, 3, 0, 0] } }, { expectWeight: { weight: 'bn/moving_mean', values: [0.5, 1.5], atol: 1e-6 } }]))).toBe('pass');
   });
+
+  test('regularizers, constraints and the config: tfjs lists a layer\'s regularization losses on the layer, not on the model', async () => {
+    const model = { inputShape: [3], container: 'sequential', bn: { gammaRegularizer: { l2: 0.5 }, betaRegularizer: { l1: 0.1 }, gammaConstraint: 'nonNeg', momentum: 0.5 } };
+    const steps = [
+      // gamma starts at 1 (3 channels): 0.5 * 3 = 1.5; beta at 0: 0.
+      { expectLayerLosses: { of: 'bn', count: 2, values: [1.5, 0], atol: 1e-6 } },
+      { expectLayerLosses: { of: 'model', count: 0 } },
+      { expectConstraint: { weight: 'bn/gamma', className: 'NonNeg' } },
+      { expectConstraint: { weight: 'bn/beta', className: 'none' } },
+      { expectConfig: { of: 'bn', values: { momentum: 0.5, epsilon: 0.001, center: true } } },
+    ];
+    expect(await run(program(model, { batch: 2, x: { fill: 1 } }, steps))).toBe('pass');
+    expect(await run(program(model, { batch: 2, x: { fill: 1 } }, [{ expectConfig: { of: 'bn', values: { momentum: 0.9 } } }]))).toBe('step 1 (expectConfig): bn config: momentum = 0.5, expected 0.9');
+  });
+
+  test('freeze: model, gradBn limited to gamma and beta with its forward output, readWeight, and a value of another shape refused by tfjs', async () => {
+    const data = { batch: 4, x: { uniform: { min: 0, max: 1 } }, y: { fill: 0 } };
+    const steps = [
+      { freeze: 'model' },
+      { expectWeightCount: { of: 'model', trainable: 0 } },
+      { unfreeze: 'model' },
+      { gradBn: { training: true, wrt: ['gamma', 'beta'], output: 'fwd', as: 'g' } },
+      { expectShape: { output: 'fwd', shape: [4, 3] } },
+      { expectOutput: { output: 'g_dbeta', fill: 4, atol: 1e-5 } },
+      { readWeight: { weight: 'bn/moving_mean', as: 'mm' } },
+      { readWeight: { weight: 'bn/moving_mean', as: 'twinMm', on: 'twin' } },
+      // The training-mode call moved the model's moving mean, not the twin's.
+      { expectDiffer: { a: 'mm', b: 'twinMm' } },
+      { expectThrows: { step: { setWeight: { weight: 'bn/moving_mean', shape: [2, 2], values: [1, 2, 3, 4] } } } },
+      { expectThrows: { step: { symbolicBn: { shape: [null, 3], options: { momentum: -0.1 } } } } },
+    ];
+    // tfjs accepts momentum -0.1: the last expectation fails.
+    expect(await run(program({ inputShape: [3] }, data, steps))).toBe('step 11 (expectThrows): symbolicBn did not throw');
+  });
+
+  test('TimeDistributed runs BN once per time step: one trainOnBatch moves the moving variance ten times', async () => {
+    const steps = [{ compile: { loss: 'meanSquaredError' } }, { trainOnBatch: {} }, { expectWeight: { weight: 'bn/moving_variance', fill: 0.99 ** 10, atol: 0.01 } }];
+    // Constant data: every step's batch variance is 0, so each of the ten updates multiplies by the momentum.
+    expect(await run(program({ inputShape: [10, 2], timeDistributed: true }, { batch: 4, x: { fill: 1 }, y: { sameAs: 'x' } }, steps))).toBe('pass');
+  });
 });
+
