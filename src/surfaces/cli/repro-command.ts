@@ -5,6 +5,7 @@ import { loadKnownIssues } from '../inputs/known-issues-file';
 import { knownIssuesForTfjs } from '../../engine/expectations/known-issues';
 import { findReplayScenario, replayFailure } from '../repro/replay';
 import { writeStepsRepro } from '../repro/steps-script';
+import { transferReproCommand } from './transfer-repro-command';
 import type { StepsScenario } from '../../engine/scenarios/types';
 import type { KnownIssue } from '../../engine/expectations/known-issues';
 import { HarnessError } from '../../engine/errors';
@@ -87,9 +88,7 @@ export async function reproCommand(token: string | undefined, flags: ReproFlags,
   };
   const { wanted, found } = findReplayScenario(request);
   if (found.scenario.kind === 'steps') return stepsRepro(found.scenario, wanted.backend, flags, knownIssues, io);
-  if (found.scenario.kind === 'transfer') {
-    throw new UsageError(`scenario '${found.scenario.id}' is a transfer scenario (a training run on MNIST); it has no standalone repro yet: rerun it with bn-suite run --scenario ${found.scenario.id} --backend ${wanted.backend}`);
-  }
+  if (found.scenario.kind === 'transfer') return transferReproCommand(found.scenario, { ...flags, ...wanted }, knownIssues, io);
   // Said before the replay: no point replaying what cannot become a script.
   if (!hasReproTemplate(found.scenario.invariant)) {
     throw new UsageError(`no repro template for invariant ${found.scenario.invariant} yet (scenario ${found.scenario.id}; templates exist for: ${REPRO_TEMPLATES.join(', ')})`);

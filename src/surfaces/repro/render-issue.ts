@@ -85,7 +85,7 @@ export function inlineCode(text: string): string {
 }
 
 /** A fenced block whose fence is longer than any backtick run inside. */
-function fenced(language: string, text: string): string {
+export function fenced(language: string, text: string): string {
   const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
   const fence = '`'.repeat(Math.max(3, longest + 1));
   return `${fence}${language}\n${text.endsWith('\n') ? text : `${text}\n`}${fence}`;
@@ -314,6 +314,31 @@ function notVerifiedWarning(input: IssueInput): string {
 }
 
 /**
+ * The bullets of the tfjs bug template's "System information" section (without its heading) for a
+ * repro script (`script`) or page (`page`; `browser` is the Chromium version it ran in, if it ran).
+ */
+export function systemInformation(system: SystemInfo, backend: BackendName, kind: IssueRepro['kind'], browser: string | undefined): string[] {
+  const page = kind === 'page';
+  // A page loads tfjs-backend-cpu's bundle too (the UMD backends need its shared kernels).
+  const relevant = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', ...(page ? ['@tensorflow/tfjs-backend-cpu'] : []), BACKEND_PACKAGES[backend]];
+  const versions = Object.entries(system.tfjs)
+    .filter(([name, version]) => version !== undefined && relevant.includes(name))
+    .map(([name, version]) => `${name}@${version}`)
+    .join(', ');
+  return [
+    `- Have I written custom code (as opposed to using a stock example script provided in TensorFlow.js): yes, the standalone ${page ? 'page' : 'script'} below`,
+    `- OS Platform and Distribution: ${system.os}`,
+    '- Mobile device: n/a',
+    `- TensorFlow.js installed from (npm or script link): ${page ? 'script link (jsDelivr, pinned versions)' : 'npm'}`,
+    `- TensorFlow.js version: ${versions}`,
+    `- Backend: ${backend}`,
+    `- Node.js version: ${page ? 'n/a (browser)' : system.node}`,
+    `- Browser version: ${page ? (browser !== undefined ? `Chromium ${browser} (headless)` : 'not run here') : 'n/a (Node.js)'}`,
+    '- Tensorflow.js Converter Version: n/a',
+  ];
+}
+
+/**
  * Renders ISSUE.md following the tfjs bug template: system information, current behaviour with the
  * numbers bn-suite measured (for a page repro: what the page printed on the real backend), the
  * expected behaviour (the contract), the standalone script or page inline, and other info (replay
@@ -321,28 +346,12 @@ function notVerifiedWarning(input: IssueInput): string {
  * verified). Never prints.
  */
 export function renderIssue(input: IssueInput): string {
-  // A page loads tfjs-backend-cpu's bundle too (the UMD backends need its shared kernels).
-  const relevant = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', ...(input.repro.kind === 'page' ? ['@tensorflow/tfjs-backend-cpu'] : []), BACKEND_PACKAGES[input.backend]];
-  const versions = Object.entries(input.system.tfjs)
-    .filter(([name, version]) => version !== undefined && relevant.includes(name))
-    .map(([name, version]) => `${name}@${version}`)
-    .join(', ');
   const expected = hasReproTemplate(input.scenario.invariant) ? EXPECTED[input.scenario.invariant] : input.contract;
-  const page = input.repro.kind === 'page';
-  const browser = input.verification?.browser;
   return [
     `# ${title(input)}`,
     '',
     notVerifiedWarning(input) + '**System information**',
-    `- Have I written custom code (as opposed to using a stock example script provided in TensorFlow.js): yes, the standalone ${page ? 'page' : 'script'} below`,
-    `- OS Platform and Distribution: ${input.system.os}`,
-    '- Mobile device: n/a',
-    `- TensorFlow.js installed from (npm or script link): ${page ? 'script link (jsDelivr, pinned versions)' : 'npm'}`,
-    `- TensorFlow.js version: ${versions}`,
-    `- Backend: ${input.backend}`,
-    `- Node.js version: ${page ? 'n/a (browser)' : input.system.node}`,
-    `- Browser version: ${page ? (browser !== undefined ? `Chromium ${browser} (headless)` : 'not run here') : 'n/a (Node.js)'}`,
-    '- Tensorflow.js Converter Version: n/a',
+    ...systemInformation(input.system, input.backend, input.repro.kind, input.verification?.browser),
     '',
     '**Describe the current behavior**',
     '',

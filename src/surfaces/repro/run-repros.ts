@@ -9,6 +9,7 @@ import { hasReproTemplate } from './render-script';
 import type { Verification } from './verify';
 import { createRepro, reproDirFor } from './write-repro';
 import { writeStepsRepro } from './steps-script';
+import { transferRunRepro } from './transfer-repro';
 import type { StepsScenario } from '../../engine/scenarios/types';
 
 /** What became of one failing result's repro. */
@@ -21,7 +22,7 @@ export type RunRepro =
  * every failing steps scenario on a Node backend (repro.mjs made from its program), into
  * `root/<scenario>-<backend>/`: repro.mjs for a Node backend, index.html verified in headless
  * Chromium for webgl and webgpu (from the result's own counterexample, not minimized). A result
- * that cannot be turned into a repro (a transfer scenario, a steps scenario on a browser backend, a harness problem) is reported in the
+ * that cannot be turned into a repro (a transfer scenario on a base without a template, a steps scenario on a browser backend, a harness problem) is reported in the
  * returned list and skipped: never fatal. Never prints.
  */
 export async function writeRunRepros(suite: SuiteResult, root: string, scenarios: readonly LoadedScenario[], knownIssues: readonly KnownIssue[]): Promise<RunRepro[]> {
@@ -32,6 +33,10 @@ export async function writeRunRepros(suite: SuiteResult, root: string, scenarios
     const label = `${result.scenario} (${result.invariant}) @ ${result.backend}`;
     if (scenario?.kind === 'steps') {
       repros.push(await stepsRunRepro(scenario, result, root, suite, knownIssues, label));
+      continue;
+    }
+    if (scenario?.kind === 'transfer') {
+      repros.push({ label, ...(await transferRunRepro(scenario, result, root, suite, knownIssues)) });
       continue;
     }
     if (!hasReproTemplate(result.invariant)) continue;

@@ -135,7 +135,8 @@ function sizesOf(files: ReproFiles): Partial<Record<ReproFileName, number>> {
   return Object.fromEntries(Object.entries(files).map(([name, content]: [string, string]) => [name, Buffer.byteLength(content)]));
 }
 
-function systemInfo(tfjs: TfjsVersions): SystemInfo {
+/** This machine's OS and Node with the given tfjs versions, for an issue's system information. */
+export function systemInfo(tfjs: TfjsVersions): SystemInfo {
   return { os: `${os.type()} ${os.release()} (${process.platform}/${process.arch})`, node: process.versions.node, tfjs };
 }
 

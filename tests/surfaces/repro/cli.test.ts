@@ -26,9 +26,10 @@ describe('bn-suite repro: usage errors exit 2 and write nothing', () => {
     ['flags missing --seed', ['repro', '--scenario', 'mode-switch', '--backend', 'cpu'], /missing: --seed/],
     ['a token and flags together', ['repro', 'bn-suite:mode-switch@cpu?seed=1&tfjs=4.22.0', '--scenario', 'mode-switch'], /either a replay token or/],
     ['a non-integer seed', ['repro', '--scenario', 'mode-switch', '--backend', 'cpu', '--seed', 'x'], /--seed 'x'/],
-    ['a steps scenario that holds', ['repro', '--scenario', 'keras3/correctness-axis-last', '--backend', 'cpu', '--seed', '1'], /keras\/keras3-correctness-axis-last @ cpu does not reproduce on tfjs [\d.]+: every expectation holds/],
+    ['a steps scenario that holds', ['repro', '--scenario', 'keras3/correctness-axis-last', '--backend', 'cpu', '--seed', '1'], /keras3\/correctness-axis-last @ cpu does not reproduce on tfjs [\d.]+: every expectation holds/],
     ['a steps scenario on a browser backend', ['repro', '--scenario', 'tf-keras/trainable-false-fit', '--backend', 'webgl', '--seed', '1'], /steps-scenario repros run on Node backends \(cpu, wasm, tensorflow\); webgl is not one yet/],
-    ['a transfer scenario', ['repro', '--scenario', 'mnist/mlp-frozen-base', '--backend', 'cpu', '--seed', '1'], /is a transfer scenario .* no standalone repro yet: rerun it with bn-suite run --scenario mnist\/mlp-frozen-base --backend cpu/],
+    ['a transfer scenario on a base without a template', ['repro', '--scenario', 'mnist/conv-frozen-base', '--backend', 'cpu', '--seed', '1'], /mnist\/conv-frozen-base': no repro template for a transfer scenario on the conv base yet \(templates exist for: mlp, mobilenet_v2\)/],
+    ['a transfer scenario on a backend it does not apply to', ['repro', '--scenario', 'mnist/mobilenet-v2-frozen-base', '--backend', 'webgl', '--seed', '1'], /scenario 'mnist\/mobilenet-v2-frozen-base' does not apply to backend 'webgl' \(its backends: wasm\)/],
     ['a case tfjs throws on', ['repro', '--scenario', 'oracle/no-center', '--backend', 'cpu', '--seed', '20261127'], /oracle\/no-center @ cpu: tfjs throws on this case \(TypeError: Cannot read properties of undefined \(reading 'read'\)\); repro scripts show wrong values, not throws, yet/],
     ['an invariant without a template', ['repro', '--scenario', 'inference-purity', '--backend', 'cpu', '--seed', '1'], /no repro template for invariant inference-purity yet \(scenario inference-purity; templates exist for: /],
   ])('%s', async (_, args, message) => {
@@ -57,17 +58,17 @@ describe('bn-suite repro: the happy path', () => {
     const out = path.join(tmp, 'run-repro');
     const result = await cli(['run', '--scenario', 'frozen-moving-stats/fit,tf-keras/trainable-false-fit', '--backend', 'cpu', '--runs', '3', '--out', out, '--repro']);
     expect(result.code).toBe(0);
-    expect(fs.readdirSync(path.join(out, 'repros')).sort()).toEqual(['frozen-moving-stats-fit-cpu', 'keras-tf-keras-trainable-false-fit-cpu']);
+    expect(fs.readdirSync(path.join(out, 'repros')).sort()).toEqual(['frozen-moving-stats-fit-cpu', 'tf-keras-trainable-false-fit-cpu']);
     for (const dir of fs.readdirSync(path.join(out, 'repros'))) expect(fs.readdirSync(path.join(out, 'repros', dir)).sort()).toEqual(['ISSUE.md', 'package.json', 'repro.mjs']);
     expect(result.err).toMatch(/repro frozen-moving-stats\/fit \(frozen-moving-stats\) @ cpu: .*reproduces: exit 1/);
     // A steps scenario's repro is its program as a script.
-    expect(result.err).toMatch(/repro keras\/tf-keras-trainable-false-fit \(frozen-moving-stats\) @ cpu: .*reproduces: exit 1/);
+    expect(result.err).toMatch(/repro tf-keras\/trainable-false-fit \(frozen-moving-stats\) @ cpu: .*reproduces: exit 1/);
   }, 30_000);
 
   test('a failing steps scenario gives a repro made from its program, verified (exit 0)', async () => {
     const out = path.join(tmp, 'repro-steps');
     const result = await cli(['repro', 'bn-suite:keras3/trainable-behavior-frozen@cpu?seed=3&tfjs=4.22.0', '--out', out]);
-    expect(result.err).toMatch(/ran keras\/keras3-trainable-behavior-frozen @ cpu in [\d.]+ s: fail step 3 \(expectClose\)/);
+    expect(result.err).toMatch(/ran keras3\/trainable-behavior-frozen @ cpu in [\d.]+ s: fail step 3 \(expectClose\)/);
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/verification \(node repro\.mjs with bn-suite's tfjs packages\): reproduces: exit 1/);
     expect(fs.readdirSync(out).sort()).toEqual(['ISSUE.md', 'package.json', 'repro.mjs']);

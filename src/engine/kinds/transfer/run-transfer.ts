@@ -22,7 +22,7 @@ import type { CheckOutcome } from '../../invariants/types';
 import type { TransferEvidence } from './evidence';
 import { captureSnapshot, snapshotBytes } from '../../snapshot/snapshot';
 import { tf, type TfjsVersions } from '../../tfjs';
-import type { BuildResult, CacheStatus, ModelCache } from '../../host-services';
+import type { BuildResult, CachedModel, CacheStatus, ModelCache } from '../../host-services';
 import { loadTransferData, PIXELS, PROFILES, type LabeledSet, type TransferData } from './mnist-data';
 import { BASE_SPECS, bnLayersOf, buildBase, buildFineTuneModel, buildPretrainModel, calibrateMovingStats, movingStat, PRETRAIN_EPOCHS, TRAINING, VARIANTS, type TransferArchitecture, type TransferVariant } from './models';
 import { releasingOnThrow } from './release-on-throw';
@@ -79,7 +79,16 @@ export interface BnDrift {
 const round4 = (v: number): number => Math.round(v * 1e4) / 1e4;
 
 /** Samples per forward pass when measuring; the fine-tune batch size, so batch statistics are as noisy as in training. */
-const MEASURE_BATCH = TRAINING.batchSize;
+export const MEASURE_BATCH = TRAINING.batchSize;
+
+/**
+ * The seed of the generator that stands in for Math.random while a variant is fine-tuned (tfjs's
+ * `fit({shuffle: true})` shuffles with Math.random): seedrandom's alea, seeded with this number's
+ * decimal string, for the whole epoch loop. Both variants use it, so they see the same batches.
+ */
+export function fineTuneShuffleSeed(seed: number): number {
+  return deriveSeed(seed, 'finetune-shuffle');
+}
 
 
 /** A set as tensors: inputs (any rank, samples first), one-hot labels and the class indices. */
@@ -243,7 +252,7 @@ export async function fineTuneVariant(spec: TransferSpec, base: LayersModel, var
   try {
     model.compile({ optimizer: tf.train.adam(recipe.learningRate), loss: 'categoricalCrossentropy' });
     // Same seed for both variants: same shuffles, so the batches differ only in the base's mode.
-    await withSeed(deriveSeed(spec.seed, 'finetune-shuffle'), async () => {
+    await withSeed(fineTuneShuffleSeed(spec.seed), async () => {
       for (let epoch = 0; epoch < spec.epochs; epoch++) {
         await releasingOnThrow(() =>
           model.fit(train.x, train.y, {
@@ -270,6 +279,18 @@ export async function fineTuneVariant(spec: TransferSpec, base: LayersModel, var
     model.dispose();
   }
   return { accuracy, drift: recorder.drift, ms: Math.round(performance.now() - started) };
+}
+
+/**
+ * The scenario's base pre-trained on the active backend: from the cache, or pre-trained on `data`
+ * and cached (the same entry for every run and capture of the same spec, backend and tfjs).
+ */
+export async function pretrainedBase(spec: MnistTransferSpec, data: TransferData, options: TransferRunOptions): Promise<CachedModel<PretrainMetadata>> {
+  return options.cache.ensure<PretrainMetadata>({
+    keyParts: baseKeyParts(spec, tf.getBackend(), options.tfjs, options.tfjsFingerprint ?? null),
+    build: () => pretrain(spec, data),
+    isMetadata: isPretrainMetadata,
+  });
 }
 
 /** A transfer scenario whose base is pre-trained here (the `mobilenet_v2` base comes pre-trained: run-pretrained-transfer.ts). */
@@ -315,11 +336,7 @@ export async function runTransferScenario(spec: MnistTransferSpec, options: Tran
   const dataMs = Math.round(performance.now() - started);
 
   const baseStarted = performance.now();
-  const cached = await options.cache.ensure<PretrainMetadata>({
-    keyParts: baseKeyParts(spec, tf.getBackend(), options.tfjs, options.tfjsFingerprint ?? null),
-    build: () => pretrain(spec, data),
-    isMetadata: isPretrainMetadata,
-  });
+  const cached = await pretrainedBase(spec, data, options);
   const cache: CacheStatus = cached.status;
   const baseMs = Math.round(performance.now() - baseStarted);
 
