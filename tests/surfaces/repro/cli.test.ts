@@ -29,8 +29,6 @@ describe('bn-suite repro: usage errors exit 2 and write nothing', () => {
     ['a steps scenario that holds', ['repro', '--scenario', 'keras/keras3-correctness-axis-last', '--backend', 'cpu', '--seed', '1'], /keras\/keras3-correctness-axis-last @ cpu does not reproduce on tfjs [\d.]+: every expectation holds/],
     ['a steps scenario on a browser backend', ['repro', '--scenario', 'keras/tf-keras-trainable-false-fit', '--backend', 'webgl', '--seed', '1'], /steps-scenario repros run on Node backends \(cpu, wasm, tensorflow\); webgl is not one yet/],
     ['a transfer scenario', ['repro', '--scenario', 'mnist/mlp-frozen-base', '--backend', 'cpu', '--seed', '1'], /is a transfer scenario .* no standalone repro yet: rerun it with bn-suite run --scenario mnist\/mlp-frozen-base --backend cpu/],
-    ['a case tfjs throws on', ['repro', '--scenario', 'oracle/no-center', '--backend', 'cpu', '--seed', '20261127'], /oracle\/no-center @ cpu: tfjs throws on this case \(TypeError: Cannot read properties of undefined \(reading 'read'\)\); repro scripts show wrong values, not throws, yet/],
-    ['an invariant without a template', ['repro', '--scenario', 'inference-purity', '--backend', 'cpu', '--seed', '1'], /no repro template for invariant inference-purity yet \(scenario inference-purity; templates exist for: /],
   ])('%s', async (_, args, message) => {
     const out = path.join(tmp, `usage-${Math.random().toString(36).slice(2)}`);
     const result = await cli([...args, '--out', out]);
@@ -53,6 +51,18 @@ describe('bn-suite repro: the happy path', () => {
     expect(fs.readdirSync(out).sort()).toEqual(['ISSUE.md', 'package.json', 'repro.mjs']);
   }, 20_000);
 
+  test('a case tfjs throws on gives a repro of the throw: the script names the call, prints the message and exits 1 (exit 0)', async () => {
+    const out = path.join(tmp, 'repro-throw');
+    const result = await cli(['repro', '--scenario', 'oracle/no-center', '--backend', 'cpu', '--seed', '20261127', '--out', out]);
+    expect(result.err).toMatch(/replayed oracle\/no-center @ cpu in [\d.]+ s: error TypeError: Cannot read properties of undefined \(reading 'read'\)/);
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/verification \(node repro\.mjs with bn-suite's tfjs packages\): reproduces: exit 1/);
+    const issue = fs.readFileSync(path.join(out, 'ISSUE.md'), 'utf8');
+    expect(issue).toMatch(/^# Calling BatchNormalization \(axis -?\d+, center: false\) throws TypeError: Cannot read properties of undefined \(reading 'read'\) \(cpu backend, tfjs /);
+    expect(issue).toContain("bn.apply(bnInput, {training: true}) threw TypeError: Cannot read properties of undefined (reading 'read')");
+    expect(issue).toContain('The calls run without throwing.');
+  }, 20_000);
+
   test('bn-suite run --repro writes a repro for each failing result and keeps its exit code', async () => {
     const out = path.join(tmp, 'run-repro');
     const result = await cli(['run', '--scenario', 'frozen-moving-stats/fit,keras/tf-keras-trainable-false-fit', '--backend', 'cpu', '--runs', '3', '--out', out, '--repro']);
@@ -62,6 +72,17 @@ describe('bn-suite repro: the happy path', () => {
     expect(result.err).toMatch(/repro frozen-moving-stats\/fit \(frozen-moving-stats\) @ cpu: .*reproduces: exit 1/);
     // A steps scenario's repro is its program as a script.
     expect(result.err).toMatch(/repro keras\/tf-keras-trainable-false-fit \(frozen-moving-stats\) @ cpu: .*reproduces: exit 1/);
+  }, 30_000);
+
+  test('bn-suite run --repro writes a repro of the throw for each error result of a property scenario too', async () => {
+    const out = path.join(tmp, 'run-repro-errors');
+    const result = await cli(['run', '--scenario', 'oracle/no-center,training/non-last-axis,keras/tf-keras-trainable-disables-updates-frozen', '--backend', 'cpu', '--runs', '3', '--out', out, '--repro']);
+    expect(result.code).toBe(0);
+    expect(fs.readdirSync(path.join(out, 'repros')).sort()).toEqual(['oracle-no-center-cpu', 'training-non-last-axis-cpu']);
+    expect(result.err).toMatch(/^repro oracle\/no-center \(oracle-agreement\) @ cpu: .*oracle-no-center-cpu \(reproduces: exit 1\)$/m);
+    expect(result.err).toMatch(/^repro training\/non-last-axis \(frozen-gamma-beta\) @ cpu: .*training-non-last-axis-cpu \(reproduces: exit 1\)$/m);
+    // A steps program that throws is said, not written.
+    expect(result.err).toMatch(/^repro keras\/tf-keras-trainable-disables-updates-frozen \(frozen-moving-stats\) @ cpu: not written: a steps scenario that throws has no repro yet/m);
   }, 30_000);
 
   test('a failing steps scenario gives a repro made from its program, verified (exit 0)', async () => {
