@@ -273,7 +273,7 @@ async function ownCheck<S extends z.ZodType<Evidence, Evidence>>(invariant: Inva
   }
 }
 
-/** `judged` of an allowance-bearing check's evidence: each part, its allowance, and whether it held. */
+/** The parts of an allowance-bearing check's evidence as a script judges them: each part's name, allowance and verdict. */
 function judgedParts(parts: ReadonlyArray<{ ok: boolean; tolerance: { atol: number | null; rtol: number | null }; comparison: string }>, name: (index: number) => string): JudgedPart[] {
   return parts.map((p, i) => ({ part: name(i), ok: p.ok, atol: p.tolerance.atol ?? Infinity, rtol: p.tolerance.rtol ?? Infinity, comparison: p.comparison }));
 }
@@ -385,8 +385,9 @@ const CAPTURES: { [I in InvariantId]: CaptureTemplate<I> } = {
     },
   },
   'backend-parity': {
-    inputs({ comparedBackends, spec }) {
-      if (comparedBackends.length === 0) throw new UsageError(`backend-parity compares backends; no other backend is available to compare ${spec.model.architecture} cases with here`);
+    inputs(state) {
+      const { comparedBackends } = state;
+      if (comparedBackends.length === 0) throw new UsageError(`backend-parity compares the case's backend with another one, and none is available here besides ${state.context.backend} (install @tensorflow/tfjs-backend-wasm or select more backends)`);
       return { otherBackends: [...comparedBackends] };
     },
     async observe(state) {

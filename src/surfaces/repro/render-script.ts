@@ -378,7 +378,7 @@ function modeSwitchBody(capture: CaseCapture, observed: ModeSwitchObservation | 
     '  });',
     '  log(`model.predict(x)                    ${show(inferenceValues)}`);',
     '  log(`model.apply(x, {training: true})    ${show(trainingValues)}`);',
-    `  log(\`max abs diff \${num(maxAbsDiff)} \${tolerance === null ? '${NOT_JUDGED}' : \`(allowed \${num(tolerance.atol)} + \${num(tolerance.rtol)} x |expected|), \${mismatches} of \${inferenceValues.length} values differ\`}\`);`,
+    `  log(\`max abs diff \${num(maxAbsDiff)} \${tolerance === null ? ${stringLiteral(NOT_JUDGED)} : \`(allowed \${num(tolerance.atol)} + \${num(tolerance.rtol)} x |expected|), \${mismatches} of \${inferenceValues.length} values differ\`}\`);`,
   ];
   if (capture.labels.length > 0) {
     lines.push(
@@ -592,7 +592,7 @@ function judgeLines(allowance: Readonly<Record<string, Tolerance>> | null, what:
     '  const failed = [];',
     '  const judge = (part, actualSide, actual, expectedSide, expected, key = part) => {',
     '    const line = `${part}: ${actualSide} ${show(actual)}; ${expectedSide} ${show(expected)}; max abs diff ${num(drift(expected, actual))}`;',
-    `    if (ALLOWANCE === null) return log(\`\${line} ${NOT_JUDGED}\`);`,
+    `    if (ALLOWANCE === null) return log(\`\${line} \${${stringLiteral(NOT_JUDGED)}}\`);`,
     '    const { atol, rtol } = ALLOWANCE[key];',
     '    const bad = mismatch(actual, expected, atol, rtol);',
     '    log(`${line} (allowed ${num(atol)} + ${num(rtol)} x |expected|)${bad === null ? \'\' : `; first out of bounds at ${bad}: ${num(actual[bad])} vs ${num(expected[bad])}`}`);',
