@@ -161,6 +161,11 @@ export async function createRepro(options: CreateReproOptions): Promise<ReproRep
   if (isBrowserBackend(backend)) return createPageRepro({ ...options, backend });
   const invariant = INVARIANTS[scenario.invariant];
   const context: InvariantContext = options.context ?? nodeInvariantContext(backend, options.otherBackends ?? []);
+  // A backend compared with must be loaded, or switching to it throws inside tfjs (a throw that is not the case's).
+  for (const other of context.otherBackends) {
+    const status = await probeBackend(other);
+    if (!status.available) throw new UsageError(`cannot compare ${backend} with ${other}: the backend is not available here (${status.kind}): ${status.reason}`);
+  }
   await activateBackend(backend);
 
   let minimized: MinimizeResult | null = null;
