@@ -195,8 +195,11 @@ export function compareBackendRuns(spec: CaseSpec, backend: BackendName, referen
   return { backend, ok: predictions.ok && failingWeights.length === 0, predictions, worstWeight, failingWeights };
 }
 
-/** Trains the case on the active backend under its data seed; predicts in inference mode after training. */
-async function runCase(spec: CaseSpec): Promise<BackendRun> {
+/**
+ * Trains the case on the active backend under its data seed; predicts in inference mode after
+ * training. Exported for repro scripts, whose allowances are derived from the reference run.
+ */
+export async function runBackendCase(spec: CaseSpec): Promise<BackendRun> {
   // withSeed: fit's shuffle and any unseeded initializer draw from Math.random; every backend must see the same draws.
   return withSeed(spec.data.seed, () =>
     withCase(spec, async (run) => {
@@ -264,12 +267,12 @@ export const backendParity = defineInvariant({
     };
     try {
       await switchTo(context.backend);
-      const reference = await runCase(spec);
+      const reference = await runBackendCase(spec);
       for (const backend of others) {
         await switchTo(backend);
         let other: BackendRun;
         try {
-          other = await runCase(spec);
+          other = await runBackendCase(spec);
         } catch (error) {
           // The verdict is made back on the reference backend: say where this was raised.
           throw raisedOnBackend(error, backend);

@@ -12,8 +12,8 @@ function firstDifference(a: Uint8Array, b: Uint8Array): number {
   return a.length === b.length ? -1 : length;
 }
 
-/** A different case to run in between: other seeds and architecture, same backend. */
-function interloper(spec: CaseSpec): CaseSpec {
+/** A different case to run in between: other seeds and architecture, same backend. Exported for repro scripts, which run it too. */
+export function determinismInterloper(spec: CaseSpec): CaseSpec {
   // A plain model: the container fields only mean something for a nested one.
   const { container: _container, baseContainer: _base, depth: _depth, shared: _shared, ...model } = spec.model;
   const { freezeTiming: _timing, ...rest } = spec;
@@ -43,7 +43,7 @@ export const determinism = defineInvariant({
     const seeded = (s: CaseSpec) => withSeed(s.data.seed, () => trainedWeightBytes(s));
     const first = await seeded(spec);
     const second = await seeded(spec);
-    await seeded(interloper(spec));
+    await seeded(determinismInterloper(spec));
     const third = await seeded(spec);
     const repeat = firstDifference(first, second);
     const afterOther = firstDifference(first, third);

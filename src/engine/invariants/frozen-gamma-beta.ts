@@ -4,11 +4,24 @@ import { UnsupportedCaseError } from '../run/verdict';
 import { captureSnapshot, diffSnapshots, weightKind } from '../snapshot/snapshot';
 import { fingerprintOf } from '../expectations/fingerprint';
 import { defineInvariant } from './types';
+import type { CaseSpec } from '../run/case-spec';
 import { z } from 'zod';
 import { weightDiffSchema } from './evidence-parts';
 
 /** Evidence of frozen-gamma-beta: gamma/beta that changed (a failure), or those that did not. */
 export const frozenGammaBetaEvidence = z.union([z.object({ moved: z.array(weightDiffSchema) }).strict(), z.object({ unchanged: z.array(z.string()) }).strict()]);
+
+/**
+ * The gamma and beta weights (of `weights`, snapshot keys) a case holds still. A case that freezes
+ * after compiling and never recompiles is `stale` for `fit` and `trainOnBatch`: what compile saw
+ * as trainable (`compiledTrainable`), the step may still train, so only the rest is judged.
+ * Exported for repro scripts, which judge the same weights.
+ */
+export function judgedGammaBeta(spec: CaseSpec, weights: readonly string[], compiledTrainable: readonly string[] | null): { stale: boolean; judged: string[] } {
+  const affine = weights.filter((name) => ['gamma', 'beta'].includes(weightKind(name)));
+  const stale = spec.freeze !== 'none' && !compilesBeforeTraining(spec) && (spec.entryPoint === 'fit' || spec.entryPoint === 'trainOnBatch');
+  return { stale, judged: stale ? affine.filter((name) => !(compiledTrainable ?? []).includes(name)) : affine };
+}
 
 /**
  * Invariant 2: training a model whose BN is frozen leaves gamma and beta alone. By the Keras rule a
@@ -24,10 +37,7 @@ export const frozenGammaBeta = defineInvariant({
   async check(spec, context) {
     return withCase(spec, async (run) => {
       const before = await captureSnapshot(run.built.model);
-      const affine = Object.keys(before.weights).filter((name) => ['gamma', 'beta'].includes(weightKind(name)));
-      const stale = spec.freeze !== 'none' && !compilesBeforeTraining(spec) && (spec.entryPoint === 'fit' || spec.entryPoint === 'trainOnBatch');
-      // What compile saw as trainable, the step may still train: only the rest is held still.
-      const judged = stale ? affine.filter((name) => !(run.compiledTrainable ?? []).includes(name)) : affine;
+      const { stale, judged } = judgedGammaBeta(spec, Object.keys(before.weights), run.compiledTrainable);
       if (stale && judged.length === 0) {
         throw new UnsupportedCaseError(`frozen-gamma-beta: the freeze came after compile and nothing recompiled, so by the Keras rule ${spec.entryPoint} still trains gamma and beta`, context.backend);
       }

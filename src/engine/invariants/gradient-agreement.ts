@@ -145,8 +145,8 @@ async function readAll(tensors: Record<string, Tensor>): Promise<Record<string, 
   return out;
 }
 
-/** A seeded upstream gradient dy ~ N(0, 1) of BN's output shape: the loss is Σ y·dy, so ∂L/∂y = dy. */
-function upstreamGradient(shape: readonly number[], seed: number): DenseArray {
+/** A seeded upstream gradient dy ~ N(0, 1) of BN's output shape: the loss is Σ y·dy, so ∂L/∂y = dy. Exported for repro scripts, which inline it. */
+export function upstreamGradient(shape: readonly number[], seed: number): DenseArray {
   const rng = createRng(deriveSeed(seed, 'dy'));
   const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
   for (let i = 0; i < values.length; i++) values[i] = rng.normal();

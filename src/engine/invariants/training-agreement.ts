@@ -126,6 +126,12 @@ export function referenceTraining(x: DenseArray, t: DenseArray, initial: Record<
   return { weights: w, allowance };
 }
 
+/** The seeded targets t ~ N(0, 1) of the case's loss, [batch, hidden units] row-major. Exported for repro scripts, which inline them. */
+export function trainingTargets(spec: CaseSpec): Float32Array {
+  const rng = createRng(deriveSeed(spec.data.seed, 'targets'));
+  return Float32Array.from({ length: spec.data.batch * spec.model.hiddenUnits }, () => rng.normal());
+}
+
 const trainedWeight = z.enum(WEIGHTS);
 
 /** Evidence of training-agreement: the steps taken and how each trained weight compared with the float64 re-run. */
@@ -167,8 +173,7 @@ export const trainingAgreement = defineInvariant({
       const model = run.built.model;
       const before = await captureSnapshot(model);
       const units = spec.model.hiddenUnits;
-      const rng = createRng(deriveSeed(spec.data.seed, 'targets'));
-      const targets = Float32Array.from({ length: spec.data.batch * units }, () => rng.normal());
+      const targets = trainingTargets(spec);
       const t: Tensor = tf.tensor2d(targets, [spec.data.batch, units]);
       const x = { shape: run.x.shape.slice(), values: Float64Array.from((await run.x.data()) as Float32Array) };
       try {

@@ -13,9 +13,14 @@
 /** Who raised an error. */
 export type ErrorOrigin = 'tfjs' | 'bn-suite';
 
-// Source-mapped frames (jest, --enable-source-maps) point into tfjs's own sources: `tfjs-core/src/...`.
-const TFJS_FRAME = /[\\/]@tensorflow[\\/]|[\\/]tfjs-(?:core|layers|backend-[a-z]+|node|converter)[\\/]src[\\/]|[\\/]tf-(?:core|layers|backend-[a-z]+)(?:\.[a-z]+)*\.js|^wasm:\/\/|\(wasm:\/\//;
-const NODE_FRAME = /\(node:|^node:|\(<anonymous>\)|^<anonymous>|\(native\)/;
+/**
+ * A stack frame inside tfjs: its packages in Node, its sources once source-mapped (jest,
+ * --enable-source-maps: `tfjs-core/src/...`), its `tf-*.js` bundles in a page, its wasm module.
+ * Exported so that a repro script tells tfjs's throws from its own by the same rule.
+ */
+export const TFJS_FRAME = /[\\/]@tensorflow[\\/]|[\\/]tfjs-(?:core|layers|backend-[a-z]+|node|converter)[\\/]src[\\/]|[\\/]tf-(?:core|layers|backend-[a-z]+)(?:\.[a-z]+)*\.js|^wasm:\/\/|\(wasm:\/\//;
+/** A frame of Node's or V8's own (skipped when looking for the innermost frame). */
+export const NODE_FRAME = /\(node:|^node:|\(<anonymous>\)|^<anonymous>|\(native\)/;
 
 /** The innermost frame of `error.stack` outside Node's internals, or null when there is none. */
 export function innermostFrame(error: unknown): string | null {

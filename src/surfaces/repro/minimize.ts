@@ -38,10 +38,26 @@ export function caseElements(spec: CaseSpec): number {
 }
 
 /**
+ * The numbers in an error message (sizes, shapes, indices): they follow the case's dimensions, so
+ * a smaller case throwing the same error says other numbers. Its source is also what a repro script
+ * compares messages with.
+ */
+export const MESSAGE_NUMBERS = /\d+/g;
+
+/**
+ * The class of a thrown error: its name and the first line of its message with every number as
+ * `#` (`Error: Size(#) must match the product of shape #,#,#`). Two throws of one class are the same
+ * error on differently sized cases.
+ */
+export function errorMessageClass(errorName: string, message: string): string {
+  return `${errorName}: ${message.split('\n')[0].replace(MESSAGE_NUMBERS, '#')}`;
+}
+
+/**
  * Same kind of failure: same status; for failures at least one failing part the reference has (a
  * smaller case must keep the fault, not trade it for another) and, when `allowedParts` is given
- * (the parts a known issue lists), no part outside it; for errors the same error name, for
- * unsupported the same kernel. A candidate that shows more of the same fault (moving_mean moving
+ * (the parts a known issue lists), no part outside it; for errors the same {@link errorMessageClass}
+ * (a smaller case must throw the same error, not another TypeError), for unsupported the same kernel. A candidate that shows more of the same fault (moving_mean moving
  * as well as moving_variance) is a better repro, so extra parts are accepted within that list.
  */
 export function sameFailure(reference: FailingVerdict, candidate: CaseVerdict, allowedParts?: readonly string[]): candidate is FailingVerdict {
@@ -51,7 +67,9 @@ export function sameFailure(reference: FailingVerdict, candidate: CaseVerdict, a
     const allowed = allowedParts === undefined || candidate.fingerprint.parts.every((part) => allowedParts.includes(part) || reference.fingerprint.parts.includes(part));
     return keepsFault && allowed;
   }
-  if (reference.status === 'error' && candidate.status === 'error') return candidate.evidence.errorName === reference.evidence.errorName;
+  if (reference.status === 'error' && candidate.status === 'error') {
+    return errorMessageClass(candidate.evidence.errorName, candidate.evidence.message) === errorMessageClass(reference.evidence.errorName, reference.evidence.message);
+  }
   if (reference.status === 'unsupported' && candidate.status === 'unsupported') return candidate.evidence.kernel === reference.evidence.kernel;
   return true;
 }

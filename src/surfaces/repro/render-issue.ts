@@ -1,8 +1,9 @@
 import { BACKEND_PACKAGES, type BackendName } from '../../engine/backends';
+import type { InvariantId } from '../../engine/invariants/types';
 import type { CaseSpec } from '../../engine/run/case-spec';
 import type { TfjsVersions } from '../../engine/tfjs';
 import type { MinimizeResult } from './minimize';
-import { describeEntryPoint, hasReproTemplate, scriptSpec, type CaseCapture, type FrozenStatsObservation, type ModeSwitchObservation, type ReproInvariant, type RoundTripObservation, type LeakObservation, type BookkeepingObservation, type OracleObservation, type ScenarioMeta } from './render-script';
+import { describeEntryPoint, scriptBackends, scriptSpec, type CaseCapture, type FrozenStatsObservation, type ModeSwitchObservation, type RoundTripObservation, type LeakObservation, type BookkeepingObservation, type OracleObservation, type ScenarioMeta, type ThrowObservation } from './render-script';
 import type { Verification } from './verify';
 
 /** Where the repro ran. */
@@ -44,11 +45,8 @@ export interface IssueInput {
   verification?: Verification | null;
 }
 
-/**
- * The rule each templated invariant holds tfjs to, in the issue's words. Keyed by the templates
- * only, so that a new invariant needs no entry here (it falls back to its contract).
- */
-const EXPECTED: Record<ReproInvariant, string> = {
+/** The rule each invariant holds tfjs to, in the issue's words; a Record, so a new invariant needs one. */
+const EXPECTED: Record<InvariantId, string> = {
   'frozen-moving-stats':
     'tf.keras (TF 2.x) and Keras 3 run a frozen BatchNormalization layer in inference mode: `trainable = false` must stop moving-statistic updates and make `training = true` behave like inference. After training, `moving_mean` and `moving_variance` must be exactly what they were before.',
   'mode-switch':
@@ -61,6 +59,16 @@ const EXPECTED: Record<ReproInvariant, string> = {
     'Keras freezes every layer inside a frozen container (`base.trainable = false` sets the own `trainable` of each layer in it to false), and a container lists a weight in `trainableWeights` exactly when it is not a moving statistic and nothing on the way from the model down to its layer is frozen.',
   'no-leaked-tensors':
     'After `model.dispose()` (and the dispose of every other model sharing its layers) and the optimizer\'s, `tf.memory().numTensors` is back where it was before the model was built, and `dispose()` throws nothing.',
+  'frozen-gamma-beta':
+    'A layer with `trainable = false` contributes no trainable weights: no optimizer step after the next `compile` (or, in a custom loop, taking the trainable weights then) may change its `gamma` or `beta`.',
+  'inference-purity': '`predict`, `evaluate`, `execute` and `apply(x, {training: false})` are pure: they change no weight, moving statistics included.',
+  determinism: 'The same model with the same weights, trained the same way on the same data, ends with byte-identical weights every time, whatever the process ran before.',
+  'backend-parity':
+    'BatchNormalization semantics are the framework\'s, not the backend\'s: the same model trained the same way on every backend ends with the same weights (moving statistics included) and predictions, within float32 rounding that grows with the number of SGD steps.',
+  'gradient-agreement':
+    'The gradients through BatchNormalization are the derivatives of what it computes: in inference mode `dL/dx = gamma dy / sqrt(moving_variance + epsilon)`; in training mode `dL/dx = gamma / sqrt(var + epsilon) (dy - mean(dy) - x_hat mean(dy x_hat))` per channel (the batch statistics depend on x); `dL/dgamma = sum(dy x_hat)`, `dL/dbeta = sum(dy)`; within float32 rounding.',
+  'training-agreement':
+    'Each `trainOnBatch` step backpropagates through the batch statistics and updates every trainable weight by `-lr dL/dtheta`, and the moving statistics by `moving * momentum + batch * (1 - momentum)`: a few steps end with the weights a float64 computation of the same steps gives, within float32 rounding accumulated over the steps.',
 };
 
 const fmt = (v: number) => (Number.isFinite(v) ? String(Number(v.toPrecision(7))) : String(v));
@@ -92,28 +100,71 @@ export function fenced(language: string, text: string): string {
 }
 
 /** The issue's title per template, without the "(backend, tfjs version)" tail; a Record so a new template needs one. */
-const TITLES: Record<ReproInvariant, (spec: CaseSpec) => string> = {
+const TITLES: Record<InvariantId, (spec: CaseSpec) => string> = {
   'frozen-moving-stats': (spec) => `BatchNormalization with trainable = false still updates moving_mean / moving_variance during ${spec.entryPoint}`,
   'mode-switch': () => 'BatchNormalization with trainable = false still normalizes with batch statistics when called with training = true',
   'round-trip': () => 'A model saved and loaded again does not keep what it was saved with',
   'no-leaked-tensors': () => 'Disposing a model leaves tensors alive',
   'trainable-bookkeeping': () => 'Layers inside a frozen model still report trainable = true and list frozen weights as trainable',
   'oracle-agreement': (spec) => `BatchNormalization (axis ${spec.model.bn.axis}) disagrees with the float64 formulas`,
+  'frozen-gamma-beta': (spec) => `BatchNormalization with trainable = false still has gamma / beta changed by ${spec.entryPoint}`,
+  'inference-purity': () => 'Inference (predict / evaluate / execute / apply with training = false) changes weights of a model with BatchNormalization',
+  determinism: () => 'Training the same model with BatchNormalization twice from the same weights gives different weights',
+  'backend-parity': () => 'A model with BatchNormalization trained the same way ends with different weights or predictions on different backends',
+  'gradient-agreement': (spec) => `BatchNormalization gradients (${bnOptions(spec)}) disagree with the float64 backward pass`,
+  'training-agreement': () => 'A few trainOnBatch steps of Dense -> BatchNormalization end with other weights than the same steps computed in float64',
 };
 
+/** BN's options that matter to a throw or a formula: the axis, and center / scale when off. */
+function bnOptions(spec: CaseSpec): string {
+  const { axis, center, scale } = spec.model.bn;
+  return [`axis ${axis}`, ...(center ? [] : ['center: false']), ...(scale ? [] : ['scale: false'])].join(', ');
+}
+
+/** What a throw title says the case did (`<subject> throws <error>`), per template; a Record so a new template needs one. */
+const THROW_SUBJECTS: Record<InvariantId, (spec: CaseSpec) => string> = {
+  'frozen-moving-stats': (spec) => `Training a model with a frozen BatchNormalization (${bnOptions(spec)}) with ${spec.entryPoint}`,
+  'frozen-gamma-beta': (spec) => `Training a model with a frozen BatchNormalization (${bnOptions(spec)}) with ${spec.entryPoint}`,
+  'inference-purity': (spec) =>
+    `Inference (predict / evaluate / apply / execute) on a model with BatchNormalization${spec.model.nested ? ' in a nested base model' : ''}${spec.model.shared === true ? ', its layers shared with a second model' : ''}`,
+  'mode-switch': (spec) => `Calling a model with a frozen BatchNormalization (${bnOptions(spec)}) in inference and training mode`,
+  'oracle-agreement': (spec) => `Calling BatchNormalization (${bnOptions(spec)})`,
+  determinism: (spec) => `Training a model with BatchNormalization (${bnOptions(spec)}) with ${spec.entryPoint}`,
+  'round-trip': () => 'Saving and loading a model with BatchNormalization',
+  'backend-parity': (spec) => `Training a model with BatchNormalization (${bnOptions(spec)}) with ${spec.entryPoint}`,
+  'no-leaked-tensors': () => 'Building, training and disposing a model with BatchNormalization',
+  'trainable-bookkeeping': () => 'Freezing a model with BatchNormalization',
+  'gradient-agreement': (spec) => `The gradient through BatchNormalization (${bnOptions(spec)})`,
+  'training-agreement': (spec) => `Training Dense -> BatchNormalization (${bnOptions(spec)}) with trainOnBatch`,
+};
+
+/** An error's first line, shortened for a title. */
+function shortMessage(threw: ThrowObservation): string {
+  const line = `${threw.errorName}: ${threw.message}`;
+  return line.length > 120 ? `${line.slice(0, 117)}...` : line;
+}
+
 /** How the case is exercised, as the current-behaviour sentence of a page repro continues. */
-const HOW: Record<ReproInvariant, (spec: CaseSpec) => string> = {
+const HOW: Record<InvariantId, (spec: CaseSpec) => string> = {
   'frozen-moving-stats': (spec) => `, trained with \`${describeEntryPoint(spec)}\``,
   'mode-switch': () => ', called in inference and in training mode',
   'round-trip': (spec) => `, trained with \`${describeEntryPoint(spec)}\`, then saved and loaded`,
   'no-leaked-tensors': (spec) => `, trained with \`${describeEntryPoint(spec)}\``,
   'trainable-bookkeeping': () => ', after the freeze',
   'oracle-agreement': () => ', its BN layer called directly in both modes',
+  'frozen-gamma-beta': (spec) => `, trained with \`${describeEntryPoint(spec)}\``,
+  'inference-purity': () => ', compiled, then called with `predict`, `evaluate`, `apply(x, {training: false})` and `execute`',
+  determinism: (spec) => `, built, trained with \`${describeEntryPoint(spec)}\` and read twice, then again after another model`,
+  'backend-parity': (spec) => `, trained with \`${describeEntryPoint(spec)}\` on each backend, then \`predict\``,
+  'gradient-agreement': () => ', the gradients of sum(BN(z) * dy) for a seeded dy taken in inference and training mode',
+  'training-agreement': (spec) => `, unfrozen, trained with \`model.trainOnBatch(x, targets)\` x ${spec.steps} (SGD, mean squared error)`,
 };
 
 function title(input: IssueInput): string {
-  const invariant = input.scenario.invariant as ReproInvariant;
-  return `${TITLES[invariant](input.spec)} (${input.backend} backend, tfjs ${input.system.tfjs['@tensorflow/tfjs-core']})`;
+  const invariant = input.scenario.invariant;
+  const spec = scriptSpec(invariant, input.spec);
+  const what = input.capture.observed.kind === 'threw' ? `${THROW_SUBJECTS[invariant](spec)} throws ${shortMessage(input.capture.observed)}` : TITLES[invariant](spec);
+  return `${what} (${input.backend} backend, tfjs ${input.system.tfjs['@tensorflow/tfjs-core']})`;
 }
 
 function frozenFreezeWords(spec: CaseSpec): string {
@@ -123,7 +174,7 @@ function frozenFreezeWords(spec: CaseSpec): string {
 }
 
 /** What the observed behaviour means, per templated invariant. */
-const CONSEQUENCE: Record<ReproInvariant, string> = {
+const CONSEQUENCE: Record<InvariantId, string> = {
   'frozen-moving-stats':
     'The frozen layer behaves as if it were trainable: it normalizes with the batch statistics and updates its moving mean and variance. A model fine-tuned with a frozen BN therefore drifts away from the statistics it was trained with, and its inference-mode output changes.',
   'mode-switch': 'The frozen layer normalizes with the batch statistics in training mode (and updates its moving statistics), so the output depends on the mode.',
@@ -131,7 +182,21 @@ const CONSEQUENCE: Record<ReproInvariant, string> = {
   'oracle-agreement': 'The layer computes something else than BatchNormalization for this configuration: a model using it gives wrong outputs, in training or in inference mode or both.',
   'trainable-bookkeeping': 'Code that reads `trainable` or `trainableWeights` below the frozen container (a fine-tuning loop that checks `layer.trainable`, a custom training step taking `base.trainableWeights`) sees frozen weights as trainable and updates them.',
   'no-leaked-tensors': 'Code that builds and disposes models this way again and again (a fine-tuning loop, a hyper-parameter search) either grows until it runs out of memory or crashes in dispose().',
+  'frozen-gamma-beta': 'Fine-tuning with a frozen BatchNormalization still trains its scale and offset: the frozen features change under the new head.',
+  'inference-purity': 'Evaluating or serving the model changes it: every inference call moves the weights a later prediction uses.',
+  determinism: 'The same seed does not give the same model: results cannot be reproduced, and a test comparing two runs fails at random.',
+  'backend-parity': 'A model trained on one backend is not the model trained on another: results depend on where the code runs.',
+  'gradient-agreement': 'Training through BatchNormalization follows wrong gradients: the layers before it, and gamma and beta, are updated in the wrong direction or by the wrong amount.',
+  'training-agreement': 'Training a model with BatchNormalization moves its weights (or its moving statistics) differently from what the layer computes: fine-tuning converges to something else.',
 };
+
+/** What a throw means: the work fails instead of computing. */
+const THROW_CONSEQUENCE = 'Code doing this fails with this error: such a model cannot be used (or trained) this way on tfjs.';
+
+/** What the observed behaviour means for this capture: a throw, or the template's wrong values. */
+function consequence(input: IssueInput): string {
+  return input.capture.observed.kind === 'threw' ? THROW_CONSEQUENCE : CONSEQUENCE[input.scenario.invariant];
+}
 
 /** A page repro's verification that ran the page and printed something, if there is one. */
 function pageRun(input: IssueInput): Verification | null {
@@ -144,7 +209,7 @@ function pageRun(input: IssueInput): Verification | null {
  * numbers are cpu's, taken in Node), else what bn-suite's run reported.
  */
 function pageBehavior(input: IssueInput, intro: string): string {
-  const invariant = input.scenario.invariant as ReproInvariant;
+  const invariant = input.scenario.invariant;
   const how = HOW[invariant](input.spec);
   const lines = [`${intro}${how}, on the ${input.backend} backend in a browser page.`, ''];
   const run = pageRun(input);
@@ -156,17 +221,41 @@ function pageBehavior(input: IssueInput, intro: string): string {
   if (input.runSummary !== undefined && input.runSummary.trim() !== '') {
     lines.push(`bn-suite's run on ${input.backend} reported: ${inlineCode(input.runSummary)}`, '');
   }
-  lines.push(CONSEQUENCE[invariant]);
+  lines.push(consequence(input));
+  return lines.join('\n');
+}
+
+/**
+ * The current behaviour of a script repro without a table of its own (a throw, and the templates
+ * whose script prints the comparison itself): what tfjs threw, if it did, and what the script
+ * printed when it ran here, else what bn-suite's run reported.
+ */
+function printedBehavior(input: IssueInput, intro: string): string {
+  const invariant = input.scenario.invariant;
+  const observed = input.capture.observed;
+  const threw = observed.kind === 'threw' ? `: tfjs throws ${inlineCode(`${observed.errorName}: ${observed.message}`)}${observed.at !== null ? ` (at ${inlineCode(observed.at.replace(/[^\s(]*node_modules[\\/]/, ''))})` : ''}` : '';
+  const lines = [`${intro}${HOW[invariant](input.spec)}, on the ${input.backend} backend${threw}.`, ''];
+  const v = input.verification;
+  if (v && v.setupError === undefined && v.stdout.trim() !== '') {
+    lines.push('The script below printed:', '', fenced('text', v.stdout.trimEnd()), '');
+  } else if (input.runSummary !== undefined && input.runSummary.trim() !== '') {
+    lines.push(`bn-suite's run reported: ${inlineCode(input.runSummary)}`, '');
+  }
+  lines.push(consequence(input));
   return lines.join('\n');
 }
 
 function currentBehavior(input: IssueInput): string {
   // The case as the script rebuilds it (the oracle's is unfrozen and calls BN directly).
-  const spec = hasReproTemplate(input.scenario.invariant) ? scriptSpec(input.scenario.invariant, input.spec) : input.spec;
+  const spec = scriptSpec(input.scenario.invariant, input.spec);
   const modelWords = `${spec.model.architecture === 'bn-only' ? 'BatchNormalization' : `${spec.model.architecture === 'dense' ? 'Dense' : 'Conv2D'} -> BatchNormalization`}${spec.model.classes > 0 ? ` -> Dense(${spec.model.classes})` : ''}`;
   const shape = `[${[spec.data.batch, ...spec.model.inputShape].join(', ')}]`;
   const intro = `A model (${modelWords}${spec.model.nested ? ', everything up to BN nested as a base model' : ''}, BN momentum ${spec.model.bn.momentum}, epsilon ${spec.model.bn.epsilon}) ${frozenFreezeWords(spec)}, input x of shape ${shape}`;
   if (input.repro.kind === 'page') return pageBehavior(input, intro);
+  const kind = input.capture.observed.kind;
+  if (kind === 'threw' || kind === 'frozen-gamma-beta' || kind === 'inference-purity' || kind === 'determinism' || kind === 'backend-parity' || kind === 'gradient-agreement' || kind === 'training-agreement') {
+    return printedBehavior(input, intro);
+  }
   if (input.capture.observed.kind === 'frozen-moving-stats') {
     const o: FrozenStatsObservation = input.capture.observed;
     const meanDrift = maxDrift(o.movingMean.before, o.movingMean.after);
@@ -317,10 +406,10 @@ function notVerifiedWarning(input: IssueInput): string {
  * The bullets of the tfjs bug template's "System information" section (without its heading) for a
  * repro script (`script`) or page (`page`; `browser` is the Chromium version it ran in, if it ran).
  */
-export function systemInformation(system: SystemInfo, backend: BackendName, kind: IssueRepro['kind'], browser: string | undefined): string[] {
+export function systemInformation(system: SystemInfo, backends: readonly BackendName[], kind: IssueRepro['kind'], browser: string | undefined): string[] {
   const page = kind === 'page';
   // A page loads tfjs-backend-cpu's bundle too (the UMD backends need its shared kernels).
-  const relevant = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', ...(page ? ['@tensorflow/tfjs-backend-cpu'] : []), BACKEND_PACKAGES[backend]];
+  const relevant = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', ...(page ? ['@tensorflow/tfjs-backend-cpu'] : []), ...backends.map((b) => BACKEND_PACKAGES[b])];
   const versions = Object.entries(system.tfjs)
     .filter(([name, version]) => version !== undefined && relevant.includes(name))
     .map(([name, version]) => `${name}@${version}`)
@@ -331,7 +420,7 @@ export function systemInformation(system: SystemInfo, backend: BackendName, kind
     '- Mobile device: n/a',
     `- TensorFlow.js installed from (npm or script link): ${page ? 'script link (jsDelivr, pinned versions)' : 'npm'}`,
     `- TensorFlow.js version: ${versions}`,
-    `- Backend: ${backend}`,
+    `- Backend: ${backends.join(', ')}`,
     `- Node.js version: ${page ? 'n/a (browser)' : system.node}`,
     `- Browser version: ${page ? (browser !== undefined ? `Chromium ${browser} (headless)` : 'not run here') : 'n/a (Node.js)'}`,
     '- Tensorflow.js Converter Version: n/a',
@@ -346,12 +435,12 @@ export function systemInformation(system: SystemInfo, backend: BackendName, kind
  * verified). Never prints.
  */
 export function renderIssue(input: IssueInput): string {
-  const expected = hasReproTemplate(input.scenario.invariant) ? EXPECTED[input.scenario.invariant] : input.contract;
+  const expected = `${input.capture.observed.kind === 'threw' ? 'The calls run without throwing. ' : ''}${EXPECTED[input.scenario.invariant]}`;
   return [
     `# ${title(input)}`,
     '',
     notVerifiedWarning(input) + '**System information**',
-    ...systemInformation(input.system, input.backend, input.repro.kind, input.verification?.browser),
+    ...systemInformation(input.system, scriptBackends(input), input.repro.kind, input.verification?.browser),
     '',
     '**Describe the current behavior**',
     '',

@@ -2,7 +2,7 @@ import { nodeInvariantContext } from '../../hosts/node/services';
 import * as path from 'node:path';
 import { DEFAULT_CONSTRAINTS } from '../../engine/arbitraries/case';
 import { activateBackend, probeBackend } from '../../hosts/node/backends';
-import { BACKEND_NAMES, isBrowserBackend, type BackendName, type BrowserBackendName } from '../../engine/backends';
+import { BACKEND_NAMES, comparedBackends, isBrowserBackend, NODE_BACKENDS, type BackendName, type BrowserBackendName } from '../../engine/backends';
 import { HarnessError, UsageError } from '../../engine/errors';
 import { INVARIANTS } from '../../engine/invariants';
 import type { Invariant, InvariantContext } from '../../engine/invariants/types';
@@ -36,7 +36,10 @@ export interface ReplayRequest {
   scenariosDir?: string;
   /** Cases to generate when no path is given (default 10, as `bn-suite run`). */
   runs?: number;
-  /** Backends a cross-backend invariant may compare with (default: none; only backend-parity uses them). */
+  /**
+   * Backends a cross-backend invariant may compare with (only backend-parity uses them; default: for
+   * backend-parity the Node backends available here, or cpu in a page, as `bn-suite run` compares).
+   */
   otherBackends?: readonly BackendName[];
   /** Browser host settings for a webgl/webgpu replay (a Chromium, a job timeout); injected by tests. */
   browser?: OpenHostsOptions['browser'];
@@ -116,13 +119,14 @@ export async function replayFailure(request: ReplayRequest): Promise<ReplayOutco
   if (scenario.backends !== undefined && !scenario.backends.includes(wanted.backend)) {
     throw new UsageError(`scenario '${scenario.id}' does not apply to backend '${wanted.backend}' (its backends: ${scenario.backends.join(', ')})`);
   }
-  if (isBrowserBackend(wanted.backend)) return replayInPage({ ...found, scenario }, { ...wanted, backend: wanted.backend }, request, started);
+  const otherBackends = request.otherBackends ?? (scenario.invariant === 'backend-parity' ? await availableComparedBackends(wanted.backend) : []);
+  if (isBrowserBackend(wanted.backend)) return replayInPage({ ...found, scenario }, { ...wanted, backend: wanted.backend }, { ...request, otherBackends }, started);
   const status = await probeBackend(wanted.backend);
   if (!status.available) throw new UsageError(`backend '${wanted.backend}' is not available here (${status.kind}): ${status.reason}`);
   await activateBackend(wanted.backend);
 
   const invariant = INVARIANTS[scenario.invariant];
-  const context: InvariantContext = nodeInvariantContext(wanted.backend, request.otherBackends ?? []);
+  const context: InvariantContext = nodeInvariantContext(wanted.backend, otherBackends);
   const constraints = { ...DEFAULT_CONSTRAINTS, ...scenario.vary };
   const outcome = await runProperty(invariant, constraints, context, {
     seed: wanted.seed,
@@ -155,6 +159,14 @@ export async function replayFailure(request: ReplayRequest): Promise<ReplayOutco
     shrinks: outcome.shrinks,
     durationMs: Math.round(performance.now() - started),
   };
+}
+
+/** The backends `bn-suite run` compares `backend` with, among those available here: cpu for a page, the other Node backends otherwise. */
+async function availableComparedBackends(backend: BackendName): Promise<BackendName[]> {
+  if (isBrowserBackend(backend)) return comparedBackends(backend, []);
+  const available: BackendName[] = [];
+  for (const name of NODE_BACKENDS) if (name !== backend && (await probeBackend(name)).available) available.push(name);
+  return comparedBackends(backend, available);
 }
 
 /**

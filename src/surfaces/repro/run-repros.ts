@@ -3,11 +3,11 @@ import { UsageError } from '../../engine/errors';
 import { knownIssuesForTfjs, type KnownIssue } from '../../engine/expectations/known-issues';
 import type { LoadedScenario } from '../../engine/scenarios/types';
 import { activateBackend } from '../../hosts/node/backends';
-import { isBrowserBackend } from '../../engine/backends';
+import { comparedBackends, isBrowserBackend } from '../../engine/backends';
 import type { SuiteResult } from '../../results/schema';
 import { hasReproTemplate } from './render-script';
 import type { Verification } from './verify';
-import { createRepro, reproDirFor } from './write-repro';
+import { createRepro, reproDirFor, thrownVerdict } from './write-repro';
 import { writeStepsRepro } from './steps-script';
 import { transferRunRepro } from './transfer-repro';
 import type { StepsScenario } from '../../engine/scenarios/types';
@@ -18,8 +18,9 @@ export type RunRepro =
   | { label: string; written: false; reason: string };
 
 /**
- * Writes a verified repro for every failing result of a run whose invariant has a template, and for
- * every failing steps scenario on a Node backend (repro.mjs made from its program), into
+ * Writes a verified repro for every failing or error result of a run whose invariant has a template
+ * (an error's repro reproduces the throw), and for every failing or throwing steps scenario on a
+ * Node backend (repro.mjs made from its program), into
  * `root/<scenario>-<backend>/`: repro.mjs for a Node backend, index.html verified in headless
  * Chromium for webgl and webgpu (from the result's own counterexample, not minimized). A result
  * that cannot be turned into a repro (a transfer scenario on a base without a template, a steps scenario on a browser backend, a harness problem) is reported in the
@@ -28,7 +29,7 @@ export type RunRepro =
 export async function writeRunRepros(suite: SuiteResult, root: string, scenarios: readonly LoadedScenario[], knownIssues: readonly KnownIssue[]): Promise<RunRepro[]> {
   const repros: RunRepro[] = [];
   for (const result of suite.results) {
-    if (result.status !== 'fail') continue;
+    if (result.status !== 'fail' && result.status !== 'error') continue;
     const scenario = scenarios.find((s) => s.scenario.id === result.scenario)?.scenario;
     const label = `${result.scenario} (${result.invariant}) @ ${result.backend}`;
     if (scenario?.kind === 'steps') {
@@ -48,6 +49,9 @@ export async function writeRunRepros(suite: SuiteResult, root: string, scenarios
         scenario: { id: result.scenario, description: scenario?.description ?? '', invariant: result.invariant },
         backend: result.backend,
         counterexample: result.counterexample,
+        // An error's verdict says what was thrown (a page repro reproduces its page's throw).
+        ...thrownVerdict(result),
+        otherBackends: comparedBackends(result.backend, suite.backends.filter((b) => b.available).map((b) => b.name)),
         outDir: reproDirFor(root, result.scenario, result.backend),
         replayToken: result.replay,
         runSummary: result.summary,

@@ -166,7 +166,7 @@ export function renderTransferIssue(input: TransferIssueInput): string {
     `# ${title(input)}`,
     '',
     `${warning}**System information**`,
-    ...systemInformation(input.system, input.backend, input.repro.kind, v?.browser),
+    ...systemInformation(input.system, [input.backend], input.repro.kind, v?.browser),
     '',
     ...sections.flatMap(([heading, body]) => [heading, '', ...body, '']),
   ].join('\n');

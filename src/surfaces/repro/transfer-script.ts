@@ -468,7 +468,7 @@ export function renderTransferScript(input: TransferScriptInput): string {
     `// Needs only tfjs-core, tfjs-layers and the backend package${mobilenet ? `, and nsfwjs ${NSFWJS_VERSION} for its MobileNetV2 model files` : ''}:`,
   ];
   const imports = mobilenet ? ["import { createRequire } from 'node:module';", "import * as path from 'node:path';"] : [];
-  return renderScriptFromParts(transferParts(input), input.backend, header, imports);
+  return renderScriptFromParts(transferParts(input), [input.backend], header, imports);
 }
 
 /** The repro's package.json: tfjs pinned as for every repro, plus nsfwjs (its model files) for MobileNetV2. */

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { activateBackend, probeBackend } from '../../hosts/node/backends';
-import { BACKEND_PACKAGES, isBrowserBackend, type BackendName, type BrowserBackendName } from '../../engine/backends';
+import { BACKEND_PACKAGES, comparedBackends, isBrowserBackend, type BackendName, type BrowserBackendName } from '../../engine/backends';
 import { UsageError } from '../../engine/errors';
 import { bundlesFor } from '../../hosts/browser/tfjs-bundles';
 import { INVARIANTS } from '../../engine/invariants';
@@ -16,7 +16,7 @@ import { BN_SUITE_VERSION } from '../../engine/version';
 import { minimizeCase, type MinimizeResult } from './minimize';
 import { renderIssue, type SystemInfo } from './render-issue';
 import { renderPageRepro } from './render-page';
-import { assertReproTemplate, captureCase, renderScript, type CaseCapture, type ScenarioMeta } from './render-script';
+import { assertReproTemplate, captureCase, renderScript, scriptBackends, type CaseCapture, type ScenarioMeta, type ThrowObservation } from './render-script';
 import { verifyReproFiles, type Verification } from './verify';
 import { verifyPageRepro, type PageVerifyOptions } from './verify-page';
 
@@ -46,12 +46,18 @@ export function reproDirFor(root: string, scenario: string, backend: BackendName
 
 /**
  * The repro's package.json: an ES module package depending only on tfjs-core, tfjs-layers and the
- * backend's package, pinned to the exact versions in use.
+ * backend's package (and those of the backends a backend-parity script compares with), pinned to
+ * the exact versions in use.
  */
-export function reproPackageJson(backend: BackendName, versions: TfjsVersions = tfjsVersions()): string {
-  const backendPackage = BACKEND_PACKAGES[backend];
-  const backendVersion = versions[backendPackage as keyof TfjsVersions];
-  if (backendVersion === undefined) throw new Error(`${backendPackage} is not installed; cannot pin it`);
+export function reproPackageJson(backend: BackendName, versions: TfjsVersions = tfjsVersions(), otherBackends: readonly BackendName[] = []): string {
+  const backendPackages = Object.fromEntries(
+    [backend, ...otherBackends].map((name) => {
+      const backendPackage = BACKEND_PACKAGES[name];
+      const backendVersion = versions[backendPackage as keyof TfjsVersions];
+      if (backendVersion === undefined) throw new Error(`${backendPackage} is not installed; cannot pin it`);
+      return [backendPackage, backendVersion];
+    }),
+  );
   const manifest = {
     name: 'tfjs-batchnorm-repro',
     version: '1.0.0',
@@ -62,7 +68,7 @@ export function reproPackageJson(backend: BackendName, versions: TfjsVersions = 
     dependencies: {
       '@tensorflow/tfjs-core': versions['@tensorflow/tfjs-core'],
       '@tensorflow/tfjs-layers': versions['@tensorflow/tfjs-layers'],
-      [backendPackage]: backendVersion,
+      ...backendPackages,
     },
   };
   return `${JSON.stringify(manifest, null, 2)}\n`;
@@ -101,8 +107,10 @@ export interface CreateReproOptions {
   counterexample: CaseSpec;
   /** Its verdict, when known (saves a check). */
   verdict?: CaseVerdict;
-  /** Context for checks (default: the backend alone). */
+  /** Context for checks (default: the backend, compared with `otherBackends`). */
   context?: InvariantContext;
+  /** Backends a backend-parity repro compares with (default: none; ignored when `context` is given). */
+  otherBackends?: readonly BackendName[];
   outDir: string;
   replayToken?: string;
   /** The known issue the failure is filed under; its fingerprint's parts bound what minimization may show. */
@@ -153,7 +161,12 @@ export async function createRepro(options: CreateReproOptions): Promise<ReproRep
   assertReproTemplate(scenario.invariant);
   if (isBrowserBackend(backend)) return createPageRepro({ ...options, backend });
   const invariant = INVARIANTS[scenario.invariant];
-  const context: InvariantContext = options.context ?? nodeInvariantContext(backend, []);
+  const context: InvariantContext = options.context ?? nodeInvariantContext(backend, options.otherBackends ?? []);
+  // A backend compared with must be loaded, or switching to it throws inside tfjs (a throw that is not the case's).
+  for (const other of context.otherBackends) {
+    const status = await probeBackend(other);
+    if (!status.available) throw new UsageError(`cannot compare ${backend} with ${other}: the backend is not available here (${status.kind}): ${status.reason}`);
+  }
   await activateBackend(backend);
 
   let minimized: MinimizeResult | null = null;
@@ -166,12 +179,12 @@ export async function createRepro(options: CreateReproOptions): Promise<ReproRep
     });
     spec = minimized.spec;
   }
-  const capture = await captureCase(scenario.invariant, spec);
+  const capture = await captureCase(scenario.invariant, spec, { context });
   await activateBackend(backend);
 
   const script = renderScript({ scenario, backend, spec, capture, bnSuiteVersion: BN_SUITE_VERSION });
   const versions = tfjsVersions();
-  const packageJson = reproPackageJson(backend, versions);
+  const packageJson = reproPackageJson(backend, versions, scriptBackends({ backend, capture }).slice(1));
   const verify = options.verify ?? 'link';
   const verification = verify === false ? null : await verifyReproFiles(script, packageJson, { install: verify === 'install' });
   const issue = renderIssue({
@@ -195,6 +208,29 @@ export async function createRepro(options: CreateReproOptions): Promise<ReproRep
 }
 
 /**
+ * `{ verdict }` of an `error` result that records what tfjs threw, for {@link createRepro} (a page
+ * repro reproduces its own page's throw); `{}` for any other result, and for an error without a
+ * throw (a page that crashed or hung).
+ */
+export function thrownVerdict(result: { status: string; summary: string; evidence: unknown }): { verdict?: CaseVerdict } {
+  const e = result.evidence as { message?: unknown; errorName?: unknown; at?: unknown } | null;
+  if (result.status !== 'error' || e === null || typeof e.message !== 'string' || typeof e.errorName !== 'string') return {};
+  return { verdict: { status: 'error', summary: result.summary, evidence: { message: e.message, errorName: e.errorName, at: typeof e.at === 'string' ? e.at : null } } };
+}
+
+/**
+ * A page repro's capture, with the throw the page's own verdict saw when it has one: the capture
+ * ran on Node's cpu, and what a page throws is the page's (its bundles, its backend). A page result
+ * that threw makes the page reproduce that throw even where cpu's capture did not throw.
+ */
+function pageCapture(capture: CaseCapture, verdict: CaseVerdict | undefined): CaseCapture {
+  if (verdict?.status !== 'error') return capture;
+  const { errorName, message, at } = verdict.evidence;
+  const observed: ThrowObservation = { kind: 'threw', errorName, message: message.split('\n')[0], at };
+  return { ...capture, observed };
+}
+
+/**
  * The browser-backend half of {@link createRepro}: `index.html` + ISSUE.md. The case is not
  * minimized (bn-suite minimizes by re-checking in Node, which would test cpu, not the GPU backend;
  * ISSUE.md says so). Its initial weights and data are captured on Node's cpu backend: they come
@@ -215,7 +251,9 @@ export async function createPageRepro(options: CreateReproOptions & { backend: B
   const cpu = await probeBackend('cpu');
   if (!cpu.available) throw new UsageError(`cannot capture the case for a ${backend} page repro: Node's cpu backend is unavailable (${cpu.reason})`);
   await activateBackend('cpu');
-  const capture = await captureCase(scenario.invariant, spec);
+  // A backend-parity page compares with the cpu backend in the page, as bn-suite's page does.
+  const captured = await captureCase(scenario.invariant, spec, { comparedBackends: comparedBackends(backend, []) });
+  const capture = pageCapture(captured, options.verdict);
 
   const html = renderPageRepro({ scenario, backend, spec, capture, bnSuiteVersion: BN_SUITE_VERSION, bundles: set.bundles });
   const verification = options.verify === false ? null : await verifyPageRepro(html, backend, options.page);

@@ -30,8 +30,6 @@ describe('bn-suite repro: usage errors exit 2 and write nothing', () => {
     ['a steps scenario on a browser backend', ['repro', '--scenario', 'tf-keras/trainable-false-fit', '--backend', 'webgl', '--seed', '1'], /steps-scenario repros run on Node backends \(cpu, wasm, tensorflow\); webgl is not one yet/],
     ['a transfer scenario on a base without a template', ['repro', '--scenario', 'mnist/conv-frozen-base', '--backend', 'cpu', '--seed', '1'], /mnist\/conv-frozen-base': no repro template for a transfer scenario on the conv base yet \(templates exist for: mlp, mobilenet_v2\)/],
     ['a transfer scenario on a backend it does not apply to', ['repro', '--scenario', 'mnist/mobilenet-v2-frozen-base', '--backend', 'webgl', '--seed', '1'], /scenario 'mnist\/mobilenet-v2-frozen-base' does not apply to backend 'webgl' \(its backends: wasm\)/],
-    ['a case tfjs throws on', ['repro', '--scenario', 'oracle/no-center', '--backend', 'cpu', '--seed', '20261127'], /oracle\/no-center @ cpu: tfjs throws on this case \(TypeError: Cannot read properties of undefined \(reading 'read'\)\); repro scripts show wrong values, not throws, yet/],
-    ['an invariant without a template', ['repro', '--scenario', 'inference-purity', '--backend', 'cpu', '--seed', '1'], /no repro template for invariant inference-purity yet \(scenario inference-purity; templates exist for: /],
   ])('%s', async (_, args, message) => {
     const out = path.join(tmp, `usage-${Math.random().toString(36).slice(2)}`);
     const result = await cli([...args, '--out', out]);
@@ -54,6 +52,18 @@ describe('bn-suite repro: the happy path', () => {
     expect(fs.readdirSync(out).sort()).toEqual(['ISSUE.md', 'package.json', 'repro.mjs']);
   }, 20_000);
 
+  test('a case tfjs throws on gives a repro of the throw: the script names the call, prints the message and exits 1 (exit 0)', async () => {
+    const out = path.join(tmp, 'repro-throw');
+    const result = await cli(['repro', '--scenario', 'oracle/no-center', '--backend', 'cpu', '--seed', '20261127', '--out', out]);
+    expect(result.err).toMatch(/replayed oracle\/no-center @ cpu in [\d.]+ s: error TypeError: Cannot read properties of undefined \(reading 'read'\)/);
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/verification \(node repro\.mjs with bn-suite's tfjs packages\): reproduces: exit 1/);
+    const issue = fs.readFileSync(path.join(out, 'ISSUE.md'), 'utf8');
+    expect(issue).toMatch(/^# Calling BatchNormalization \(axis -?\d+, center: false\) throws TypeError: Cannot read properties of undefined \(reading 'read'\) \(cpu backend, tfjs /);
+    expect(issue).toContain("bn.apply(bnInput, {training: true}) threw TypeError: Cannot read properties of undefined (reading 'read')");
+    expect(issue).toContain('The calls run without throwing.');
+  }, 20_000);
+
   test('bn-suite run --repro writes a repro for each failing result and keeps its exit code', async () => {
     const out = path.join(tmp, 'run-repro');
     const result = await cli(['run', '--scenario', 'frozen-moving-stats/fit,tf-keras/trainable-false-fit', '--backend', 'cpu', '--runs', '3', '--out', out, '--repro']);
@@ -63,6 +73,18 @@ describe('bn-suite repro: the happy path', () => {
     expect(result.err).toMatch(/repro frozen-moving-stats\/fit \(frozen-moving-stats\) @ cpu: .*reproduces: exit 1/);
     // A steps scenario's repro is its program as a script.
     expect(result.err).toMatch(/repro tf-keras\/trainable-false-fit \(frozen-moving-stats\) @ cpu: .*reproduces: exit 1/);
+  }, 30_000);
+
+  test('bn-suite run --repro writes a repro of the throw for each error result, of property and steps scenarios', async () => {
+    const out = path.join(tmp, 'run-repro-errors');
+    const result = await cli(['run', '--scenario', 'oracle/no-center,training/non-last-axis,tf-keras/trainable-disables-updates-frozen', '--backend', 'cpu', '--runs', '3', '--out', out, '--repro']);
+    expect(result.code).toBe(0);
+    expect(fs.readdirSync(path.join(out, 'repros')).sort()).toEqual(['oracle-no-center-cpu', 'tf-keras-trainable-disables-updates-frozen-cpu', 'training-non-last-axis-cpu']);
+    expect(result.err).toMatch(/^repro oracle\/no-center \(oracle-agreement\) @ cpu: .*oracle-no-center-cpu \(reproduces: exit 1\)$/m);
+    expect(result.err).toMatch(/^repro training\/non-last-axis \(frozen-gamma-beta\) @ cpu: .*training-non-last-axis-cpu \(reproduces: exit 1\)$/m);
+    // A steps program that throws: its script stops at the step that throws.
+    expect(result.err).toMatch(/^repro tf-keras\/trainable-disables-updates-frozen \(frozen-moving-stats\) @ cpu: .*tf-keras-trainable-disables-updates-frozen-cpu \(reproduces: exit 1\)$/m);
+    expect(fs.readFileSync(path.join(out, 'repros', 'tf-keras-trainable-disables-updates-frozen-cpu', 'ISSUE.md'), 'utf8')).toContain('(trainOnBatch) throws: Error: variableGrads() expects at least one of the input variables to be trainable');
   }, 30_000);
 
   test('a failing steps scenario gives a repro made from its program, verified (exit 0)', async () => {

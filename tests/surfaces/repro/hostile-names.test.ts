@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from '../../../src/engine/errors';
+import { INVARIANT_IDS } from '../../../src/engine/invariants/types';
 import { DENSE_FROZEN_CASE as SPEC } from '../../helpers/fixtures';
 import { inlineCode, renderIssue } from '../../../src/surfaces/repro/render-issue';
 import { captureCase, float32Literal, renderScript, stringLiteral, type ScenarioMeta } from '../../../src/surfaces/repro/render-script';
@@ -81,15 +82,15 @@ describe('scenario text never becomes code', () => {
     expect(inlineCode('a\nb')).toBe('`a b`');
   });
 
-  test('an invariant without a template is a clear usage error', () => {
+  test('a name that is no invariant is a clear usage error (every invariant has a template)', () => {
     expect(() =>
       renderScript({
-        scenario: { id: 'inference-purity', description: 'd', invariant: 'inference-purity' },
+        scenario: { id: 'x', description: 'd', invariant: 'no-such-invariant' as never },
         backend: 'cpu',
         spec: SPEC,
         capture: { weights: { features: null, bn: [], head: null }, x: { shape: [1], values: [0] }, y: { shape: [1], values: [0] }, labels: [], observed: { kind: 'mode-switch' } as never },
         bnSuiteVersion: '0',
       }),
-    ).toThrow(new UsageError('no repro template for invariant inference-purity yet (templates exist for: frozen-moving-stats, mode-switch, round-trip, no-leaked-tensors, trainable-bookkeeping, oracle-agreement)'));
+    ).toThrow(new UsageError(`no repro template for invariant no-such-invariant (templates exist for: ${INVARIANT_IDS.join(', ')})`));
   });
 });

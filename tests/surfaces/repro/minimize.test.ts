@@ -5,7 +5,7 @@ import { activateBackend, probeBackend } from '../../../src/hosts/node/backends'
 import { UsageError } from '../../../src/engine/errors';
 import { INVARIANTS } from '../../../src/engine/invariants';
 import { defineInvariant, type InvariantContext } from '../../../src/engine/invariants/types';
-import { caseElements, minimizeCase, sameFailure } from '../../../src/surfaces/repro/minimize';
+import { caseElements, errorMessageClass, minimizeCase, sameFailure } from '../../../src/surfaces/repro/minimize';
 import type { CaseSpec } from '../../../src/engine/run/case-spec';
 import { checkCase } from '../../../src/engine/run/check-case';
 import { runProperty } from '../../../src/engine/run/property';
@@ -110,6 +110,18 @@ describe('sameFailure', () => {
     expect(sameFailure(reference, failing('bn/moving_variance'))).toBe(true);
     expect(sameFailure(reference, failing('bn/gamma'))).toBe(false);
     expect(sameFailure(reference, { status: 'pass', evidence: {} })).toBe(false);
+  });
+
+  test('an error stays the same error: its name and message, the numbers aside (a smaller case has other sizes)', () => {
+    const thrown = (errorName: string, message: string) => ({ status: 'error' as const, summary: `${errorName}: ${message}`, evidence: { message, errorName, at: null } });
+    expect(errorMessageClass('Error', 'Size(24) must match the product of shape 1,3,1\n  more')).toBe('Error: Size(#) must match the product of shape #,#,#');
+    const sizes = thrown('Error', 'Size(24) must match the product of shape 1,3,1');
+    expect(sameFailure(sizes, thrown('Error', 'Size(2) must match the product of shape 1,1,1'))).toBe(true);
+    expect(sameFailure(sizes, thrown('TypeError', 'Size(2) must match the product of shape 1,1,1'))).toBe(false);
+    // Another TypeError is another failure, though the name is the same.
+    const readingId = thrown('TypeError', "Cannot read properties of undefined (reading 'id')");
+    expect(sameFailure(readingId, thrown('TypeError', "Cannot read properties of undefined (reading 'read')"))).toBe(false);
+    expect(sameFailure(readingId, failing('bn/moving_variance'))).toBe(false);
   });
 
   test('it may show more of the fault, within the parts a known issue lists', () => {
