@@ -3,7 +3,9 @@ import * as path from 'node:path';
 import { UsageError } from '../../engine/errors';
 import { loadKnownIssues } from '../inputs/known-issues-file';
 import { knownIssuesForTfjs } from '../../engine/expectations/known-issues';
-import { findReplayScenario, replayFailure } from '../repro/replay';
+import { findReplayScenario, replayFailure, runJobInPage } from '../repro/replay';
+import { parseReplayToken } from '../../engine/run/replay-token';
+import type { ScenarioResult } from '../../engine/run/run-scenario';
 import { writeStepsRepro } from '../repro/steps-script';
 import { transferReproCommand } from './transfer-repro-command';
 import type { StepsScenario } from '../../engine/scenarios/types';
@@ -126,23 +128,30 @@ export async function reproCommand(token: string | undefined, flags: ReproFlags,
  * repro.mjs made from the program and verifies it. Node backends only.
  */
 async function stepsRepro(scenario: StepsScenario, backend: BackendName, flags: ReproFlags, knownIssues: readonly KnownIssue[], io: CliIo): Promise<ExitCode> {
-  if (isBrowserBackend(backend)) throw new UsageError(`steps-scenario repros run on Node backends (cpu, wasm, tensorflow); ${backend} is not one yet`);
   if (scenario.backends !== undefined && !scenario.backends.includes(backend)) {
     throw new UsageError(`scenario '${scenario.id}' does not apply to backend '${backend}' (its backends: ${scenario.backends.join(', ')})`);
   }
-  const status = await probeBackend(backend);
-  if (!status.available) throw new UsageError(`backend '${backend}' is not available here (${status.kind}): ${status.reason}`);
-  await activateBackend(backend);
-  const result = await runScenario(scenario, INVARIANTS[scenario.invariant], nodeInvariantContext(backend, []), { seed: scenario.seed, runs: 1 });
-  io.stderr(`ran ${scenario.id} @ ${backend} in ${seconds(result.durationMs)}: ${result.status} ${result.summary}\n`);
-  if (result.status === 'pass') throw new UsageError(`${scenario.id} @ ${backend} does not reproduce on tfjs ${tf.version_core}: every expectation holds`);
+  let result: ScenarioResult;
+  if (isBrowserBackend(backend)) {
+    // The program runs in a page on the backend, as bn-suite run runs it.
+    result = await runJobInPage({ scenario, backend, otherBackends: [], seed: scenario.seed, runs: 1 });
+  } else {
+    const status = await probeBackend(backend);
+    if (!status.available) throw new UsageError(`backend '${backend}' is not available here (${status.kind}): ${status.reason}`);
+    await activateBackend(backend);
+    result = await runScenario(scenario, INVARIANTS[scenario.invariant], nodeInvariantContext(backend, []), { seed: scenario.seed, runs: 1 });
+  }
+  io.stderr(`ran ${scenario.id} @ ${backend}${isBrowserBackend(backend) ? ' (in a Chromium page)' : ''} in ${seconds(result.durationMs)}: ${result.status} ${result.summary}\n`);
+  if (result.status === 'pass') throw new UsageError(`${scenario.id} @ ${backend} does not reproduce on tfjs ${parseReplayToken(result.replay).tfjs}: every expectation holds`);
   // A throw from tfjs is a verdict too: the script shows the step that throws.
   if (result.status !== 'fail' && result.status !== 'error') throw new UsageError(`${scenario.id} @ ${backend} is ${result.status} here (${result.summary}); there is no behaviour to reproduce`);
   const known = matchKnownIssue({ scenario: scenario.id, invariant: scenario.invariant, backend }, knownIssuesForTfjs(knownIssues, tf.version_core));
   const dir = flags.out !== undefined ? path.resolve(flags.out) : reproDirFor(path.resolve('reports', 'repros'), scenario.id, backend);
+  if (flags.verifyInstall && isBrowserBackend(backend)) io.stderr(`note: --verify-install applies to Node repros; the ${backend} page is verified in headless Chromium with the local tfjs bundles\n`);
   const report = await writeStepsRepro({ scenario, backend, dir, versions: tfjsVersions(), runSummary: result.summary, replayToken: result.replay, knownIssue: known, install: flags.verifyInstall === true });
+  const [main, ...rest] = Object.keys(report.sizes) as ReproFileName[];
   io.stdout(
-    `wrote ${path.relative(process.cwd(), report.dir) || '.'}${path.sep} (repro.mjs ${report.sizes['repro.mjs']} bytes, package.json, ISSUE.md)\n` +
+    `wrote ${path.relative(process.cwd(), report.dir) || '.'}${path.sep} (${main} ${report.sizes[main]} bytes${rest.map((name) => `, ${name}`).join('')})\n` +
       `verification (${VERIFIED_HOW[report.verification.mode]}): ${formatVerification(report.verification)}\n`,
   );
   if (report.verification.setupError !== undefined) return EXIT.harness;

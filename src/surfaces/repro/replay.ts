@@ -182,6 +182,24 @@ export function runsToReach(path: string | undefined, runs: number): number {
 }
 
 /**
+ * Runs one job in a headless Chromium page on its (browser) backend, as `bn-suite run` does, and
+ * closes the browser. Throws a UsageError naming why when the backend cannot run here.
+ */
+export async function runJobInPage(job: Job & { backend: BrowserBackendName }, browser?: OpenHostsOptions['browser']): Promise<ScenarioResult> {
+  const hosts = await openHosts({ backends: [job.backend], ...(browser !== undefined ? { browser } : {}) });
+  try {
+    const status = hosts.statuses.find((s) => s.name === job.backend);
+    if (status === undefined || !status.available) {
+      throw new UsageError(`backend '${job.backend}' is not available here${status !== undefined && !status.available ? ` (${status.kind}): ${status.reason}` : ''}`);
+    }
+    const [result] = await hosts.host.run([job]);
+    return result;
+  } finally {
+    await hosts.close();
+  }
+}
+
+/**
  * {@link replayFailure} for webgl and webgpu: runs the scenario as a job in a headless Chromium
  * page on that backend (the browser host), from the seed, with shrinking, as `bn-suite run` did,
  * and takes the page's shrunk counterexample. The browser is closed before this returns.
@@ -194,24 +212,10 @@ async function replayInPage(
 ): Promise<ReplayOutcome> {
   const { scenario } = found;
   const backend = wanted.backend;
-  const hosts = await openHosts({ backends: [backend], ...(request.browser !== undefined ? { browser: request.browser } : {}) });
-  let result: ScenarioResult;
-  try {
-    const status = hosts.statuses.find((s) => s.name === backend);
-    if (status === undefined || !status.available) {
-      throw new UsageError(`backend '${backend}' is not available here${status !== undefined && !status.available ? ` (${status.kind}): ${status.reason}` : ''}`);
-    }
-    const job: Job = {
-      scenario,
-      backend,
-      otherBackends: [...(request.otherBackends ?? [])],
-      seed: wanted.seed,
-      runs: runsToReach(wanted.path, request.runs ?? DEFAULT_REPLAY_RUNS),
-    };
-    [result] = await hosts.host.run([job]);
-  } finally {
-    await hosts.close();
-  }
+  const result = await runJobInPage(
+    { scenario, backend, otherBackends: [...(request.otherBackends ?? [])], seed: wanted.seed, runs: runsToReach(wanted.path, request.runs ?? DEFAULT_REPLAY_RUNS) },
+    request.browser,
+  );
   // The page's token names the tfjs its bundles are (the tfjs under test).
   const replayed = parseReplayToken(result.replay);
   const tfjsCore = replayed.tfjs;

@@ -23,7 +23,7 @@ export type RunRepro =
  * Node backend (repro.mjs made from its program), into
  * `root/<scenario>-<backend>/`: repro.mjs for a Node backend, index.html verified in headless
  * Chromium for webgl and webgpu (from the result's own counterexample, not minimized). A result
- * that cannot be turned into a repro (a transfer scenario on a base without a template, a steps scenario on a browser backend, a harness problem) is reported in the
+ * that cannot be turned into a repro (a transfer scenario on a base without a template, a harness problem) is reported in the
  * returned list and skipped: never fatal. Never prints.
  */
 export async function writeRunRepros(suite: SuiteResult, root: string, scenarios: readonly LoadedScenario[], knownIssues: readonly KnownIssue[]): Promise<RunRepro[]> {
@@ -65,11 +65,11 @@ export async function writeRunRepros(suite: SuiteResult, root: string, scenarios
   return repros;
 }
 
-/** A failing steps result's repro (Node backends; a browser backend is reported, not written). */
+/** A failing or throwing steps result's repro: repro.mjs on a Node backend, index.html on webgl / webgpu. */
 async function stepsRunRepro(scenario: StepsScenario, result: SuiteResult['results'][number], root: string, suite: SuiteResult, knownIssues: readonly KnownIssue[], label: string): Promise<RunRepro> {
-  if (isBrowserBackend(result.backend)) return { label, written: false, reason: `steps-scenario repros run on Node backends; ${result.backend} is not one yet` };
   try {
-    await activateBackend(result.backend);
+    // A page repro captures on Node's cpu itself; a Node repro runs on the result's backend.
+    if (!isBrowserBackend(result.backend)) await activateBackend(result.backend);
     const report = await writeStepsRepro({
       scenario,
       backend: result.backend,

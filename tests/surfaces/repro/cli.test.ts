@@ -27,7 +27,6 @@ describe('bn-suite repro: usage errors exit 2 and write nothing', () => {
     ['a token and flags together', ['repro', 'bn-suite:mode-switch@cpu?seed=1&tfjs=4.22.0', '--scenario', 'mode-switch'], /either a replay token or/],
     ['a non-integer seed', ['repro', '--scenario', 'mode-switch', '--backend', 'cpu', '--seed', 'x'], /--seed 'x'/],
     ['a steps scenario that holds', ['repro', '--scenario', 'keras3/correctness-axis-last', '--backend', 'cpu', '--seed', '1'], /keras3\/correctness-axis-last @ cpu does not reproduce on tfjs [\d.]+: every expectation holds/],
-    ['a steps scenario on a browser backend', ['repro', '--scenario', 'tf-keras/trainable-false-fit', '--backend', 'webgl', '--seed', '1'], /steps-scenario repros run on Node backends \(cpu, wasm, tensorflow\); webgl is not one yet/],
     ['a transfer scenario on a base without a template', ['repro', '--scenario', 'mnist/conv-frozen-base', '--backend', 'cpu', '--seed', '1'], /mnist\/conv-frozen-base': no repro template for a transfer scenario on the conv base yet \(templates exist for: mlp, mobilenet_v2\)/],
     ['a transfer scenario on a backend it does not apply to', ['repro', '--scenario', 'mnist/mobilenet-v2-frozen-base', '--backend', 'webgl', '--seed', '1'], /scenario 'mnist\/mobilenet-v2-frozen-base' does not apply to backend 'webgl' \(its backends: wasm\)/],
   ])('%s', async (_, args, message) => {
