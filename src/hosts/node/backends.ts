@@ -1,3 +1,4 @@
+import type { ScenarioResult } from '../../engine/run/run-scenario';
 import { bindNodeTfjs, requireTfjsPackage, tf } from './tfjs';
 import { silenceTfjsBanner } from '../../engine/tfjs';
 import { UsageError } from '../../engine/errors';
@@ -178,6 +179,51 @@ export function selectBackends(request: string | undefined, statuses: readonly B
 }
 
 /** Makes `name` the active tfjs backend; the backend must have been probed as available. */
+/**
+ * Whether a result's throw was a WebAssembly trap (`RuntimeError: memory access out of bounds`,
+ * `unreachable`, `Aborted`): the wasm module's memory may be corrupt afterwards, so every later job
+ * on it would throw the same, which would be the trap's doing, not those scenarios' behaviour.
+ */
+export function isWasmTrap(result: Pick<ScenarioResult, 'backend' | 'status' | 'summary'>): boolean {
+  return result.backend === 'wasm' && result.status === 'error' && /^RuntimeError: /.test(result.summary);
+}
+
+/** The fields of tfjs's Engine that `removeBackend` clears (stable from tfjs 1.x to 4.x). */
+interface EngineInternals {
+  registry: Record<string, unknown>;
+  registryFactory: Record<string, { priority: number } | undefined>;
+  backendName: string | null;
+  backendInstance: unknown;
+  pendingBackendInit: unknown;
+}
+
+/**
+ * Gives a backend a fresh instance: the registered factory is registered again (with its priority),
+ * so the next activation makes a new backend (for wasm, a new module with its own memory).
+ */
+export async function resetBackend(name: BackendName): Promise<void> {
+  bindNodeTfjs();
+  const factory = tf.findBackendFactory(name);
+  if (factory === null || factory === undefined) return;
+  const engine = tf.engine() as unknown as EngineInternals;
+  const priority = engine.registryFactory[name]?.priority ?? 1;
+  try {
+    tf.removeBackend(name);
+  } catch {
+    // Disposing a trapped wasm backend touches its corrupt memory and throws: forget it the way
+    // removeBackend would have (its tensors are lost with it).
+    delete engine.registry[name];
+    delete engine.registryFactory[name];
+    if (engine.backendName === name) {
+      engine.pendingBackendInit = null;
+      engine.backendName = null;
+      engine.backendInstance = null;
+    }
+  }
+  tf.registerBackend(name, factory, priority);
+  await activateBackend(name);
+}
+
 export async function activateBackend(name: BackendName): Promise<void> {
   bindNodeTfjs();
   // Called around every case: when the backend is already active there is nothing to wait for.
