@@ -1,4 +1,5 @@
 import { BACKEND_PACKAGES, type BackendName } from '../../engine/backends';
+import { deriveSeed } from '../../engine/data/rng';
 import { UsageError } from '../../engine/errors';
 import { INVARIANT_IDS, type InvariantId } from '../../engine/invariants/types';
 import { LAYER_NAMES, type ConstraintSpec, type ContainerKind, type RegularizerSpec } from '../../engine/models/spec';
@@ -174,6 +175,21 @@ function wireLines(kind: ContainerKind, variable: string, name: string, inputNam
   return [`  const ${input} = tfl.input({ ${size}, name: ${stringLiteral(inputName)} });`, `  const ${variable} = tfl.model({ inputs: ${input}, outputs: ${output}, name: ${stringLiteral(name)} });`];
 }
 
+/**
+ * The BN constructor's initializers as bn-suite's build makes them (models/build.ts `makeBnLayer`):
+ * the values are set afterwards anyway, but the layer's config (getConfig, a saved model) names them.
+ */
+function bnInitializerLines(bn: CaseSpec['model']['bn'], seed: number): string[] {
+  const random = (min: number, max: number, label: string) => `tfl.initializers.randomUniform({ minval: ${numberLiteral(min)}, maxval: ${numberLiteral(max)}, seed: ${numberLiteral(deriveSeed(seed, label))} })`;
+  const constant = (value: number) => `tfl.initializers.constant({ value: ${numberLiteral(value)} })`;
+  return [
+    `    gammaInitializer: ${bn.gammaInit !== undefined ? constant(bn.gammaInit) : random(0.5, 1.5, 'gamma')},`,
+    `    betaInitializer: ${bn.betaInit !== undefined ? constant(bn.betaInit) : random(-0.5, 0.5, 'beta')},`,
+    `    movingMeanInitializer: ${constant(bn.movingMeanInit)},`,
+    `    movingVarianceInitializer: ${constant(bn.movingVarianceInit)},`,
+  ];
+}
+
 /** The regularizer and constraint options of the BN constructor, as tfjs-layers calls. */
 function bnWeightOptionLines(bn: CaseSpec['model']['bn']): string[] {
   const regularizer = (r: RegularizerSpec) => `tfl.regularizers.l1l2({ l1: ${numberLiteral(r.l1 ?? 0)}, l2: ${numberLiteral(r.l2 ?? 0)} })`;
@@ -247,6 +263,7 @@ export function modelBuildLines(m: CaseSpec['model'], weights: CaseWeights): str
   lines.push(`    epsilon: ${numberLiteral(m.bn.epsilon)},`);
   lines.push(`    center: ${m.bn.center ? 'true' : 'false'},`);
   lines.push(`    scale: ${m.bn.scale ? 'true' : 'false'},`);
+  lines.push(...bnInitializerLines(m.bn, m.seed));
   lines.push(...bnWeightOptionLines(m.bn));
   lines.push('  });');
   if (m.timeDistributed === true) {

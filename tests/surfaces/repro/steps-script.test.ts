@@ -185,7 +185,7 @@ describe('steps-scenario repros', () => {
     const steps = [
       { expectLayerLosses: { of: 'bn', count: 2, values: [1.5, 0], atol: 1e-6 } },
       { expectConstraint: { weight: 'bn/gamma', className: 'NonNeg' } },
-      { expectConfig: { of: 'bn', values: { momentum: 0.5, center: true } } },
+      { expectConfig: { of: 'bn', values: { momentum: 0.5, center: true, gammaInitializer: { className: 'Constant', config: { value: 1 } }, movingVarianceInitializer: { className: 'Constant', config: { value: 1 } } } } },
       { freeze: 'model' },
       { expectWeightCount: { of: 'model', trainable: 0 } },
       { unfreeze: 'model' },
