@@ -6,6 +6,7 @@
  *
  * @packageDocumentation
  */
+import { OPTIMIZER_KINDS } from '../engine/run/optimizers';
 import { z } from 'zod';
 import { BACKEND_NAMES, UNAVAILABLE_KINDS } from '../engine/backends';
 import { CONTRACT_IDS } from '../engine/contracts/contracts';
@@ -63,6 +64,7 @@ export const caseSpecSchema = z.object({
   entryPoint: z.enum(ENTRY_POINTS),
   steps: z.number().int().nonnegative(),
   learningRate: finite,
+  optimizer: z.enum(OPTIMIZER_KINDS).optional(),
 }) satisfies z.ZodType<CaseSpec>;
 
 /** The fields of a result whose shape does not depend on its verdict; status, invariant and evidence are {@link resultVerdictSchema}'s. */

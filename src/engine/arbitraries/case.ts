@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { CONTAINER_KINDS, type Architecture, type ContainerKind, type ModelSpec } from '../models/spec';
 import type { FreezeTarget } from '../models/build';
 import { FREEZE_TIMINGS, type CaseSpec, type EntryPoint, type FreezeTiming } from '../run/case-spec';
+import type { OptimizerKind } from '../run/optimizers';
 
 /** An inclusive numeric range. */
 export interface Range {
@@ -14,7 +15,7 @@ export interface Range {
  * of allowed values or a range; a scenario pins a parameter by allowing one value.
  */
 export interface CaseConstraints {
-  /** Batch ranks (2 to 4; conv needs 4). */
+  /** Batch ranks (2 to 5; conv needs 4; tfjs's BN does not implement rank 5, tfjs#8011). */
   ranks: number[];
   architectures: Architecture[];
   entryPoints: EntryPoint[];
@@ -51,6 +52,8 @@ export interface CaseConstraints {
   dataScale: Range;
   classes: Range;
   learningRate: Range;
+  /** Optimizers the training entry points may use. */
+  optimizers: OptimizerKind[];
 }
 
 /** The widest space bn-suite explores; scenarios narrow it. */
@@ -77,6 +80,7 @@ export const DEFAULT_CONSTRAINTS: CaseConstraints = {
   dataScale: { min: 0, max: 100 },
   classes: { min: 2, max: 3 },
   learningRate: { min: 0.001, max: 0.1 },
+  optimizers: ['sgd'],
 };
 
 const int = (range: Range) => fc.integer({ min: range.min, max: range.max });
@@ -139,7 +143,8 @@ function architecturesFor(rank: number, allowed: Architecture[]): Architecture[]
 
 /** Throws when constraints leave nothing to generate, naming the field. */
 export function validateConstraints(c: CaseConstraints): void {
-  for (const rank of c.ranks) if (![2, 3, 4].includes(rank)) throw new RangeError(`vary.ranks: ${rank}; allowed: 2, 3, 4`);
+  for (const rank of c.ranks) if (![2, 3, 4, 5].includes(rank)) throw new RangeError(`vary.ranks: ${rank}; allowed: 2, 3, 4, 5`);
+  if (c.optimizers.length === 0) throw new RangeError('vary.optimizers: at least one optimizer');
   if (!c.ranks.some((rank) => architecturesFor(rank, c.architectures).length > 0 && axesFor(rank, c.axisPlacement).length > 0)) {
     throw new RangeError(
       `vary: no rank in [${c.ranks.join(', ')}] fits architectures [${c.architectures.join(', ')}] and axis placements [${c.axisPlacement.join(', ')}] (conv needs rank 4, a non-last axis rank >= 3)`,
@@ -199,6 +204,8 @@ export function caseArbitrary(constraints: CaseConstraints): fc.Arbitrary<CaseSp
         dataMean: dataMean(constraints.dataMean),
         dataScale: doubleWithEdges(constraints.dataScale),
         learningRate: fc.constantFrom(constraints.learningRate.min, constraints.learningRate.max),
+        // A single optimizer draws nothing, so scenarios that do not vary it see the cases they always saw.
+        optimizer: constraints.optimizers.length > 1 ? fc.constantFrom(...constraints.optimizers) : fc.constant(constraints.optimizers[0]),
         modelSeed: fc.nat({ max: 2 ** 31 - 1 }),
         dataSeed: fc.nat({ max: 2 ** 31 - 1 }),
       });
@@ -226,6 +233,7 @@ export function caseArbitrary(constraints: CaseConstraints): fc.Arbitrary<CaseSp
         entryPoint: g.entryPoint,
         steps: g.steps,
         learningRate: g.learningRate,
+        ...(g.optimizer !== 'sgd' ? { optimizer: g.optimizer } : {}),
       };
     });
 }

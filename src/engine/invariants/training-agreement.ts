@@ -168,6 +168,8 @@ export const trainingAgreement = defineInvariant({
         context.backend,
       );
     }
+    // The re-implementation takes plain SGD steps.
+    if ((spec.optimizer ?? 'sgd') !== 'sgd') throw new UnsupportedCaseError(`training-agreement re-implements SGD steps; this case trains with ${spec.optimizer}`, context.backend);
     const unfrozen: CaseSpec = { ...spec, freeze: 'none', entryPoint: 'trainOnBatch' };
     return withCase(unfrozen, async (run) => {
       const model = run.built.model;

@@ -1,3 +1,4 @@
+import { makeOptimizer } from './optimizers';
 import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs-core';
 import { preparing } from './preparation';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -173,7 +174,7 @@ function lossName(run: CaseRun): string {
  */
 export function compileCase(run: CaseRun): void {
   const previous = run.built.model.optimizer;
-  run.built.model.compile({ optimizer: tf.train.sgd(run.spec.learningRate), loss: lossName(run) });
+  run.built.model.compile({ optimizer: makeOptimizer(run.spec.optimizer ?? 'sgd', run.spec.learningRate), loss: lossName(run) });
   previous?.dispose();
   run.compiledTrainable = snapshotKeys(run.built.model.trainableWeights);
 }
@@ -222,7 +223,7 @@ async function runEntryPoint(run: CaseRun, steps: number, compile: boolean): Pro
       for (let step = 0; step < steps; step++) await built.model.trainOnBatch(run.x, run.y);
       return;
     case 'minimize': {
-      const optimizer = tf.train.sgd(spec.learningRate);
+      const optimizer = makeOptimizer(spec.optimizer ?? 'sgd', spec.learningRate);
       const variables = built.model.trainableWeights.map((weight) => weight.read() as Variable);
       // The same losses compile() uses, so the custom loop differs from fit only in who drives it.
       const lossFn =

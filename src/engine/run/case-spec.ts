@@ -1,5 +1,6 @@
 import type { FreezeTarget } from '../models/build';
 import type { ModelSpec } from '../models/spec';
+import type { OptimizerKind } from './optimizers';
 
 /**
  * How a case trains the model: the ways a tfjs user can run a BN layer in training mode.
@@ -51,4 +52,6 @@ export interface CaseSpec {
   /** Training steps (epochs for `fit`, calls otherwise). */
   steps: number;
   learningRate: number;
+  /** The optimizer `fit`, `trainOnBatch` and `minimize` train with; `sgd` when absent. */
+  optimizer?: OptimizerKind;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { BACKEND_NAMES } from '../backends';
 import { INVARIANT_IDS } from '../invariants/types';
 import { ENTRY_POINTS, FREEZE_TIMINGS } from '../run/case-spec';
+import { OPTIMIZER_KINDS } from '../run/optimizers';
 import { CONTAINER_KINDS } from '../models/spec';
 import { checkStepReferences } from '../kinds/steps/references';
 import { stepSchema, stepsDataSchema, stepsModelSchema } from '../kinds/steps/schema';
@@ -25,7 +26,7 @@ function range(lowest: number, highest: number, options: { integer?: boolean; ex
 /** What a scenario lets the property engine vary (every field optional, narrowing the defaults). */
 export const varySchema = z
   .object({
-    ranks: z.array(z.union([z.literal(2), z.literal(3), z.literal(4)])).min(1),
+    ranks: z.array(z.union([z.literal(2), z.literal(3), z.literal(4), z.literal(5)])).min(1),
     architectures: z.array(z.enum(['bn-only', 'dense', 'conv'])).min(1),
     entryPoints: z.array(z.enum(ENTRY_POINTS)).min(1),
     freeze: z.array(z.enum(['bn', 'base', 'none'])).min(1),
@@ -49,6 +50,7 @@ export const varySchema = z
     // 0 classes: no classification head (regression on the features).
     classes: range(0, 16, { integer: true }),
     learningRate: range(0, 10, { exclusiveLow: true }),
+    optimizers: z.array(z.enum(OPTIMIZER_KINDS)).min(1),
   })
   .partial()
   .strict();

@@ -1,5 +1,6 @@
 import { BACKEND_PACKAGES, type BackendName } from '../../engine/backends';
 import { deriveSeed } from '../../engine/data/rng';
+import type { OptimizerKind } from '../../engine/run/optimizers';
 import { UsageError } from '../../engine/errors';
 import { INVARIANT_IDS, type InvariantId } from '../../engine/invariants/types';
 import { LAYER_NAMES, type ConstraintSpec, type ContainerKind, type RegularizerSpec } from '../../engine/models/spec';
@@ -345,8 +346,19 @@ const FREEZE_TIMING_NOTES: Record<FreezeTiming, string> = {
   'between-fits': 'one training step unfrozen, then freeze (then compile).',
 };
 
+/**
+ * The tfjs call that makes the case's optimizer, with the arguments bn-suite's factories
+ * (engine/run/optimizers.ts) give it.
+ */
+function optimizerCall(spec: CaseSpec): string {
+  const lr = numberLiteral(spec.learningRate);
+  const kind = spec.optimizer ?? 'sgd';
+  const extra: Record<OptimizerKind, string> = { sgd: '', momentum: ', 0.9', adam: '', rmsprop: ', 0.9, 0', adagrad: '', adadelta: '', adamax: '' };
+  return `tf.train.${kind}(${lr}${extra[kind]})`;
+}
+
 function compileLine(spec: CaseSpec): string {
-  return `  model.compile({ optimizer: tf.train.sgd(${numberLiteral(spec.learningRate)}), loss: ${stringLiteral(lossOf(spec))} });`;
+  return `  model.compile({ optimizer: ${optimizerCall(spec)}, loss: ${stringLiteral(lossOf(spec))} });`;
 }
 
 /** The case's own training: `spec.steps` steps, compiling first unless an `after-compile` freeze forbids it. */
@@ -357,7 +369,6 @@ function caseTrainingLines(spec: CaseSpec): string[] {
 function trainingLines(spec: CaseSpec, stepCount: number, compile: boolean): string[] {
   const loss = lossOf(spec);
   const steps = numberLiteral(stepCount);
-  const lr = numberLiteral(spec.learningRate);
   const compiling = compile ? [compileLine(spec)] : [];
   // Named for a repro of a throw, which says which call threw.
   const calling = callingLine(describeEntryPoint({ ...spec, steps: stepCount }));
@@ -370,7 +381,7 @@ function trainingLines(spec: CaseSpec, stepCount: number, compile: boolean): str
       return [
         calling,
         '  {',
-        `    const optimizer = tf.train.sgd(${lr});`,
+        `    const optimizer = ${optimizerCall(spec)};`,
         '    const variables = model.trainableWeights.map((w) => w.read());',
         `    for (let step = 0; step < ${steps}; step++) {`,
         `      optimizer.minimize(() => tf.mean(tfl.metrics.${loss}(y, model.apply(x, { training: true }))), false, variables);`,

@@ -1,4 +1,4 @@
-import type { Optimizer, Tensor, Variable } from '@tensorflow/tfjs-core';
+import type { Tensor, Variable } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology';
 import { preparing } from '../../run/preparation';
@@ -15,8 +15,9 @@ import { toDense } from '../../run/tensor-data';
 import type { StepsScenario } from '../../scenarios/types';
 import { captureSnapshot, diffSnapshots, weightKind, type Snapshot } from '../../snapshot/snapshot';
 import { tf, tfl } from '../../tfjs';
-import { DEFAULT_LEARNING_RATES, type ModelRole, type OptimizerKind, type Step, type StepKind, type StepParams } from './schema';
+import { DEFAULT_LEARNING_RATES, type ModelRole, type Step, type StepKind, type StepParams } from './schema';
 import { fingerprintOf } from '../../expectations/fingerprint';
+import { makeOptimizer } from '../../run/optimizers';
 import { dataTensors } from './data';
 import { modelSpecOf, outputShapeOf } from './model-spec';
 import { stepEntry } from './references';
@@ -90,27 +91,12 @@ function modelOf(state: StepsState, role: ModelRole | undefined): LayersModel {
   return builtOf(state, role).model;
 }
 
-/**
- * The tfjs optimizer of each kind. A `Record` over the optimizer kinds: a kind added to the schema
- * without its factory fails the type check. Arguments tfjs leaves at its defaults are Keras's too
- * (rmsprop rho 0.9; adam beta1 0.9, beta2 0.999; epsilons from the backend).
- */
-const OPTIMIZER_FACTORIES: Record<OptimizerKind, (learningRate: number, momentum: number | undefined) => Optimizer> = {
-  sgd: (lr) => tf.train.sgd(lr),
-  momentum: (lr, momentum) => tf.train.momentum(lr, momentum ?? 0),
-  adam: (lr) => tf.train.adam(lr),
-  rmsprop: (lr, momentum) => tf.train.rmsprop(lr, 0.9, momentum ?? 0),
-  adagrad: (lr) => tf.train.adagrad(lr),
-  adadelta: (lr) => tf.train.adadelta(lr),
-  adamax: (lr) => tf.train.adamax(lr),
-};
-
 function compile(state: StepsState, role: ModelRole): void {
   const compiled = state.compiled.get(role);
   if (compiled === undefined) return;
   const model = modelOf(state, role);
   model.optimizer?.dispose();
-  const optimizer = OPTIMIZER_FACTORIES[compiled.optimizer](compiled.learningRate ?? DEFAULT_LEARNING_RATES[compiled.optimizer], compiled.momentum);
+  const optimizer = makeOptimizer(compiled.optimizer, compiled.learningRate ?? DEFAULT_LEARNING_RATES[compiled.optimizer], compiled.momentum);
   model.compile({ optimizer, loss: compiled.loss });
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ACTIVATIONS } from '../../models/spec';
+import { OPTIMIZER_KINDS, type OptimizerKind } from '../../run/optimizers';
 
 const weightKind = z.enum(['gamma', 'beta', 'moving_mean', 'moving_variance', 'kernel', 'bias']);
 const name = z.string().regex(/^[a-zA-Z][a-zA-Z0-9_-]*$/, 'names are letters, digits, _ and -');
@@ -160,10 +161,7 @@ export const stepsDataSchema = z
 export const DATA_TENSOR_NAMES = ['x', 'input', 'y'] as const;
 
 /** Optimizers `compile` can use (tfjs `tf.train.*`). */
-export const OPTIMIZERS = ['sgd', 'momentum', 'adam', 'rmsprop', 'adagrad', 'adadelta', 'adamax'] as const;
-
-/** One of {@link OPTIMIZERS}. */
-export type OptimizerKind = (typeof OPTIMIZERS)[number];
+export const OPTIMIZERS = OPTIMIZER_KINDS;
 
 /** The learning rate an optimizer gets when `compile` does not say: Keras's default for it. */
 export const DEFAULT_LEARNING_RATES: Record<OptimizerKind, number> = { sgd: 0.01, momentum: 0.01, adam: 0.001, rmsprop: 0.001, adagrad: 0.001, adadelta: 0.001, adamax: 0.001 };
