@@ -165,7 +165,7 @@ describe('validateConstraints', () => {
   });
 
   test.each<[string, Partial<CaseConstraints>, RegExp]>([
-    ['rank 5', { ranks: [2, 5] }, /vary\.ranks: 5; allowed: 2, 3, 4/],
+    ['rank 6', { ranks: [2, 6] }, /vary\.ranks: 6; allowed: 2, 3, 4, 5/],
     ['conv without rank 4', { ranks: [2, 3], architectures: ['conv'] }, /vary: no rank in \[2, 3\] fits architectures \[conv\].*conv needs rank 4/],
     ['non-last axis at rank 2', { ranks: [2], axisPlacement: ['non-last'] }, /no rank in \[2\].*axis placements \[non-last\]/],
     ['no ranks', { ranks: [] }, /no rank in \[\]/],
@@ -222,5 +222,19 @@ describe('caseArbitrary: prepareCase on the cpu backend', () => {
 
   test.each(scenarioConstraints)('shipped scenario %s: prepareCase accepts sampled cases', async (_id, constraints) => {
     for (const spec of fc.sample(caseArbitrary(constraints), { numRuns: 3, seed: 23 })) await prepareAndCheck(spec);
+  });
+});
+
+describe('vary.optimizers', () => {
+  test('several optimizers are all drawn; sgd (the default) stays absent from the case', () => {
+    const cases = fc.sample(caseArbitrary({ ...DEFAULT_CONSTRAINTS, optimizers: ['sgd', 'momentum', 'adam'] }), { numRuns: 200, seed: 7 });
+    expect(new Set(cases.map((c) => c.optimizer ?? 'sgd'))).toEqual(new Set(['sgd', 'momentum', 'adam']));
+    expect(cases.some((c) => 'optimizer' in c && c.optimizer === 'sgd')).toBe(false);
+  });
+
+  test('one optimizer draws nothing: the cases are those of the same seed without the key', () => {
+    const plain = fc.sample(caseArbitrary(DEFAULT_CONSTRAINTS), { numRuns: 20, seed: 3 });
+    const adam = fc.sample(caseArbitrary({ ...DEFAULT_CONSTRAINTS, optimizers: ['adam'] }), { numRuns: 20, seed: 3 });
+    expect(adam.map(({ optimizer, ...rest }) => ({ optimizer, rest }))).toEqual(plain.map((rest) => ({ optimizer: 'adam', rest })));
   });
 });
