@@ -186,3 +186,24 @@ export function transferEvidence(overrides: Partial<TransferEvidence> = {}): Tra
     ...overrides,
   };
 }
+
+/**
+ * Steps using the second round of language extensions on a 3-channel bn-only model fed 4 samples
+ * of uniform data: whole-model freezing, gradients for gamma and beta only with the forward output
+ * kept, weights read from the model and its twin, and two expectThrows of which the last fails on
+ * tfjs 4.22 (it accepts momentum -0.1). Shared by the engine's test and the repro script's.
+ */
+export const SECOND_ROUND_STEPS: unknown[] = [
+  { freeze: 'model' },
+  { expectWeightCount: { of: 'model', trainable: 0 } },
+  { unfreeze: 'model' },
+  { gradBn: { training: true, wrt: ['gamma', 'beta'], output: 'fwd', as: 'g' } },
+  { expectShape: { output: 'fwd', shape: [4, 3] } },
+  { expectOutput: { output: 'g_dbeta', fill: 4, atol: 1e-5 } },
+  { readWeight: { weight: 'bn/moving_mean', as: 'mm' } },
+  { readWeight: { weight: 'bn/moving_mean', as: 'twinMm', on: 'twin' } },
+  // The training-mode call moved the model's moving mean, not the twin's.
+  { expectDiffer: { a: 'mm', b: 'twinMm' } },
+  { expectThrows: { step: { setWeight: { weight: 'bn/moving_mean', shape: [2, 2], values: [1, 2, 3, 4] } } } },
+  { expectThrows: { step: { symbolicBn: { shape: [null, 3], options: { momentum: -0.1 } } } } },
+];

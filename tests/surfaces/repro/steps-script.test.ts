@@ -12,6 +12,7 @@ import { captureSteps, renderStepsScript, writeStepsRepro } from '../../../src/s
 import { verifyReproFiles } from '../../../src/surfaces/repro/verify';
 import { reproPackageJson } from '../../../src/surfaces/repro/write-repro';
 import { useCpuAndTempDir } from '../../helpers/cpu-temp-dir';
+import { SECOND_ROUND_STEPS } from '../../helpers/fixtures';
 
 const tempDir = useCpuAndTempDir('bn-suite-steps-repro-');
 
@@ -186,17 +187,7 @@ describe('steps-scenario repros', () => {
       { expectLayerLosses: { of: 'bn', count: 2, values: [1.5, 0], atol: 1e-6 } },
       { expectConstraint: { weight: 'bn/gamma', className: 'NonNeg' } },
       { expectConfig: { of: 'bn', values: { momentum: 0.5, center: true, gammaInitializer: { className: 'Constant', config: { value: 1 } }, movingVarianceInitializer: { className: 'Constant', config: { value: 1 } } } } },
-      { freeze: 'model' },
-      { expectWeightCount: { of: 'model', trainable: 0 } },
-      { unfreeze: 'model' },
-      { gradBn: { training: true, wrt: ['gamma', 'beta'], output: 'fwd', as: 'g' } },
-      { expectShape: { output: 'fwd', shape: [4, 3] } },
-      { expectOutput: { output: 'g_dbeta', fill: 4, atol: 1e-5 } },
-      { readWeight: { weight: 'bn/moving_mean', as: 'mm' } },
-      { readWeight: { weight: 'bn/moving_mean', as: 'twinMm', on: 'twin' } },
-      { expectDiffer: { a: 'mm', b: 'twinMm' } },
-      { expectThrows: { step: { setWeight: { weight: 'bn/moving_mean', shape: [2, 2], values: [1, 2, 3, 4] } } } },
-      { expectThrows: { step: { symbolicBn: { shape: [null, 3], options: { momentum: -0.1 } } } } },
+      ...SECOND_ROUND_STEPS,
     ];
     const both = await bothVerdicts(program(model, steps));
     expect(both).toMatchObject({ bnSuite: 'fail', script: 'fail', summary: 'step 14 (expectThrows): symbolicBn did not throw' });
