@@ -244,7 +244,7 @@ describe('steps scenarios: names, weights and targets a step refers to are check
   };
   test.each([
     ['a snapshot never taken', '  - snapshot: { as: before }\n  - expectUnchanged: { since: befor, kinds: [moving_mean] }\n', /s\.yaml:11:\d+: steps\.1\.expectUnchanged\.since: no snapshot named 'befor' is made by an earlier step; defined so far: before/],
-    ['an output read before it is made', '  - expectClose: { a: out, b: input }\n  - predict: { as: out }\n', /s\.yaml:10:\d+: steps\.0\.expectClose\.a: no output named 'out' is made by an earlier step; defined so far: none/],
+    ['an output read before it is made', '  - expectClose: { a: out, b: input }\n  - predict: { as: out }\n', /s\.yaml:10:\d+: steps\.0\.expectClose\.a: no tensor named 'out' is made by an earlier step or the data section; defined so far: x, input/],
     ['a weight the model lacks', '  - expectWeight: { weight: bn/moving_man, fill: 0 }\n', /s\.yaml:10:\d+: steps\.0\.expectWeight\.weight: the model has no weight 'bn\/moving_man'; allowed: bn\/gamma, bn\/beta, bn\/moving_mean, bn\/moving_variance/],
     ['fit without targets', '  - compile: { loss: meanSquaredError }\n  - fit: {}\n', /s\.yaml:11:\d+: steps\.1\.fit: fit needs targets; add data\.y/],
   ])('%s: exit 2 naming file:line, nothing written', async (_title, steps, message) => {
