@@ -9,7 +9,8 @@
  */
 import { BACKEND_PACKAGES, isBrowserBackend, type BackendName, type BrowserBackendName } from '../../engine/backends';
 import { DEFAULT_LEARNING_RATES, type Step, type StepKind, type StepParams } from '../../engine/kinds/steps/schema';
-import { modelSpecOf, outputShapeOf, twinSpecOf } from '../../engine/kinds/steps/run-steps';
+import { twinSpecOf } from '../../engine/kinds/steps/run-steps';
+import { modelSpecOf, outputShapeOf } from '../../engine/kinds/steps/model-spec';
 import { dataTensors } from '../../engine/kinds/steps/data';
 import { stepEntry } from '../../engine/kinds/steps/references';
 import { buildModel } from '../../engine/models/build';
@@ -82,7 +83,7 @@ const role = (on: string | undefined) => lit(on ?? 'model');
 const tensorOf = (name: string | undefined) => `asTensor(${lit(name ?? 'x')})`;
 
 /** What a step's lines need from the script's helpers (see SCRIPT_STEP_HELPERS). */
-type HelperName = 'mismatch' | 'statistic' | 'snapshot';
+type HelperName = 'mismatch' | 'statistic';
 
 /** One step as script lines; an expectation that does not hold calls `failed(...)`, which ends main. */
 interface StepScript<K extends StepKind> {
@@ -145,7 +146,7 @@ const STEP_SCRIPTS: { [K in StepKind]: StepScript<K> } = {
       `  losses[${lit(p.as)}] = [(await read(Array.isArray(out) ? out[0] : out))[0]];`,
     ],
   },
-  snapshot: { lines: (p) => [`  snapshots[${lit(p.as)}] = { role: ${role(p.on)}, weights: await snapshot(${role(p.on)}) };`], helpers: ['snapshot'] },
+  snapshot: { lines: (p) => [`  snapshots[${lit(p.as)}] = { role: ${role(p.on)}, weights: await snapshot(${role(p.on)}) };`] },
   saveReload: { lines: (p) => [`  // saveReload via ${p.via}: saved to and loaded from memory (bn-suite's ${p.via === 'disk' ? 'disk store writes the same artifacts to files' : 'own way'}).`, `  await saveAndReload(${role(p.on)});`] },
   gradBn: {
     lines: (p) => {
@@ -197,9 +198,9 @@ const STEP_SCRIPTS: { [K in StepKind]: StepScript<K> } = {
       ];
     },
   },
-  readWeight: { helpers: ['snapshot'], lines: (p) => [`  const w = (await snapshot(${role(p.on)}))[${lit(p.weight)}];`, `  tensors[${lit(p.as)}] = { shape: modelOf(${role(p.on)}).weights.find((v) => (v.originalName ?? v.name) === ${lit(p.weight)}).shape, values: w.values };`] },
+  readWeight: { lines: (p) => [`  const w = (await snapshot(${role(p.on)}))[${lit(p.weight)}];`, `  tensors[${lit(p.as)}] = { shape: modelOf(${role(p.on)}).weights.find((v) => (v.originalName ?? v.name) === ${lit(p.weight)}).shape, values: w.values };`] },
   expectWeight: {
-    helpers: ['mismatch', 'snapshot'],
+    helpers: ['mismatch'],
     lines: (p, label) => [
       `  const current = (await snapshot(${role(p.on)}))[${lit(p.weight)}];`,
       `  const expected = ${p.values !== undefined ? floatArrayLiteral(p.values, '  ') : `current.values.map(() => ${n(p.fill ?? Number.NaN)})`};`,
@@ -209,7 +210,6 @@ const STEP_SCRIPTS: { [K in StepKind]: StepScript<K> } = {
     ],
   },
   expectUnchanged: {
-    helpers: ['snapshot'],
     lines: (p, label) => [
       `  const since = snapshots[${lit(p.since)}];`,
       `  const moved = movedSince(since.weights, await snapshot(since.role), ${JSON.stringify(p.kinds)});`,
@@ -218,7 +218,6 @@ const STEP_SCRIPTS: { [K in StepKind]: StepScript<K> } = {
     ],
   },
   expectChanged: {
-    helpers: ['snapshot'],
     lines: (p, label) => [
       `  const since = snapshots[${lit(p.since)}];`,
       `  const moved = movedSince(since.weights, await snapshot(since.role), ${JSON.stringify(p.kinds)});`,
@@ -257,7 +256,7 @@ const STEP_SCRIPTS: { [K in StepKind]: StepScript<K> } = {
     },
   },
   expectNormalized: {
-    helpers: ['statistic', 'snapshot'],
+    helpers: ['statistic'],
     lines: (p, label) => [
       `  const out = tensors[${lit(p.output)}];`,
       "  const weights = await snapshot('model');",
@@ -294,7 +293,7 @@ const STEP_SCRIPTS: { [K in StepKind]: StepScript<K> } = {
     ],
   },
   expectStatistic: {
-    helpers: ['mismatch', 'statistic', 'snapshot'],
+    helpers: ['mismatch', 'statistic'],
     lines: (p, label, scenario) => {
       const equals = typeof p.equals === 'number' ? `actual.map(() => ${n(p.equals)})` : Array.isArray(p.equals) ? floatArrayLiteral(p.equals, '  ') : `(await snapshot('model'))[${lit(p.equals.weight)}].values`;
       const what = `${p.statistic} of ${p.unscale ? `(${p.of} - beta) / gamma` : p.of}${p.axis !== undefined ? ` per index of axis ${p.axis}` : ''}`;
@@ -419,7 +418,6 @@ const SCRIPT_STEP_HELPERS: Record<HelperName, string[]> = {
     '  return groups.map(finish[kind]);',
     '};',
   ],
-  snapshot: [],
 };
 
 function stepLines(step: Step, index: number, scenario: StepsScenario): string[] {

@@ -23,7 +23,6 @@ import { modelSpecOf, outputShapeOf } from './model-spec';
 import { stepEntry } from './references';
 import { tensorStatistic } from './statistics';
 
-export { modelSpecOf, outputShapeOf } from './model-spec';
 
 /** expectDiffer's default atol and rtol, as Keras's assertNotAllClose has them. */
 const DIFFER_TOLERANCE = 1e-6;
